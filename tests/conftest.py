@@ -1,0 +1,78 @@
+"""Fixtures shared by every tier: apps on SQLite and PostgreSQL, a test client, a live HTTP server."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.support.databases import empty_tables, migrate, postgres_database
+from tests.support.processes import free_port
+from ucs import create_app
+from ucs.extensions import db
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    with postgres_database(str(tmp_path_factory.mktemp("pg-instance"))) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    url = f"sqlite:///{tmp_path}/ucs.sqlite3"
+    migrate(url, str(tmp_path / "instance"))
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request):
+    """Each test using this runs twice: on a fresh SQLite file and on the session's PostgreSQL database."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build apps with test settings; keyword arguments override them."""
+    apps = []
+
+    def make(**settings):
+        config = {
+            "TESTING": True,
+            "STORAGE_ROOT": str(tmp_path / "storage"),
+            "LOAD_ENTRY_POINTS": False,
+            **settings,
+        }
+        app = create_app(config, instance_path=str(tmp_path / "instance"))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, database_url):
+    app = make_app(DATABASE_URL=database_url)
+    empty_tables(app)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def live_url(app):
+    """Serve the app over real HTTP on a free loopback port for the length of the test."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join()

@@ -1,0 +1,5 @@
+"""UCS, the Upload Controller Service."""
+
+from ucs.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,63 @@
+"""Schemas and helpers that more than one resource uses."""
+
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from flask import current_app
+from flask_smorest import abort
+
+from ucs.storage import StorageBackend
+from ucs.uploads import FILE_ID_PATTERN, is_valid_file_id
+
+FILE_ID_RULE = "1 to 128 of A-Z a-z 0-9 . _ -, not starting with a dot"
+
+
+def storage() -> StorageBackend:
+    return current_app.extensions["ucs.storage"]
+
+
+def checked_file_id(file_id: str) -> str:
+    """File ids become object keys: refuse anything outside the documented alphabet before it is used."""
+    if not is_valid_file_id(file_id):
+        shown = file_id if len(file_id) <= 40 else file_id[:40] + "..."
+        abort(422, message=f"invalid file_id {shown!r}: a file_id is {FILE_ID_RULE}")
+    return file_id
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every time UCS stores is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+class UtcDateTime(ma.fields.DateTime):
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(as_utc(value), attr, obj, **kwargs)
+
+
+def sha256_field(**kwargs) -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Regexp(
+            r"^[0-9a-f]{64}$", error="sha256 must be 64 lowercase hexadecimal characters"
+        ),
+        metadata={"description": "SHA-256 of the whole file, lowercase hex"},
+        **kwargs,
+    )
+
+
+class PresignedRequestSchema(ma.Schema):
+    url = ma.fields.String(required=True)
+    method = ma.fields.String(metadata={"description": "HTTP method to use with the URL"})
+    headers = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+    expires_at = UtcDateTime()
+
+
+__all__ = [
+    "FILE_ID_PATTERN",
+    "sha256_field",
+    "PresignedRequestSchema",
+    "UtcDateTime",
+    "checked_file_id",
+    "storage",
+]

@@ -1,0 +1,106 @@
+"""Files: registration, lookup, their uploads, and the download URL of the completed object."""
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ucs import services
+from ucs.api.common import PresignedRequestSchema, UtcDateTime, checked_file_id, sha256_field, storage
+from ucs.api.multipart_uploads import UploadSchema
+from ucs.uploads import UploadStatus
+
+blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
+
+
+class FileSchema(ma.Schema):
+    file_id = ma.fields.String(dump_only=True)
+    size = ma.fields.Integer(
+        allow_none=True, validate=ma.validate.Range(min=0), metadata={"description": "Expected size in bytes"}
+    )
+    sha256 = sha256_field(allow_none=True)
+    s3_upload_id = ma.fields.String(dump_only=True, metadata={"description": "The latest upload attempt"})
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+
+
+class StartUploadSchema(ma.Schema):
+    size = ma.fields.Integer(
+        validate=ma.validate.Range(min=0), metadata={"description": "File size in bytes"}
+    )
+
+
+class UploadQueryArgsSchema(ma.Schema):
+    status = ma.fields.Enum(
+        UploadStatus, by_value=True, metadata={"description": "Only uploads in this state"}
+    )
+
+
+class DownloadSchema(PresignedRequestSchema):
+    size = ma.fields.Integer()
+    sha256 = ma.fields.String(allow_none=True)
+    etag = ma.fields.String()
+
+
+@blp.route("/<path:file_id>")
+class FileById(MethodView):
+    @blp.arguments(FileSchema)
+    @blp.response(200, FileSchema, description="The file was already registered and is updated")
+    @blp.alt_response(201, schema=FileSchema, description="The file is registered")
+    @blp.alt_response(409, description="The file has an active upload; its size and sha256 cannot change")
+    @blp.alt_response(422, description="Invalid file_id or body")
+    def put(self, body, file_id):
+        """Register a file (or update its expected size and SHA-256)"""
+        file, created = services.register_file(checked_file_id(file_id), body.get("size"), body.get("sha256"))
+        return file, 201 if created else 200
+
+    @blp.response(200, FileSchema)
+    @blp.alt_response(404, description="The file is not registered")
+    @blp.alt_response(422, description="Invalid file_id")
+    def get(self, file_id):
+        """Look up a registered file"""
+        return services.get_file(checked_file_id(file_id))
+
+
+@blp.route("/<path:file_id>/multipart_uploads")
+class FileUploads(MethodView):
+    @blp.arguments(StartUploadSchema, required=False)
+    @blp.response(201, UploadSchema)
+    @blp.alt_response(400, description="The size differs from the registration, or the file is too large")
+    @blp.alt_response(404, description="The file is not registered")
+    @blp.alt_response(409, description="The file already has a pending, uploaded or accepted upload")
+    @blp.alt_response(422, description="Invalid file_id or body")
+    def post(self, body, file_id):
+        """Start a multipart upload for a file"""
+        return services.start_upload(
+            storage(), checked_file_id(file_id), (body or {}).get("size"), current_app.config["PART_SIZE"]
+        )
+
+    @blp.arguments(UploadQueryArgsSchema, location="query")
+    @blp.response(200, UploadSchema(many=True))
+    @blp.alt_response(404, description="The file is not registered")
+    def get(self, args, file_id):
+        """List a file's uploads, optionally only those in one state (pending: zero or one)"""
+        file = services.get_file(checked_file_id(file_id))
+        status = args.get("status")
+        return [u for u in file.uploads if status is None or u.upload_status is status]
+
+
+@blp.route("/<path:file_id>/download")
+class FileDownload(MethodView):
+    @blp.response(200, DownloadSchema)
+    @blp.alt_response(404, description="The file is not registered")
+    @blp.alt_response(409, description="The file has no completed upload")
+    def get(self, file_id):
+        """Get a presigned URL that downloads the file's completed object (Range requests allowed)"""
+        upload = services.completed_upload(checked_file_id(file_id))
+        request = storage().presign_download(upload.key, current_app.config["PRESIGNED_URL_EXPIRY"])
+        return {
+            "url": request.url,
+            "method": request.method,
+            "headers": request.headers,
+            "expires_at": request.expires_at,
+            "size": upload.size,
+            "sha256": upload.sha256 or upload.file.sha256,
+            "etag": upload.etag,
+        }

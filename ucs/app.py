@@ -1,0 +1,83 @@
+"""The application factory."""
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from ucs.api import register_api
+from ucs.config import DefaultConfig
+from ucs.database import MIGRATIONS_DIR, ensure_schema
+from ucs.errors import register_error_handlers
+from ucs.extensions import api, db, migrate
+from ucs.plugins import make_plugin_manager
+from ucs.storage import BackendRegistry
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None, check_schema: bool = False, instance_path: str | None = None
+) -> Flask:
+    """Build a UCS app: defaults, then UCS_* environment variables, then the mapping passed in.
+
+    With check_schema, the embedded default database is migrated and any other database must already be
+    current (servers ask for this; the `ucs db` commands and tests do not).
+    """
+    app = Flask("ucs", instance_path=instance_path or os.environ.get("UCS_INSTANCE_PATH") or None)
+    app.config.from_object(DefaultConfig)
+    _load_environment(app)
+    app.config.update(config or {})
+    _derive_settings(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    api.init_app(app)
+    register_api(api, app)
+    register_error_handlers(app)
+
+    plugins = make_plugin_manager(
+        load_entry_points=app.config["LOAD_ENTRY_POINTS"], blocked=tuple(app.config["BLOCKED_PLUGINS"])
+    )
+    registry = BackendRegistry()
+    plugins.hook.ucs_register_storage_backends(registry=registry)
+    app.extensions["ucs.plugins"] = plugins
+    app.extensions["ucs.storage_backends"] = registry
+    app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
+    plugins.hook.ucs_init_app(app=app)
+
+    if check_schema:
+        ensure_schema(app)
+    return app
+
+
+def _load_environment(app: Flask, prefix: str = "UCS_") -> None:
+    """Read UCS_<KEY> variables, typed like the key's default (int, bool, comma-separated list) or str."""
+    for name, text in os.environ.items():
+        if not name.startswith(prefix) or name == "UCS_INSTANCE_PATH":
+            continue
+        key = name[len(prefix) :]
+        default = app.config.get(key)
+        if isinstance(default, bool):
+            value: Any = text.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            value = int(text)
+        elif isinstance(default, list):
+            value = [item.strip() for item in text.split(",") if item.strip()]
+        else:
+            value = text
+        app.config[key] = value
+
+
+def _derive_settings(app: Flask) -> None:
+    """Fill the settings whose defaults live in the instance directory."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    database_url = app.config["DATABASE_URL"]
+    if database_url is None:
+        database_url = "sqlite:///" + os.path.join(app.instance_path, "ucs.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if app.config["STORAGE_ROOT"] is None:
+        app.config["STORAGE_ROOT"] = os.path.join(app.instance_path, "storage")

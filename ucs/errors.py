@@ -1,0 +1,56 @@
+"""Map the domain's and the stores' exceptions to HTTP answers, in the one error shape of the API."""
+
+import logging
+
+from flask import jsonify
+from sqlalchemy.exc import IntegrityError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ucs import services
+from ucs.extensions import db
+from ucs.storage import StorageError, StorageUnavailable
+from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR = (
+    (services.NotFound, 404),
+    (services.Conflict, 409),
+    (InvalidTransition, 409),
+    (CompletionRefused, 400),
+    (FileTooLarge, 400),
+    (services.BadRequest, 400),
+    (UploadError, 400),
+)
+
+
+def error_response(code: int, message: str):
+    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    return jsonify(body), code
+
+
+def handle_upload_error(error: UploadError):
+    db.session.rollback()
+    code = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
+    return error_response(code, str(error))
+
+
+def handle_storage_error(error: StorageError):
+    db.session.rollback()
+    log.warning("object store error: %s", error)
+    if isinstance(error, StorageUnavailable):
+        return error_response(503, f"the object store is unavailable: {error}")
+    return error_response(502, f"the object store refused the request: {error}")
+
+
+def handle_integrity_error(error: IntegrityError):
+    # Only reached when a concurrent request changed the same rows first; retrying is safe.
+    db.session.rollback()
+    log.info("integrity error: %s", error.orig)
+    return error_response(409, "a concurrent request changed this resource first; retry")
+
+
+def register_error_handlers(app):
+    app.register_error_handler(UploadError, handle_upload_error)
+    app.register_error_handler(StorageError, handle_storage_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)

@@ -1,0 +1,239 @@
+"""The operations behind the REST API and the event consumer, each one database transaction.
+
+Views and consumers stay thin: they parse input, call one of these functions and shape the answer.
+Every status change goes through ucs.uploads.transition and records its event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ucs import events
+from ucs.extensions import db
+from ucs.models import File, MultipartUpload
+from ucs.storage import InvalidParts, StorageBackend, UploadNotFound
+from ucs.uploads import (
+    ACTIVE_STATUSES,
+    CompletionRefused,
+    ListedPart,
+    UploadError,
+    UploadStatus,
+    check_completion,
+    part_size_for,
+    parts_fingerprint,
+    transition,
+)
+
+
+class NotFound(UploadError):
+    pass
+
+
+class Conflict(UploadError):
+    pass
+
+
+class BadRequest(UploadError):
+    pass
+
+
+def get_file(file_id: str) -> File:
+    file = db.session.get(File, file_id)
+    if file is None:
+        raise NotFound(f"file {file_id!r} is not registered")
+    return file
+
+
+def get_upload(upload_id: str, for_update: bool = False) -> MultipartUpload:
+    query = select(MultipartUpload).where(MultipartUpload.s3_upload_id == upload_id)
+    if for_update:
+        query = query.with_for_update()
+    upload = db.session.scalars(query).first()
+    if upload is None:
+        raise NotFound(f"no multipart upload with id {upload_id!r}")
+    return upload
+
+
+def active_upload(file_id: str) -> MultipartUpload | None:
+    return db.session.scalars(
+        select(MultipartUpload).where(
+            MultipartUpload.file_id == file_id, MultipartUpload.upload_status.in_(ACTIVE_STATUSES)
+        )
+    ).first()
+
+
+def register_file(file_id: str, size: int | None, sha256: str | None) -> tuple[File, bool]:
+    """Create or update a file's registration; returns the file and whether it was created."""
+    file = db.session.get(File, file_id)
+    created = file is None
+    if created:
+        file = File(file_id=file_id, size=size, sha256=sha256)
+        db.session.add(file)
+    else:
+        changes = (size is not None and size != file.size) or (sha256 is not None and sha256 != file.sha256)
+        active = active_upload(file_id)
+        if changes and active is not None:
+            raise Conflict(
+                f"file {file_id!r} has an upload that is {active.upload_status.value} ({active.s3_upload_id}); "
+                "its size and checksum cannot change now"
+            )
+        if size is not None:
+            file.size = size
+        if sha256 is not None:
+            file.sha256 = sha256
+    db.session.commit()
+    return file, created
+
+
+def start_upload(
+    storage: StorageBackend, file_id: str, size: int | None, default_part_size: int
+) -> MultipartUpload:
+    """Start a multipart upload in the store and record it as the file's one pending upload."""
+    file = get_file(file_id)
+    if size is not None and file.size is not None and size != file.size:
+        raise BadRequest(f"size {size} differs from the registered size {file.size} of file {file_id!r}")
+    _refuse_if_active(file_id)
+    part_size = part_size_for(file.size if file.size is not None else size, default_part_size)
+
+    key = f"{file_id}/{uuid.uuid4().hex}"
+    upload_id = storage.create_multipart_upload(key)
+    upload = MultipartUpload(
+        s3_upload_id=upload_id,
+        file_id=file_id,
+        upload_status=UploadStatus.PENDING,
+        part_size=part_size,
+        size=size,
+        backend=storage.name,
+        bucket=storage.bucket,
+        key=key,
+    )
+    db.session.add(upload)
+    file.s3_upload_id = upload_id
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request won the race between our check and our insert: the index refused ours.
+        db.session.rollback()
+        _abort_quietly(storage, key, upload_id)
+        _refuse_if_active(file_id)
+        raise
+    return upload
+
+
+def _refuse_if_active(file_id: str) -> None:
+    active = active_upload(file_id)
+    if active is not None:
+        raise Conflict(
+            f"file {file_id!r} already has an upload that is {active.upload_status.value}: {active.s3_upload_id}"
+        )
+
+
+def _abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
+    with contextlib.suppress(UploadNotFound):
+        storage.abort_multipart_upload(key, upload_id)
+
+
+def require_pending(upload: MultipartUpload) -> None:
+    if upload.upload_status is not UploadStatus.PENDING:
+        raise Conflict(f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending")
+
+
+def cancel_upload(storage: StorageBackend, upload_id: str) -> MultipartUpload:
+    upload = get_upload(upload_id, for_update=True)
+    if upload.upload_status is UploadStatus.CANCELED:
+        return upload  # a retried cancel changes nothing
+    require_pending(upload)
+    _abort_quietly(storage, upload.key, upload.s3_upload_id)
+    upload.upload_status = transition(upload.upload_status, UploadStatus.CANCELED)
+    upload.reason = "canceled by the client"
+    events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
+    db.session.commit()
+    return upload
+
+
+def complete_upload(
+    storage: StorageBackend, upload_id: str, parts: Sequence[ListedPart], sha256: str | None
+) -> MultipartUpload:
+    """Complete the upload in the store after checking the listed parts against it.
+
+    A request that does not match the store fails the upload (status failed, store upload aborted) and
+    raises CompletionRefused with the reason. A repeat of the request that completed it changes nothing.
+    """
+    upload = get_upload(upload_id, for_update=True)
+    fingerprint = parts_fingerprint(parts)
+    repeated = upload.parts_fingerprint == fingerprint and sha256 in (None, upload.sha256)
+    if upload.upload_status is UploadStatus.UPLOADED and repeated:
+        return upload
+    require_pending(upload)
+
+    file = upload.file
+    expected_size = file.size if file.size is not None else upload.size
+    try:
+        if sha256 is not None and file.sha256 is not None and sha256 != file.sha256:
+            raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
+        check_completion(parts, storage.list_parts(upload.key, upload_id), expected_size)
+        etag = storage.complete_multipart_upload(upload.key, upload_id, [(p.part_no, p.etag) for p in parts])
+    except (CompletionRefused, InvalidParts) as refusal:
+        _fail(storage, upload, str(refusal))
+        raise CompletionRefused(str(refusal)) from None
+
+    info = storage.head_object(upload.key)
+    upload.upload_status = transition(upload.upload_status, UploadStatus.UPLOADED)
+    upload.etag = etag
+    upload.size = info.size
+    upload.sha256 = sha256
+    upload.parts_fingerprint = fingerprint
+    events.record_event(
+        events.UPLOAD_RECEIVED,
+        {
+            "file_id": upload.file_id,
+            "upload_id": upload.s3_upload_id,
+            "backend": upload.backend,
+            "bucket": upload.bucket,
+            "key": upload.key,
+            "size": info.size,
+            "sha256": sha256 or file.sha256,
+            "etag": etag,
+        },
+    )
+    db.session.commit()
+    return upload
+
+
+def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str) -> None:
+    _abort_quietly(storage, upload.key, upload.s3_upload_id)
+    upload.upload_status = transition(upload.upload_status, UploadStatus.FAILED)
+    upload.reason = reason[:1024]
+    events.record_event(events.UPLOAD_FAILED, _reason_payload(upload))
+    db.session.commit()
+
+
+def _reason_payload(upload: MultipartUpload) -> dict:
+    return {"file_id": upload.file_id, "upload_id": upload.s3_upload_id, "reason": upload.reason}
+
+
+def record_validation(upload_id: str, outcome: UploadStatus, reason: str | None) -> MultipartUpload:
+    """Apply a validator's verdict: uploaded -> accepted or rejected. The caller commits."""
+    upload = get_upload(upload_id, for_update=True)
+    upload.upload_status = transition(upload.upload_status, outcome)
+    upload.reason = reason
+    return upload
+
+
+def completed_upload(file_id: str) -> MultipartUpload:
+    """The file's upload whose object can be downloaded (uploaded or accepted)."""
+    get_file(file_id)
+    upload = db.session.scalars(
+        select(MultipartUpload).where(
+            MultipartUpload.file_id == file_id,
+            MultipartUpload.upload_status.in_([UploadStatus.UPLOADED, UploadStatus.ACCEPTED]),
+        )
+    ).first()
+    if upload is None:
+        raise Conflict(f"file {file_id!r} has no completed upload to download")
+    return upload

@@ -1,0 +1,117 @@
+"""The StorageBackend protocol that every storage plugin implements, its data classes and its exceptions.
+
+Backends translate their SDK's errors (botocore's ClientError, minio's S3Error, OSError, ...) into the
+exceptions below, so the service maps storage failures to HTTP in one place and never sees an SDK type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class PresignedRequest:
+    """A request the client makes straight to the store, without credentials of its own."""
+
+    url: str
+    method: str
+    expires_at: datetime
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    part_no: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str
+
+
+class StorageError(Exception):
+    """The store refused or failed an operation; the message says what and why."""
+
+
+class UploadNotFound(StorageError):
+    """The store knows no multipart upload with this id (never created, completed or aborted)."""
+
+
+class ObjectNotFound(StorageError):
+    """The store holds no object under this key."""
+
+
+class InvalidParts(StorageError):
+    """The store refused to complete: a part is missing, too small, or its ETag does not match."""
+
+
+class StorageUnavailable(StorageError):
+    """The store cannot be reached or answered with a server error."""
+
+
+@runtime_checkable
+class StorageBackend(Protocol):
+    """One object store. Keys are chosen by UCS; upload ids are the store's own opaque strings."""
+
+    name: str
+    bucket: str
+
+    def create_multipart_upload(self, key: str) -> str:
+        """Start a multipart upload for key and return the store's upload id."""
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest:
+        """Return a PUT request that stores part part_no of the upload, valid for expires_in seconds."""
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """Return every part stored so far, in part order (all pages of the store's listing)."""
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
+        """Assemble the object from (part_no, etag) pairs and return the object's ETag."""
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Discard the upload and its stored parts."""
+
+    def head_object(self, key: str) -> ObjectInfo:
+        """Return the size and ETag of a completed object."""
+
+    def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
+        """Return a GET request for the object that honours Range headers, valid for expires_in seconds."""
+
+    def check(self) -> None:
+        """Raise StorageUnavailable when the store cannot serve requests (used by /health)."""
+
+
+# A factory builds a backend from the app's settings (a mapping of the Flask config).
+BackendFactory = Callable[[Mapping[str, Any]], StorageBackend]
+
+
+class BackendRegistry:
+    """What the ucs_register_storage_backends hook receives: plugins call add(name, factory)."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, BackendFactory] = {}
+
+    def add(self, name: str, factory: BackendFactory) -> None:
+        if name in self._factories:
+            raise ValueError(f"two plugins register a storage backend named {name!r}")
+        self._factories[name] = factory
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def create(self, name: str, config: Mapping[str, Any]) -> StorageBackend:
+        try:
+            factory = self._factories[name]
+        except KeyError:
+            raise LookupError(
+                f"unknown storage backend {name!r}; available: {', '.join(self.names()) or 'none'}"
+            ) from None
+        return factory(config)

@@ -1,0 +1,257 @@
+"""The filesystem storage backend, the embedded default: parts and objects under UCS_STORAGE_ROOT.
+
+UCS serves this store itself. Its presigned URLs point at UCS's own /storage routes and carry an
+HMAC-SHA256 signature over method, key, upload id, part number and expiry (see ucs_plugins/fs_routes.py).
+Upload ids are random hex made here and keys are checked segment by segment, so no request can name a
+path outside the root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ucs.hookspecs import hookimpl
+from ucs.storage import (
+    InvalidParts,
+    ObjectInfo,
+    ObjectNotFound,
+    PresignedRequest,
+    StorageError,
+    StorageUnavailable,
+    StoredPart,
+    UploadNotFound,
+)
+from ucs_plugins.fs_signing import UrlSigner
+
+UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
+PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
+CHUNK = 1024 * 1024
+
+
+def checked_key(key: str) -> str:
+    segments = key.split("/")
+    if not 1 <= len(segments) <= 8 or not all(KEY_SEGMENT.fullmatch(s) for s in segments):
+        raise ObjectNotFound(f"invalid object key {key[:80]!r}")
+    return key
+
+
+def checked_upload_id(upload_id: str) -> str:
+    if not UPLOAD_ID.fullmatch(upload_id):
+        raise UploadNotFound(f"invalid upload id {upload_id[:80]!r}")
+    return upload_id
+
+
+def multipart_etag(part_md5s: Sequence[str]) -> str:
+    """The ETag S3 gives a multipart object: MD5 of the parts' binary MD5s, then '-' and the part count."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(m) for m in part_md5s), usedforsecurity=False)
+    return f'"{digest.hexdigest()}-{len(part_md5s)}"'
+
+
+class FilesystemBackend:
+    name = "filesystem"
+    bucket = "filesystem"
+
+    def __init__(self, root: str | os.PathLike, signer: UrlSigner, public_url: str | None = None):
+        self.root = Path(root).resolve()
+        self.uploads_dir = self.root / "uploads"
+        self.objects_dir = self.root / "objects"
+        for directory in (self.uploads_dir, self.objects_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        self.signer = signer
+        self.public_url = public_url.rstrip("/") if public_url else None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FilesystemBackend:
+        root = Path(config["STORAGE_ROOT"])
+        root.mkdir(parents=True, exist_ok=True)
+        key = config.get("STORAGE_SIGNING_KEY")
+        secret = key.encode() if key else _instance_signing_key(root)
+        return cls(root, UrlSigner(secret), config.get("PUBLIC_URL"))
+
+    # Paths: every one is built from a checked id or key, then confirmed to lie inside the root.
+
+    def _inside(self, path: Path) -> Path:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root):
+            raise StorageError("refusing a path outside the storage root")
+        return resolved
+
+    def upload_dir(self, upload_id: str) -> Path:
+        path = self._inside(self.uploads_dir / checked_upload_id(upload_id))
+        if not path.is_dir():
+            raise UploadNotFound(f"no multipart upload {upload_id}")
+        return path
+
+    def object_path(self, key: str) -> Path:
+        return self._inside(self.objects_dir / checked_key(key))
+
+    # The StorageBackend protocol.
+
+    def create_multipart_upload(self, key: str) -> str:
+        checked_key(key)
+        upload_id = secrets.token_hex(16)
+        directory = self.uploads_dir / upload_id
+        directory.mkdir()
+        (directory / "key").write_text(key)
+        return upload_id
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest:
+        self._check_key_of(upload_id, key)
+        return self._presign("PUT", key, upload_id, part_no, expires_in)
+
+    def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
+        checked_key(key)
+        return self._presign("GET", key, "", 0, expires_in)
+
+    def _presign(
+        self, method: str, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest:
+        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=expires_in)
+        query = self.signer.sign(method, key, upload_id, part_no, int(expires_at.timestamp()))
+        path = f"/storage/uploads/{upload_id}/{part_no}" if method == "PUT" else f"/storage/objects/{key}"
+        return PresignedRequest(url=f"{self._base_url()}{path}?{query}", method=method, expires_at=expires_at)
+
+    def _base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        from flask import request  # only presigning needs the request: UCS serves this store itself
+
+        return request.host_url.rstrip("/")
+
+    def key_of(self, upload_id: str) -> str:
+        """The key an upload is for, or "" for an unknown or malformed id (so its signature check fails)."""
+        try:
+            return (self.upload_dir(upload_id) / "key").read_text()
+        except UploadNotFound:
+            return ""
+
+    def _check_key_of(self, upload_id: str, key: str) -> None:
+        if (self.upload_dir(upload_id) / "key").read_text() != key:
+            raise UploadNotFound(f"upload {upload_id} is not for key {key}")
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        self._check_key_of(upload_id, key)
+        return [StoredPart(no, f'"{md5}"', path.stat().st_size) for no, md5, path in self._parts(upload_id)]
+
+    def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path]]:
+        """Stored parts in order; when a part was stored twice, its newest copy."""
+        newest: dict[int, tuple[float, str, Path]] = {}
+        for path in self.upload_dir(upload_id).iterdir():
+            match = PART_FILE.fullmatch(path.name)
+            if match:
+                try:
+                    mtime = path.stat().st_mtime_ns
+                except FileNotFoundError:  # replaced by a newer copy meanwhile
+                    continue
+                number = int(match.group(1))
+                if number not in newest or mtime > newest[number][0]:
+                    newest[number] = (mtime, match.group(2), path)
+        for number in sorted(newest):
+            _, md5, path = newest[number]
+            yield number, md5, path
+
+    def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
+        """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag."""
+        directory = self.upload_dir(upload_id)
+        md5 = hashlib.md5(usedforsecurity=False)
+        received = 0
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".incoming-", delete=False) as temporary:
+            try:
+                while chunk := stream.read(CHUNK):
+                    md5.update(chunk)
+                    temporary.write(chunk)
+                    received += len(chunk)
+                if length is not None and received != length:
+                    raise StorageError(f"part {part_no} ended after {received} of {length} bytes")
+            except BaseException:
+                os.unlink(temporary.name)
+                raise
+        digest = md5.hexdigest()
+        final = directory / f"{part_no:05d}.{digest}"
+        os.replace(temporary.name, final)
+        # Drop older copies of this part, so only the newest one counts.
+        for path in directory.glob(f"{part_no:05d}.*"):
+            if path != final:
+                path.unlink(missing_ok=True)
+        return f'"{digest}"'
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
+        self._check_key_of(upload_id, key)
+        stored = {number: (md5, path) for number, md5, path in self._parts(upload_id)}
+        for number, etag in parts:
+            if number not in stored:
+                raise InvalidParts(f"part {number} was never stored")
+            if stored[number][0] != etag.strip().strip('"').lower():
+                raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
+        target = self.object_path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".assembling-", delete=False) as assembled:
+            try:
+                for number, _ in parts:
+                    with open(stored[number][1], "rb") as part:
+                        shutil.copyfileobj(part, assembled, CHUNK)
+            except BaseException:
+                os.unlink(assembled.name)
+                raise
+        os.replace(assembled.name, target)
+        etag = multipart_etag([stored[number][0] for number, _ in parts])
+        Path(f"{target}.etag").write_text(etag)
+        shutil.rmtree(self.upload_dir(upload_id))
+        return etag
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        self._check_key_of(upload_id, key)
+        shutil.rmtree(self.upload_dir(upload_id))
+
+    def head_object(self, key: str) -> ObjectInfo:
+        path = self.object_path(key)
+        try:
+            return ObjectInfo(size=path.stat().st_size, etag=Path(f"{path}.etag").read_text())
+        except FileNotFoundError:
+            raise ObjectNotFound(f"no object {key}") from None
+
+    def check(self) -> None:
+        if not os.access(self.root, os.W_OK):
+            raise StorageUnavailable(f"storage root {self.root} is not writable")
+
+
+def _instance_signing_key(root: Path) -> bytes:
+    """A random key kept beside the store, created once; link() lets concurrent workers agree on one."""
+    path = root / ".signing-key"
+    if not path.exists():
+        candidate = root / f".signing-key.{os.getpid()}.{secrets.token_hex(4)}"
+        candidate.write_bytes(secrets.token_hex(32).encode())
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_bytes()
+
+
+@hookimpl
+def ucs_register_storage_backends(registry):
+    registry.add("filesystem", FilesystemBackend.from_config)
+
+
+@hookimpl
+def ucs_init_app(app):
+    from ucs_plugins.fs_routes import make_blueprint
+
+    backend = app.extensions["ucs.storage"]
+    if isinstance(backend, FilesystemBackend):
+        app.register_blueprint(make_blueprint(backend))

@@ -1,0 +1,66 @@
+"""The HTTP face of the filesystem store: the routes its presigned URLs point at."""
+
+from pathlib import Path
+
+from flask import Blueprint, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ucs.storage import ObjectNotFound, StorageError, UploadNotFound
+from ucs_plugins.fs_signing import SignatureRefused
+
+
+def _error(code: int, message: str):
+    return jsonify({"code": code, "status": HTTP_STATUS_CODES[code], "message": message}), code
+
+
+def make_blueprint(backend) -> Blueprint:
+    bp = Blueprint("filesystem_store", __name__, url_prefix="/storage")
+
+    def verify(method: str, key: str, upload_id: str, part_no: int) -> None:
+        backend.signer.verify(
+            method,
+            key,
+            upload_id,
+            part_no,
+            request.args.get("expires", ""),
+            request.args.get("signature", ""),
+        )
+
+    @bp.put("/uploads/<upload_id>/<int:part_no>")
+    def put_part(upload_id: str, part_no: int):
+        verify("PUT", backend.key_of(upload_id), upload_id, part_no)
+        etag = backend.write_part(upload_id, part_no, request.stream, request.content_length)
+        response = jsonify({"part_no": part_no, "etag": etag})
+        response.headers["ETag"] = etag
+        return response
+
+    @bp.get("/objects/<path:key>")
+    def get_object(key: str):
+        verify("GET", key, "", 0)
+        path = backend.object_path(key)
+        if not path.is_file():
+            raise ObjectNotFound(f"no object {key}")
+        # conditional=True answers Range requests with 206 Partial Content.
+        response = send_file(path, mimetype="application/octet-stream", conditional=True, etag=False)
+        response.headers["ETag"] = Path(f"{path}.etag").read_text()
+        return response
+
+    @bp.errorhandler(SignatureRefused)
+    def refused(error):
+        return _error(403, str(error))
+
+    @bp.errorhandler(UploadNotFound)
+    @bp.errorhandler(ObjectNotFound)
+    def not_found(error):
+        return _error(404, str(error))
+
+    @bp.errorhandler(StorageError)
+    def storage_error(error):
+        return _error(400, str(error))
+
+    @bp.errorhandler(HTTPException)
+    def http_error(error):
+        return _error(error.code or 500, error.description or "")
+
+    return bp

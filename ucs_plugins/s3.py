@@ -1,0 +1,162 @@
+"""The s3 storage backend on boto3: AWS S3 and S3-compatible stores (SeaweedFS, Ceph, MinIO, ...)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from botocore.client import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ucs.hookspecs import hookimpl
+from ucs.storage import (
+    InvalidParts,
+    ObjectInfo,
+    ObjectNotFound,
+    PresignedRequest,
+    StorageError,
+    StorageUnavailable,
+    StoredPart,
+    UploadNotFound,
+)
+
+# S3 error codes that mean the client's part list does not fit what was uploaded.
+INVALID_PARTS_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "MalformedXML"}
+NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+@contextlib.contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Turn botocore's exceptions into the neutral exceptions of ucs.storage."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message") or code
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code == "NoSuchUpload":
+            raise UploadNotFound(f"{what}: the store has no such multipart upload") from None
+        if code in NOT_FOUND_CODES:
+            raise ObjectNotFound(f"{what}: no such object") from None
+        if code in INVALID_PARTS_CODES:
+            raise InvalidParts(f"{what}: {code}: {message}") from None
+        if status >= 500:
+            raise StorageUnavailable(f"{what}: the store answered {status} {code}") from None
+        raise StorageError(f"{what}: {code}: {message}") from None
+    except (EndpointConnectionError, BotoCoreError) as error:
+        raise StorageUnavailable(f"{what}: {error}") from None
+
+
+class S3Backend:
+    name = "s3"
+
+    def __init__(self, client: Any, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> S3Backend:
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=config.get("S3_ENDPOINT_URL"),
+            region_name=config.get("S3_REGION"),
+            aws_access_key_id=config.get("S3_ACCESS_KEY_ID"),
+            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+            # boto3 presigns with SigV2 unless told otherwise; path style works on every S3-compatible store.
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 4, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=60,
+            ),
+        )
+        backend = cls(client, config["S3_BUCKET"])
+        if config.get("S3_CREATE_BUCKET"):
+            backend.ensure_bucket(config.get("S3_REGION"))
+        return backend
+
+    def ensure_bucket(self, region: str | None) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError:
+            pass
+        kwargs: dict[str, Any] = {"Bucket": self.bucket}
+        if region and region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        with translated_errors(f"create bucket {self.bucket}"):
+            try:
+                self.client.create_bucket(**kwargs)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+
+    def create_multipart_upload(self, key: str) -> str:
+        with translated_errors(f"create multipart upload for {key}"):
+            return self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest:
+        params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_no}
+        return self._presign("upload_part", params, "PUT", expires_in)
+
+    def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
+        return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, "GET", expires_in)
+
+    def _presign(self, operation: str, params: dict, method: str, expires_in: int) -> PresignedRequest:
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        with translated_errors(f"presign {operation}"):
+            url = self.client.generate_presigned_url(
+                operation, Params=params, ExpiresIn=expires_in, HttpMethod=method
+            )
+        return PresignedRequest(url=url, method=method, expires_at=expires_at)
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        with translated_errors(f"list parts of {upload_id}"):
+            # ListParts answers at most 1,000 parts a page.
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+            for page in pages:
+                parts.extend(
+                    StoredPart(part_no=p["PartNumber"], etag=p["ETag"], size=p["Size"])
+                    for p in page.get("Parts", [])
+                )
+        return sorted(parts, key=lambda part: part.part_no)
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
+        listing = [{"PartNumber": number, "ETag": _quoted(etag)} for number, etag in parts]
+        with translated_errors(f"complete {upload_id}"):
+            answer = self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listing}
+            )
+        return answer["ETag"]
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        with translated_errors(f"abort {upload_id}"):
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+
+    def head_object(self, key: str) -> ObjectInfo:
+        with translated_errors(f"head {key}"):
+            answer = self.client.head_object(Bucket=self.bucket, Key=key)
+        return ObjectInfo(size=answer["ContentLength"], etag=answer["ETag"])
+
+    def check(self) -> None:
+        with translated_errors(f"bucket {self.bucket}"):
+            self.client.head_bucket(Bucket=self.bucket)
+
+
+def _quoted(etag: str) -> str:
+    etag = etag.strip()
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+@hookimpl
+def ucs_register_storage_backends(registry):
+    registry.add("s3", S3Backend.from_config)
