@@ -67,8 +67,13 @@ def active_upload(file_id: str) -> MultipartUpload | None:
     ).first()
 
 
-def register_file(file_id: str, size: int | None, sha256: str | None) -> tuple[File, bool]:
-    """Create or update a file's registration; returns the file and whether it was created."""
+def register_file(
+    file_id: str, size: int | None, sha256: str | None, commit: bool = True
+) -> tuple[File, bool]:
+    """Create or update a file's registration; returns the file and whether it was created.
+
+    With commit=False the caller commits (the event consumer, with the event's id in the same transaction).
+    """
     file = db.session.get(File, file_id)
     created = file is None
     if created:
@@ -86,7 +91,8 @@ def register_file(file_id: str, size: int | None, sha256: str | None) -> tuple[F
             file.size = size
         if sha256 is not None:
             file.sha256 = sha256
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return file, created
 
 
