@@ -1,0 +1,109 @@
+"""The REST calls to UCS (DESIGN.md section 4), with UCS's answers turned into the client's exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from upload_client.errors import ApiError, NotUcs, UcsUnreachable
+from upload_client.http import ThreadSessions, api_retry, describe_connection_error
+
+
+def _segment(text: str) -> str:
+    """Upload ids are the store's opaque strings: percent-encode everything, slashes included."""
+    return quote(text, safe="")
+
+
+class UcsApi:
+    """One UCS instance, reached at base_url; safe to use from several threads."""
+
+    def __init__(
+        self, base_url: str, retries: int = 4, timeout: tuple[float, float] = (10, 60), pool_size: int = 4
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._sessions = ThreadSessions(api_retry(retries), pool_size)
+
+    # Files.
+
+    def get_file(self, file_id: str) -> dict:
+        return self._call("GET", f"/files/{_segment(file_id)}")
+
+    def register_file(self, file_id: str, size: int | None = None, sha256: str | None = None) -> dict:
+        body = {key: value for key, value in (("size", size), ("sha256", sha256)) if value is not None}
+        return self._call("PUT", f"/files/{_segment(file_id)}", json=body)
+
+    def uploads(self, file_id: str, status: str | None = None) -> list[dict]:
+        params = {"status": status} if status else None
+        return self._call("GET", f"/files/{_segment(file_id)}/multipart_uploads", params=params)
+
+    def pending_upload(self, file_id: str) -> dict | None:
+        pending = self.uploads(file_id, "pending")
+        return pending[0] if pending else None
+
+    def start_upload(self, file_id: str, size: int) -> dict:
+        return self._call("POST", f"/files/{_segment(file_id)}/multipart_uploads", json={"size": size})
+
+    def download_info(self, file_id: str) -> dict:
+        return self._call("GET", f"/files/{_segment(file_id)}/download")
+
+    # Multipart uploads.
+
+    def stored_parts(self, upload_id: str) -> list[dict]:
+        return self._call("GET", f"/multipart_uploads/{_segment(upload_id)}/parts")
+
+    def part_url(self, upload_id: str, part_no: int) -> dict:
+        return self._call("POST", f"/multipart_uploads/{_segment(upload_id)}/part/{part_no}/presigned_post")
+
+    def complete(self, upload_id: str, etags: dict[int, str], sha256: str) -> None:
+        parts = [{"part_no": number, "etag": etags[number]} for number in sorted(etags)]
+        body = {"status": "uploaded", "parts": parts, "sha256": sha256}
+        self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json=body)
+
+    def cancel(self, upload_id: str) -> None:
+        self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json={"status": "cancelled"})
+
+    # Plumbing.
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        url = self.base_url + path
+        try:
+            response = self._sessions.get().request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as error:
+            raise UcsUnreachable(
+                f"cannot reach UCS at {self.base_url}: {describe_connection_error(error)}"
+            ) from None
+        except requests.Timeout:
+            raise UcsUnreachable(f"UCS at {self.base_url} did not answer in time") from None
+        except requests.RequestException as error:
+            raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}") from None
+        return self._answer(method, path, response)
+
+    def _answer(self, method: str, path: str, response: requests.Response) -> Any:
+        if response.status_code == 204:
+            return None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.ok:
+            if body is None:
+                raise self._not_ucs(method, path, response)
+            return body
+        # Every UCS error has the same shape; anything else means the URL points somewhere else.
+        if not isinstance(body, dict) or not isinstance(body.get("message"), str) or "code" not in body:
+            raise self._not_ucs(method, path, response)
+        raise ApiError(response.status_code, _one_line(body["message"]))
+
+    def _not_ucs(self, method: str, path: str, response: requests.Response) -> NotUcs:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        return NotUcs(
+            f"{self.base_url} does not answer like UCS: {method} {path} gave "
+            f"{response.status_code} {kind}; check --api-url"
+        )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

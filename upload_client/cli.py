@@ -1,0 +1,214 @@
+"""The upload-client command line: upload, download, status, cancel."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+import click
+
+from upload_client import __version__
+from upload_client.api import UcsApi
+from upload_client.download import Downloader
+from upload_client.errors import BadInput, ClientError
+from upload_client.progress import ProgressBar, human_size, summary
+from upload_client.transfer import TransferConfig, TransferEngine
+from upload_client.upload import Uploader, registered_file
+
+EXIT_CODES = """\b
+Exit codes:
+  0    success
+  1    bad input, or UCS refused the request (the message says why)
+  2    wrong usage of the command line
+  3    the transfer stopped after its retries ran out; run the same command to resume
+  4    UCS cannot be reached, or --api-url does not point at UCS
+  5    verification failed: the bytes do not match their checksum
+  130  interrupted (Ctrl-C); run the same command to resume
+"""
+
+
+def reported(command: Callable) -> Callable:
+    """Turn the client's exceptions into one line on stderr and the documented exit code."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ClientError as error:
+            fail(str(error), error.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as error:  # a bug: still one line, unless a traceback is asked for
+            if os.environ.get("UPLOAD_CLIENT_DEBUG"):
+                raise
+            fail(f"unexpected {type(error).__name__}: {error} (UPLOAD_CLIENT_DEBUG=1 shows a traceback)", 1)
+
+    return run
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"upload-client: error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM sets the stop event: workers end after their current chunk, leaving a resumable state.
+
+    A second Ctrl-C interrupts at once.
+    """
+    stop = threading.Event()
+
+    def handle(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        click.echo("\nstopping after the chunks in flight (Ctrl-C again to quit at once)", err=True)
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def make_api(api_url: str, parallel: int = 4) -> UcsApi:
+    if not api_url.startswith(("http://", "https://")):
+        raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
+    return UcsApi(api_url, pool_size=parallel)
+
+
+def file_options(command: Callable) -> Callable:
+    command = click.option("--file-id", required=True, help="The file's id, as registered at UCS.")(command)
+    return click.option(
+        "--api-url",
+        envvar="UCS_API_URL",
+        required=True,
+        show_envvar=True,
+        help="Base URL of the UCS API, e.g. http://127.0.0.1:5077.",
+    )(command)
+
+
+def transfer_options(command: Callable) -> Callable:
+    command = click.option(
+        "--parallel",
+        type=click.IntRange(1, 64),
+        default=4,
+        show_default=True,
+        help="Parts in flight at once.",
+    )(command)
+    return click.option("--quiet", is_flag=True, help="No progress bar and no summary.")(command)
+
+
+def engine_for(parallel: int, quiet: bool, description: str, stop: threading.Event) -> TransferEngine:
+    return TransferEngine(TransferConfig(max_concurrency=parallel), [ProgressBar(description, quiet)], stop)
+
+
+def command_line(command: str, file_id: str, api_url: str, *more: str) -> str:
+    """The shell command that runs an upload-client command again, quoted to paste."""
+    words = ("upload-client", command, "--file-id", file_id, "--api-url", api_url, *more)
+    return " ".join(shlex.quote(word) for word in words)
+
+
+@click.group(epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="upload-client")
+def main() -> None:
+    """Upload files to UCS and download them back, part by part: resumable, verified, in little memory."""
+
+
+def transfer_command(path_option: Callable) -> Callable:
+    """A command that moves a file: the file options, a path option, the transfer options, one-line errors."""
+
+    def decorate(function: Callable) -> Callable:
+        for decorator in (
+            reported,
+            transfer_options,
+            path_option,
+            file_options,
+            main.command(epilog=EXIT_CODES),
+        ):
+            function = decorator(function)
+        return function
+
+    return decorate
+
+
+@transfer_command(click.option("--file-path", required=True, help="The local file to upload."))
+def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: bool) -> None:
+    """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
+    api = make_api(api_url, parallel)
+    with stop_on_signals() as stop:
+        engine = engine_for(parallel, quiet, "upload", stop)
+        uploader = Uploader(
+            api,
+            engine,
+            resume_command=command_line("upload", file_id, api_url, "--file-path", file_path),
+            cancel_command=command_line("cancel", file_id, api_url),
+        )
+        report = uploader.upload(file_id, file_path)
+    if not quiet:
+        if report.reused_parts:
+            click.echo(
+                f"resumed upload {report.upload_id}: {report.reused_parts} of {report.parts} parts "
+                f"({report.reused_bytes} bytes) were already stored"
+            )
+        click.echo(f"retries: {report.retries}")
+        click.echo(summary(f"uploaded {file_id}:", report.size, report.seconds, report.sha256))
+
+
+@transfer_command(
+    click.option("--output", required=True, help="Where to write the file (PATH.part until it is verified).")
+)
+def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool) -> None:
+    """Download a file's uploaded object; run it again after a failure or Ctrl-C to resume."""
+    api = make_api(api_url, parallel)
+    with stop_on_signals() as stop:
+        report = Downloader(api, engine_for(parallel, quiet, "download", stop)).download(file_id, output)
+    if not quiet:
+        if report.reused_bytes:
+            click.echo(f"resumed: {report.reused_bytes} bytes were already on disk")
+        click.echo(f"retries: {report.retries}")
+        click.echo(summary(f"downloaded {file_id} to {output}:", report.size, report.seconds, report.sha256))
+
+
+@main.command(epilog=EXIT_CODES)
+@file_options
+@reported
+def status(file_id: str, api_url: str) -> None:
+    """Show a file's registration and its uploads with their states."""
+    api = make_api(api_url)
+    file = registered_file(api, file_id)
+    size = "unknown size" if file.get("size") is None else f"{file['size']} bytes"
+    click.echo(f"file {file_id}: {size}, sha256 {file.get('sha256') or 'not registered'}")
+    uploads = sorted(api.uploads(file_id), key=lambda item: item.get("created_at") or "")
+    if not uploads:
+        click.echo("no uploads yet")
+    for item in uploads:
+        line = f"upload {item['upload_id']}: {item['status']}, part size {human_size(item['part_size'])}"
+        line += f", started {item.get('created_at')}"
+        if item["status"] == "pending":
+            stored = api.stored_parts(item["upload_id"])
+            line += f", {len(stored)} parts stored ({sum(p['size'] for p in stored)} bytes)"
+        if item.get("reason"):
+            line += f", reason: {item['reason']}"
+        click.echo(line)
+
+
+@main.command(epilog=EXIT_CODES)
+@file_options
+@reported
+def cancel(file_id: str, api_url: str) -> None:
+    """Cancel the file's pending upload (its stored parts are deleted)."""
+    api = make_api(api_url)
+    registered_file(api, file_id)
+    pending = api.pending_upload(file_id)
+    if pending is None:
+        raise BadInput(f"file {file_id!r} has no pending upload to cancel")
+    api.cancel(pending["upload_id"])
+    click.echo(f"canceled upload {pending['upload_id']} of file {file_id}")

@@ -1,0 +1,266 @@
+"""Downloading a file: parallel ranged GETs written in place into PATH.part, resumable, verified by SHA-256.
+
+PATH.part.json remembers which ranges are on disk and which object they belong to, so running the same
+command again fetches only the missing ranges. PATH appears only once the SHA-256 matches.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from upload_client.api import UcsApi
+from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
+from upload_client.streams import SequentialHasher
+from upload_client.transfer import (
+    ChecksumMismatch,
+    Part,
+    TransferEngine,
+    UrlRefused,
+    check_store_answer,
+    split,
+)
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFull(ClientError):
+    """The disk holding the download is full."""
+
+
+@dataclass
+class DownloadReport:
+    file_id: str
+    path: str
+    size: int
+    seconds: float
+    sha256: str
+    reused_bytes: int
+    retries: int
+
+
+class Journal:
+    """Which ranges of PATH.part are complete, saved atomically beside it after each range."""
+
+    def __init__(self, path: Path, identity: dict):
+        self.path = path
+        self.identity = identity
+        self.done: set[int] = set()
+        self._lock = threading.Lock()
+
+    def load(self) -> bool:
+        """Read the journal; false when there is none or it belongs to another object or range size."""
+        try:
+            saved = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return False
+        if not isinstance(saved, dict) or saved.get("identity") != self.identity:
+            return False
+        self.done = {number for number in saved.get("done", []) if isinstance(number, int)}
+        return True
+
+    def mark_done(self, number: int) -> None:
+        with self._lock:
+            self.done.add(number)
+            temporary = self.path.with_name(self.path.name + ".tmp")
+            temporary.write_text(json.dumps({"identity": self.identity, "done": sorted(self.done)}))
+            os.replace(temporary, self.path)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class DownloadUrl:
+    """The presigned download URL, shared by the workers and renewed once when the store refuses it."""
+
+    def __init__(self, api: UcsApi, file_id: str, url: str):
+        self.api = api
+        self.file_id = file_id
+        self.url = url
+        self._lock = threading.Lock()
+
+    def renew(self, refused: str) -> None:
+        with self._lock:
+            if self.url == refused:  # another worker may have renewed it already
+                self.url = self.api.download_info(self.file_id)["url"]
+
+
+def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.pwrite(fd, view, position)
+        except OSError as error:
+            if error.errno in NO_SPACE:
+                raise DiskFull(
+                    f"the disk is full while writing {path}; free space and run the same command"
+                ) from None
+            raise ClientError(f"cannot write {path}: {error.strerror}") from None
+        view = view[written:]
+        position += written
+
+
+class RangeFetcher:
+    """Fetches one range with a ranged GET and writes it in place as it arrives."""
+
+    def __init__(
+        self,
+        engine: TransferEngine,
+        url: DownloadUrl,
+        fd: int,
+        path: Path,
+        size: int,
+        journal: Journal,
+        ready,
+    ):
+        self.engine = engine
+        self.url = url
+        self.fd = fd
+        self.path = path
+        self.size = size
+        self.journal = journal
+        self.ready = ready
+
+    def __call__(self, part: Part) -> None:
+        counter = self.engine.counter()
+        what = f"bytes {part.offset}-{part.end - 1}"
+
+        def attempt() -> None:
+            counter.restart()
+            url = self.url.url
+            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"}
+            session = self.engine.store_sessions.get()
+            with session.get(url, headers=headers, stream=True, timeout=self.engine.timeout) as response:
+                try:
+                    check_store_answer(response, what)
+                except UrlRefused:
+                    self.url.renew(url)
+                    raise
+                whole = response.status_code == 200 and part.size == self.size
+                if response.status_code != 206 and not whole:
+                    raise TransferIncomplete(
+                        f"{what}: the store ignored the Range header ({response.status_code})"
+                    )
+                position = part.offset
+                for chunk in response.iter_content(self.engine.config.chunk_size):
+                    self.engine.check_stop()
+                    if position + len(chunk) > part.end:
+                        raise ChecksumMismatch(f"{what}: the store sent more bytes than asked for")
+                    write_all(self.fd, chunk, position, self.path)
+                    position += len(chunk)
+                    counter.advance(len(chunk))
+            if position != part.end:
+                raise ChecksumMismatch(f"{what}: the answer ended after {position - part.offset} bytes")
+
+        self.engine.with_retries(what, attempt)
+        self.journal.mark_done(part.number)
+        self.ready[part.number].set()
+
+
+class Downloader:
+    def __init__(self, api: UcsApi, engine: TransferEngine):
+        self.api = api
+        self.engine = engine
+
+    def download(self, file_id: str, output: str) -> DownloadReport:
+        began = time.monotonic()
+        target = Path(output)
+        check_output(target)
+        try:
+            info = self.api.download_info(file_id)
+        except ApiError as error:
+            if error.status == 404:
+                raise BadInput(f"file {file_id!r} is not registered at {self.api.base_url}") from None
+            raise BadInput(str(error)) from None
+        size = info["size"]
+        partial = target.with_name(target.name + ".part")
+        identity = {
+            "etag": info.get("etag"),
+            "size": size,
+            "sha256": info.get("sha256"),
+            "range_size": self.engine.config.download_range_size,
+        }
+        journal = Journal(target.with_name(target.name + ".part.json"), identity)
+        if not (journal.load() and partial.is_file()):
+            journal.done = set()
+        parts = split(size, self.engine.config.download_range_size)
+        reused_bytes = sum(p.size for p in parts if p.number in journal.done)
+        fd = open_partial(partial, size, fresh=not journal.done)
+        try:
+            sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
+        finally:
+            os.close(fd)
+        expected = info.get("sha256")
+        if expected and sha256 != expected:
+            partial.unlink(missing_ok=True)
+            journal.remove()
+            raise VerificationFailed(
+                f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
+            )
+        os.replace(partial, target)
+        journal.remove()
+        return DownloadReport(
+            file_id, str(target), size, time.monotonic() - began, sha256, reused_bytes, self.engine.retries
+        )
+
+    def _fetch(
+        self, file_id: str, url: str, fd: int, partial: Path, parts: list[Part], journal: Journal
+    ) -> str:
+        """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
+        ready = {part.number: threading.Event() for part in parts}
+        for number in journal.done:
+            ready[number].set()
+        size = parts[-1].end
+        chunk_size = self.engine.config.chunk_size
+        hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, ready).start()
+        download_url = DownloadUrl(self.api, file_id, url)
+        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, ready)
+        self.engine.start(size, sum(p.size for p in parts if p.number in journal.done))
+        try:
+            self.engine.run([p for p in parts if p.number not in journal.done], fetcher)
+            return hasher.hexdigest()
+        except ClientError as error:
+            self.engine.stop.set()
+            error.args = (
+                f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
+                "run the same command to resume",
+            )
+            raise
+        finally:
+            self.engine.done()
+
+
+def check_output(target: Path) -> None:
+    if target.is_dir():
+        raise BadInput(f"{target} is a directory; --output names the file to write")
+    if target.exists():
+        raise BadInput(f"{target} already exists; remove it or choose another --output")
+    if not target.parent.is_dir():
+        raise BadInput(f"{target.parent} is not a directory")
+    if not os.access(target.parent, os.W_OK):
+        raise BadInput(f"cannot write in {target.parent}: permission denied")
+
+
+def open_partial(partial: Path, size: int, fresh: bool) -> int:
+    """Open PATH.part at its full size, reserving the disk space up front so a full disk shows at once."""
+    try:
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if fresh else 0), 0o644)
+    except OSError as error:
+        raise BadInput(f"cannot write {partial}: {error.strerror}") from None
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as error:
+        if error.errno in NO_SPACE:
+            os.close(fd)
+            if fresh:
+                partial.unlink(missing_ok=True)
+            free = shutil.disk_usage(partial.parent).free
+            raise DiskFull(f"not enough disk space for {partial}: {size} bytes needed, {free} free") from None
+        os.ftruncate(fd, size)  # the filesystem cannot reserve space; the writes will tell
+    return fd

@@ -1,0 +1,69 @@
+"""HTTP sessions: one per thread, with connection pools sized for the workers.
+
+Calls to UCS retry inside urllib3 (connection errors, timeouts, 429 and 5xx, exponential backoff with
+jitter). Calls to the object store retry a level higher, in transfer.py, because an attempt there must
+fetch a fresh URL and re-stream the part.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from upload_client import __version__
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"upload-client/{__version__}"
+
+
+def api_retry(total: int = 4) -> Retry:
+    """The retry policy for UCS calls: every method, because UCS's operations are safe to repeat."""
+    return Retry(
+        total=total,
+        backoff_factor=0.25,
+        backoff_jitter=0.25,
+        backoff_max=8,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+
+class ThreadSessions:
+    """Hands each thread its own requests.Session (a Session is not safe to share between threads)."""
+
+    def __init__(self, retry: Retry | int = 0, pool_size: int = 4):
+        self._retry = retry
+        self._pool_size = pool_size
+        self._local = threading.local()
+
+    def get(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(max_retries=self._retry, pool_maxsize=self._pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.headers["User-Agent"] = USER_AGENT
+            self._local.session = session
+        return session
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"\)]+)")
+
+
+def describe_connection_error(error: Exception) -> str:
+    """The short cause of a requests connection error ("Connection refused"), not urllib3's whole chain."""
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    match = _ERRNO_TEXT.search(str(error))
+    if match:
+        return match.group(1).strip()
+    if "RemoteDisconnected" in str(error) or "Connection aborted" in str(error):
+        return "the connection was closed without an answer"
+    return type(error).__name__

@@ -1,0 +1,118 @@
+"""Reading a file's byte ranges in chunks: part bodies for PUT requests, MD5 of parts, SHA-256 of the whole.
+
+Nothing here holds more than one chunk of a part in memory, so memory does not grow with part or file size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+
+from upload_client.errors import BadInput, ClientError, Interrupted
+from upload_client.transfer import ByteCounter, Part
+
+
+def read_range(fd: int, part: Part, chunk_size: int, stop: threading.Event | None = None) -> Iterator[bytes]:
+    """Yield a part's bytes chunk by chunk; stop between chunks when asked."""
+    position = part.offset
+    while position < part.end:
+        if stop is not None and stop.is_set():
+            raise Interrupted("interrupted")
+        chunk = os.pread(fd, min(chunk_size, part.end - position), position)
+        if not chunk:
+            raise BadInput(f"the file ended at byte {position} while part {part.number} was read")
+        position += len(chunk)
+        yield chunk
+
+
+class PartBody:
+    """A part's bytes as a request body that requests sends with Content-Length, never chunked.
+
+    requests takes the length from __len__ and urllib3 sends what __iter__ yields; the MD5 of what was
+    sent is ready when the iteration ends. Iterating again starts the part afresh.
+    """
+
+    def __init__(self, fd: int, part: Part, chunk_size: int, stop: threading.Event, counter: ByteCounter):
+        self.fd = fd
+        self.part = part
+        self.chunk_size = chunk_size
+        self.stop = stop
+        self.counter = counter
+        self.md5 = hashlib.md5(usedforsecurity=False)
+
+    def __len__(self) -> int:
+        return self.part.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.md5 = hashlib.md5(usedforsecurity=False)
+        self.counter.restart()
+        for chunk in read_range(self.fd, self.part, self.chunk_size, self.stop):
+            self.md5.update(chunk)
+            self.counter.advance(len(chunk))
+            yield chunk
+
+
+def part_md5(fd: int, part: Part, chunk_size: int, stop: threading.Event | None = None) -> str:
+    md5 = hashlib.md5(usedforsecurity=False)
+    for chunk in read_range(fd, part, chunk_size, stop):
+        md5.update(chunk)
+    return md5.hexdigest()
+
+
+class SequentialHasher:
+    """The SHA-256 of a whole file, read front to back in one pass on its own thread beside the transfer.
+
+    Parts whose number is in `ready` are read only once their event is set (a download writes them in
+    any order); other parts are read at once.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        parts: Sequence[Part],
+        chunk_size: int,
+        stop: threading.Event,
+        ready: Mapping[int, threading.Event] | None = None,
+    ):
+        self.path = path
+        self.parts = parts
+        self.chunk_size = chunk_size
+        self.stop = stop
+        self.ready = ready or {}
+        self._sha256 = hashlib.sha256()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+
+    def start(self) -> SequentialHasher:
+        self._thread.start()
+        return self
+
+    def hexdigest(self) -> str:
+        """Wait for the pass to end and return the digest (raises what stopped the pass)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._sha256.hexdigest()
+
+    def _run(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+            try:
+                for part in self.parts:
+                    self._wait_until_ready(part)
+                    for chunk in read_range(fd, part, self.chunk_size, self.stop):
+                        self._sha256.update(chunk)
+            finally:
+                os.close(fd)
+        except ClientError as error:
+            self._error = error
+        except OSError as error:
+            self._error = ClientError(f"cannot read {self.path}: {error.strerror}")
+
+    def _wait_until_ready(self, part: Part) -> None:
+        event = self.ready.get(part.number)
+        while event is not None and not event.wait(0.2):
+            if self.stop.is_set():
+                raise Interrupted("interrupted")

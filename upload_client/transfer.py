@@ -1,0 +1,261 @@
+"""The transfer engine: parts moved by a thread pool, each retried on its own, progress to subscribers.
+
+Modelled on s3transfer: a plain config object with documented defaults, subscribers that receive progress
+callbacks (the CLI's progress bar is one), and a flat list of exceptions (upload_client.errors). What moves
+(a part to a presigned URL, a byte range from one) is a function given to TransferEngine.run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import TypeVar
+
+import requests
+import tenacity
+import urllib3.exceptions
+
+from upload_client.errors import ClientError, Interrupted, TransferIncomplete
+from upload_client.http import ThreadSessions, describe_connection_error
+
+MiB = 1024 * 1024
+T = TypeVar("T")
+
+
+@dataclass
+class TransferConfig:
+    """How transfers run. The defaults suit most networks; every field can be changed per transfer."""
+
+    #: Parts (or download ranges) in flight at once.
+    max_concurrency: int = 4
+    #: Bytes read from disk or the network per step; with max_concurrency, this bounds memory use.
+    chunk_size: int = 1 * MiB
+    #: Size of the ranges a download is split into (uploads use the part size UCS chose).
+    download_range_size: int = 16 * MiB
+    #: Attempts per part or range before the transfer stops (it can then be resumed).
+    max_attempts: int = 6
+    #: First backoff between attempts, in seconds; it doubles each time, with random jitter added.
+    backoff_initial: float = 0.5
+    #: Longest backoff between attempts, in seconds.
+    backoff_max: float = 20.0
+    #: Seconds to wait for the store to accept a connection, and between bytes of its answer.
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+
+class TransferSubscriber:
+    """Receives a transfer's events; override what you need (the defaults do nothing)."""
+
+    def on_start(self, total_bytes: int, done_bytes: int) -> None:
+        """The transfer begins: total_bytes in all, done_bytes of them already stored (a resume)."""
+
+    def on_progress(self, bytes_transferred: int) -> None:
+        """More bytes were sent or received; across retries each byte is reported once."""
+
+    def on_retry(self, what: str, reason: str, attempt: int) -> None:
+        """An attempt at `what` failed for `reason` and will be tried again."""
+
+    def on_done(self) -> None:
+        """The transfer ended, successfully or not."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A byte range of the file: a multipart upload part or a download range (numbered from 1)."""
+
+    number: int
+    offset: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+def split(size: int, part_size: int) -> list[Part]:
+    """Cut size bytes into parts of part_size; the last part holds the rest."""
+    return [
+        Part(number, offset, min(part_size, size - offset))
+        for number, offset in enumerate(range(0, size, part_size), start=1)
+    ]
+
+
+class Transient(Exception):
+    """An attempt failed in a way that another attempt may fix."""
+
+
+class UrlRefused(Transient):
+    """The store refused the presigned URL (403): it expired or was altered; ask UCS for a new one."""
+
+
+class ChecksumMismatch(Transient):
+    """The store's ETag is not the MD5 of the bytes sent, or a range came back short."""
+
+
+# Failures worth another attempt: the network, the store being busy or overloaded, a refused URL.
+TRANSIENT_ERRORS = (
+    Transient,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    ConnectionError,
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def check_store_answer(response: requests.Response, what: str) -> None:
+    """Raise unless the store accepted the request: a retryable error for 403, 429 and 5xx."""
+    if response.ok:
+        return
+    if response.status_code == 403:
+        raise UrlRefused(f"{what}: the store refused the presigned URL (403)")
+    if response.status_code in RETRY_STATUSES or response.status_code >= 500:
+        raise Transient(f"{what}: the store answered {response.status_code}")
+    raise TransferIncomplete(
+        f"{what}: the store refused it with {response.status_code}: {response.text[:200]}"
+    )
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, requests.RequestException | urllib3.exceptions.ProtocolError):
+        return describe_connection_error(error)
+    return str(error) or type(error).__name__
+
+
+class ByteCounter:
+    """Reports the bytes of one part to the subscribers once, however many attempts the part takes."""
+
+    def __init__(self, report: Callable[[int], None]):
+        self._report = report
+        self._position = 0
+        self._reported = 0
+
+    def restart(self) -> None:
+        self._position = 0
+
+    def advance(self, count: int) -> None:
+        self._position += count
+        if self._position > self._reported:
+            self._report(self._position - self._reported)
+            self._reported = self._position
+
+
+class TransferEngine:
+    """Runs one function per part on a thread pool, with retries, a stop switch and progress reports."""
+
+    def __init__(
+        self,
+        config: TransferConfig | None = None,
+        subscribers: Sequence[TransferSubscriber] = (),
+        stop: threading.Event | None = None,
+    ):
+        self.config = config or TransferConfig()
+        self.subscribers = list(subscribers)
+        self.stop = stop or threading.Event()
+        self.store_sessions = ThreadSessions(0, self.config.max_concurrency)
+        self.timeout = (self.config.connect_timeout, self.config.read_timeout)
+        self.retries = 0
+        self._lock = threading.Lock()
+
+    # Events.
+
+    def start(self, total_bytes: int, done_bytes: int) -> None:
+        for subscriber in self.subscribers:
+            subscriber.on_start(total_bytes, done_bytes)
+
+    def done(self) -> None:
+        for subscriber in self.subscribers:
+            subscriber.on_done()
+
+    def counter(self) -> ByteCounter:
+        return ByteCounter(self._progress)
+
+    def _progress(self, count: int) -> None:
+        for subscriber in self.subscribers:
+            subscriber.on_progress(count)
+
+    def _retrying(self, what: str, state: tenacity.RetryCallState) -> None:
+        with self._lock:
+            self.retries += 1
+        reason = describe(state.outcome.exception()) if state.outcome else "unknown"
+        for subscriber in self.subscribers:
+            subscriber.on_retry(what, reason, state.attempt_number)
+
+    # Retries.
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise Interrupted("interrupted")
+
+    def _sleep(self, seconds: float) -> None:
+        # Waiting on the stop event makes the backoff end at once when the user presses Ctrl-C.
+        if self.stop.wait(seconds):
+            raise Interrupted("interrupted")
+
+    def with_retries(self, what: str, attempt: Callable[[], T]) -> T:
+        """Call attempt until it succeeds; transient failures are retried with jittered exponential backoff.
+
+        When the attempts run out, raise TransferIncomplete naming what failed and why.
+        """
+        policy = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.config.max_attempts),
+            wait=tenacity.wait_exponential_jitter(
+                initial=self.config.backoff_initial,
+                max=self.config.backoff_max,
+                jitter=self.config.backoff_initial,
+            ),
+            retry=tenacity.retry_if_exception_type(TRANSIENT_ERRORS),
+            before_sleep=lambda state: self._retrying(what, state),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return policy(attempt)
+        except TRANSIENT_ERRORS as error:
+            raise TransferIncomplete(
+                f"{what} failed {self.config.max_attempts} times, last: {describe(error)}"
+            ) from None
+
+    # The pool.
+
+    def run(self, parts: Iterable[Part], work: Callable[[Part], T]) -> dict[int, T]:
+        """Call work(part) for every part on the pool; results by part number.
+
+        The first failure stops the other workers (they stop between chunks) and is raised; an
+        Interrupted is only raised when nothing else went wrong.
+        """
+        results: dict[int, T] = {}
+        failure: ClientError | None = None
+        pool = ThreadPoolExecutor(self.config.max_concurrency, thread_name_prefix="transfer")
+        try:
+            futures: dict[Future, Part] = {pool.submit(self._guarded, work, part): part for part in parts}
+            for future in as_completed(futures):
+                if future.cancelled():
+                    continue
+                error = future.exception()
+                if error is None:
+                    results[futures[future].number] = future.result()
+                    continue
+                self.stop.set()
+                if failure is None or (
+                    isinstance(failure, Interrupted) and not isinstance(error, Interrupted)
+                ):
+                    failure = error if isinstance(error, ClientError) else _unexpected(error)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if failure is not None:
+            raise failure
+        return results
+
+    def _guarded(self, work: Callable[[Part], T], part: Part) -> T:
+        self.check_stop()
+        return work(part)
+
+
+def _unexpected(error: BaseException) -> ClientError:
+    failure = ClientError(f"unexpected {type(error).__name__}: {error}")
+    failure.__cause__ = error
+    return failure

@@ -1,0 +1,207 @@
+"""Uploading a local file: start or resume its multipart upload, send the missing parts, complete it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from dataclasses import dataclass
+
+from upload_client.api import UcsApi
+from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete
+from upload_client.streams import PartBody, SequentialHasher, part_md5
+from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer, split
+
+
+@dataclass
+class UploadReport:
+    file_id: str
+    upload_id: str
+    size: int
+    seconds: float
+    sha256: str
+    parts: int
+    reused_parts: int
+    reused_bytes: int
+    retries: int
+
+
+def normalize_etag(etag: str) -> str:
+    return etag.strip().strip('"').lower()
+
+
+def open_local_file(path: str) -> tuple[int, int]:
+    """Open the file to upload; returns (fd, size). Refuses what cannot be uploaded, with the reason."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory, not a file") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    info = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(info.st_mode):
+        problem = f"{path} is a directory, not a file"
+    elif not stat.S_ISREG(info.st_mode):
+        problem = f"{path} is not a regular file"
+    elif info.st_size == 0:
+        problem = f"{path} is empty: an object store cannot complete an upload without parts"
+    if problem:
+        os.close(fd)
+        raise BadInput(problem)
+    return fd, info.st_size
+
+
+def registered_file(api: UcsApi, file_id: str) -> dict:
+    try:
+        return api.get_file(file_id)
+    except ApiError as error:
+        if error.status == 404:
+            raise BadInput(f"file {file_id!r} is not registered at {api.base_url}") from None
+        raise BadInput(str(error)) from None
+
+
+class PartSender:
+    """Sends one part: a fresh presigned URL, the bytes streamed from disk, the ETag checked against MD5."""
+
+    def __init__(self, api: UcsApi, engine: TransferEngine, fd: int, upload_id: str):
+        self.api = api
+        self.engine = engine
+        self.fd = fd
+        self.upload_id = upload_id
+        self.stored = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, part: Part) -> str:
+        counter = self.engine.counter()
+        what = f"part {part.number}"
+
+        def attempt() -> str:
+            request = self.api.part_url(self.upload_id, part.number)
+            body = PartBody(self.fd, part, self.engine.config.chunk_size, self.engine.stop, counter)
+            response = self.engine.store_sessions.get().request(
+                request.get("method") or "PUT",
+                request["url"],
+                data=body,
+                headers=request.get("headers") or {},
+                timeout=self.engine.timeout,
+            )
+            check_store_answer(response, what)
+            etag = response.headers.get("ETag")
+            if not etag:
+                raise TransferIncomplete(
+                    f"{what}: the store answered without an ETag, so the part cannot be verified"
+                )
+            if normalize_etag(etag) != body.md5.hexdigest():
+                raise ChecksumMismatch(f"{what}: the store's ETag {etag} is not the MD5 of the bytes sent")
+            return etag
+
+        etag = self.engine.with_retries(what, attempt)
+        with self._lock:
+            self.stored += 1
+        return etag
+
+
+class Uploader:
+    """Uploads one local file as one registered file id, resuming its pending upload when there is one."""
+
+    def __init__(
+        self,
+        api: UcsApi,
+        engine: TransferEngine,
+        resume_command: str = "the same command",
+        cancel_command: str = "upload-client cancel",
+    ):
+        self.api = api
+        self.engine = engine
+        # The commands that resume or cancel, for the messages that tell the user what to do next.
+        self.resume_command = resume_command
+        self.cancel_command = cancel_command
+
+    def upload(self, file_id: str, path: str) -> UploadReport:
+        began = time.monotonic()
+        fd, size = open_local_file(path)
+        try:
+            file = registered_file(self.api, file_id)
+            if file.get("size") is not None and file["size"] != size:
+                raise BadInput(
+                    f"{path} has {size} bytes but file {file_id!r} is registered with {file['size']} bytes"
+                )
+            upload, stored = self._pending_or_new(file, file_id, path, size)
+            parts = split(size, upload["part_size"])
+            reused = self._reusable(fd, parts, stored)
+            sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
+        finally:
+            os.close(fd)
+        return UploadReport(
+            file_id=file_id,
+            upload_id=upload["upload_id"],
+            size=size,
+            seconds=time.monotonic() - began,
+            sha256=sha256,
+            parts=len(parts),
+            reused_parts=len(reused),
+            reused_bytes=sum(part.size for part in parts if part.number in reused),
+            retries=self.engine.retries,
+        )
+
+    def _pending_or_new(self, file: dict, file_id: str, path: str, size: int) -> tuple[dict, list[dict]]:
+        """The pending upload and its stored parts, or a new upload; refuses one that no longer fits."""
+        pending = self.api.pending_upload(file_id)
+        if pending is None:
+            try:
+                return self.api.start_upload(file_id, size), []
+            except ApiError as error:
+                # A 409 also comes back when a retried start already succeeded: look again.
+                pending = self.api.pending_upload(file_id) if error.status == 409 else None
+                if pending is None:
+                    raise BadInput(str(error)) from None
+        expected = pending.get("size") if pending.get("size") is not None else file.get("size")
+        if expected is not None and expected != size:
+            raise BadInput(
+                f"{path} now has {size} bytes but the pending upload {pending['upload_id']} of file "
+                f"{file_id!r} was started for {expected} bytes; to start over, cancel it: {self.cancel_command}"
+            )
+        return pending, self.api.stored_parts(pending["upload_id"])
+
+    def _reusable(self, fd: int, parts: list[Part], stored: list[dict]) -> dict[int, str]:
+        """ETags of the stored parts whose size and MD5 match the local file's bytes."""
+        by_number = {item["part_no"]: item for item in stored}
+        candidates = [p for p in parts if p.number in by_number and by_number[p.number]["size"] == p.size]
+        if not candidates:
+            return {}
+        chunk_size = self.engine.config.chunk_size
+        local = self.engine.run(candidates, lambda part: part_md5(fd, part, chunk_size, self.engine.stop))
+        return {
+            number: by_number[number]["etag"]
+            for number, md5 in local.items()
+            if normalize_etag(by_number[number]["etag"]) == md5
+        }
+
+    def _send(self, fd: int, path: str, upload_id: str, parts: list[Part], reused: dict[int, str]) -> str:
+        """Send the parts not stored yet, hash the whole file alongside, complete; returns the SHA-256."""
+        sender = PartSender(self.api, self.engine, fd, upload_id)
+        hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
+        self.engine.start(sum(p.size for p in parts), sum(p.size for p in parts if p.number in reused))
+        try:
+            etags = dict(reused)
+            etags.update(self.engine.run([p for p in parts if p.number not in reused], sender))
+            sha256 = hasher.hexdigest()
+        except ClientError as error:
+            self.engine.stop.set()
+            stored = len(reused) + sender.stored
+            error.args = (
+                f"{error}; {stored} of {len(parts)} parts are stored and upload {upload_id} is left pending; "
+                f"resume with: {self.resume_command}",
+            )
+            raise
+        finally:
+            self.engine.done()
+        try:
+            self.api.complete(upload_id, etags, sha256)
+        except ApiError as error:
+            raise ApiError(error.status, f"UCS refused to complete upload {upload_id}: {error}") from None
+        return sha256
