@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ucs import relay
 from ucs.api import register_api
 from ucs.config import DefaultConfig
 from ucs.database import MIGRATIONS_DIR, ensure_schema
@@ -47,6 +48,7 @@ def create_app(
     app.extensions["ucs.storage_backends"] = registry
     app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
     plugins.hook.ucs_init_app(app=app)
+    relay.init_app(app)
 
     if check_schema:
         ensure_schema(app)

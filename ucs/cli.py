@@ -1,12 +1,20 @@
 """The `ucs` command: Flask's CLI for this app (`ucs run`, `ucs db upgrade`, `ucs events ...`)."""
 
+import json
+import logging
+import signal
+import threading
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from ucs.app import create_app
+from ucs.consumer import handle_message
 from ucs.database import SchemaNotCurrent, db_url_for_humans, ensure_schema
+from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
+from ucs.relay import relay_from_config
 
 
 @click.command("run")
@@ -42,3 +50,80 @@ main = FlaskGroup(
     help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",
 )
 main.add_command(run_command)
+
+
+@click.group("events")
+def events_group() -> None:
+    """Publish the event outbox, consume events, list the outbox (docs/events.md)."""
+
+
+NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events wait in the outbox)"
+
+
+@events_group.command("relay")
+@click.option("--once", is_flag=True, help="Publish every pending event, then exit.")
+@with_appcontext
+def events_relay_command(once: bool) -> None:
+    """Publish outbox events in order, marking each sent once the broker confirms it (SIGTERM stops)."""
+    relay = relay_from_config(current_app._get_current_object())
+    if relay is None:
+        raise click.ClickException(NO_BROKER)
+    if once:
+        try:
+            click.echo(f"published {relay.publish_pending()} event(s)")
+        except PublishFailed as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            relay.publisher.close()
+        return
+    click.echo("events relay: publishing the outbox (Ctrl-C or SIGTERM stops)")
+    _log_to_stderr()
+    relay.run(_stop_on_signals())
+
+
+@events_group.command("consume")
+@with_appcontext
+def events_consume_command() -> None:
+    """Apply file.registered and file.upload_validated events from the broker (SIGTERM stops)."""
+    source = make_source(current_app._get_current_object())
+    if source is None:
+        raise click.ClickException(NO_BROKER)
+    click.echo(
+        f"events consumer: reading queue {current_app.config['EVENTS_QUEUE']} (Ctrl-C or SIGTERM stops)"
+    )
+    _log_to_stderr()
+    source.run(handle_message, _stop_on_signals().is_set)
+
+
+@events_group.command("list")
+@click.option("--pending", is_flag=True, help="Only events no broker has confirmed yet.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, oldest first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON message body per line.")
+@with_appcontext
+def events_list_command(pending: bool, limit: int | None, as_json: bool) -> None:
+    """List outbox events, oldest first: id, state, time, type, event id, payload."""
+    rows = outbox_events(pending_only=pending, limit=limit)
+    for row in rows:
+        if as_json:
+            click.echo(EventMessage.from_row(row).body())
+            continue
+        state = "pending" if row.published_at is None else "published"
+        occurred_at = row.occurred_at.strftime("%Y-%m-%dT%H:%M:%S")
+        payload = json.dumps(row.payload, separators=(",", ":"))
+        click.echo(f"{row.id}\t{state}\t{occurred_at}\t{row.type}\t{row.event_id}\t{payload}")
+    click.echo(f"{len(rows)} {'pending ' if pending else ''}event(s)", err=True)
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so a long-running command finishes its message and exits."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+main.add_command(events_group)

@@ -32,8 +32,23 @@ class DefaultConfig:
     # Load third-party plugins from the entry point group "ucs".
     LOAD_ENTRY_POINTS = True
 
+    # RabbitMQ URL (amqp://user:password@host:5672/vhost). None: events wait in the outbox (docs/events.md).
     AMQP_URL = None
+    # The durable topic exchange events are published to and consumed from; routing key = event type.
     EVENTS_EXCHANGE = "ucs"
+    # `ucs events consume`: the durable queue it reads, bound to the exchange for the consumed event types.
+    EVENTS_QUEUE = "ucs.consumer"
+    # Where messages the consumer cannot handle go, with the reason in the header x-ucs-dead-letter-reason.
+    EVENTS_DEAD_LETTER_EXCHANGE = "ucs.dead-letter"
+    EVENTS_DEAD_LETTER_QUEUE = "ucs.dead-letter"
+    # The relay publishes at most this many outbox rows per transaction.
+    EVENTS_RELAY_BATCH_SIZE = 100
+    # Seconds the relay waits before looking at the outbox again when it found nothing to publish.
+    EVENTS_RELAY_POLL_INTERVAL = 1.0
+    # Seconds the relay and consumer wait at most between reconnection attempts (the wait doubles up to this).
+    EVENTS_RETRY_MAX_DELAY = 30.0
+    # Run the relay in a thread of the web server (`ucs run`) when AMQP_URL is set. Off: run `ucs events relay`.
+    EVENTS_RELAY_IN_SERVER = False
 
     # flask-smorest: the OpenAPI document and the offline Swagger UI at /docs.
     API_TITLE = "UCS: Upload Controller Service"

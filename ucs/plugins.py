@@ -10,6 +10,7 @@ from ucs import hookspecs
 DEFAULT_PLUGINS = (
     "ucs_plugins.filesystem",
     "ucs_plugins.s3",
+    "ucs_plugins.rabbitmq",
 )
 
 

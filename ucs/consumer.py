@@ -1,0 +1,160 @@
+"""Applying consumed events to the database, whatever broker delivered them (docs/events.md).
+
+Each event is applied in one transaction together with a ProcessedEvent row holding its id; the broker
+message is acknowledged only after that commit. A redelivered event finds its id and changes nothing,
+so at-least-once delivery becomes exactly-once application.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from ucs import events, services
+from ucs.api.common import FILE_ID_RULE, sha256_field
+from ucs.events import Outcome, Verdict
+from ucs.extensions import db
+from ucs.models import ProcessedEvent
+from ucs.uploads import UploadError, UploadStatus, is_valid_file_id
+
+log = logging.getLogger(__name__)
+
+
+class EnvelopeSchema(ma.Schema):
+    """The body of every event message; unknown fields are ignored so producers can add some."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    event_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    type = ma.fields.String(required=True)
+    occurred_at = ma.fields.AwareDateTime(load_default=None)
+    payload = ma.fields.Dict(keys=ma.fields.String(), required=True)
+
+
+class FileRegisteredSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    file_id = ma.fields.String(required=True)
+    size = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=0))
+    sha256 = sha256_field(load_default=None, allow_none=True)
+
+    @ma.validates("file_id")
+    def check_file_id(self, file_id: str, **_kwargs) -> None:
+        if not is_valid_file_id(file_id):
+            raise ma.ValidationError(f"invalid file_id: a file_id is {FILE_ID_RULE}")
+
+
+class UploadValidatedSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    upload_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024))
+    outcome = ma.fields.Enum(
+        UploadStatus,
+        by_value=True,
+        required=True,
+        validate=ma.validate.OneOf([UploadStatus.ACCEPTED, UploadStatus.REJECTED]),
+    )
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=1024))
+
+
+def apply_file_registered(payload: Mapping[str, Any]) -> Outcome:
+    """Create the file, or update its expected size and checksum."""
+    services.register_file(payload["file_id"], payload["size"], payload["sha256"], commit=False)
+    return Outcome.APPLIED
+
+
+def apply_upload_validated(payload: Mapping[str, Any]) -> Outcome:
+    """Move an uploaded upload to accepted or rejected; the same verdict again changes nothing."""
+    upload = services.get_upload(payload["upload_id"], for_update=True)
+    if upload.upload_status is payload["outcome"]:
+        log.info("upload %s is already %s: nothing to change", upload.s3_upload_id, payload["outcome"])
+        return Outcome.IGNORED
+    services.record_validation(upload.s3_upload_id, payload["outcome"], payload["reason"])
+    return Outcome.APPLIED
+
+
+HANDLERS: dict[str, tuple[type[ma.Schema], Callable[[Mapping[str, Any]], Outcome]]] = {
+    events.FILE_REGISTERED: (FileRegisteredSchema, apply_file_registered),
+    events.UPLOAD_VALIDATED: (UploadValidatedSchema, apply_upload_validated),
+}
+
+
+class Unhandleable(Exception):
+    """The message can never be applied: it goes to the dead-letter queue with this reason."""
+
+
+def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
+    """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Unhandleable(f"malformed JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise Unhandleable(f"malformed event: a JSON object was expected, not {type(document).__name__}")
+    try:
+        envelope = EnvelopeSchema().load(document)
+    except ma.ValidationError as error:
+        raise Unhandleable(f"malformed event: {_messages(error)}") from None
+    if envelope["type"] not in HANDLERS:
+        raise Unhandleable(f"unknown event type {envelope['type']!r}: UCS consumes {', '.join(HANDLERS)}")
+    schema, apply = HANDLERS[envelope["type"]]
+    try:
+        payload = schema().load(envelope["payload"])
+    except ma.ValidationError as error:
+        raise Unhandleable(f"invalid {envelope['type']} payload: {_messages(error)}") from None
+    return envelope, apply, payload
+
+
+def _messages(error: ma.ValidationError) -> str:
+    messages = error.messages if isinstance(error.messages, dict) else {"": error.messages}
+    return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in messages.items())
+
+
+def handle_message(body: bytes) -> Verdict:
+    """Apply one message in one transaction, remembering its event id; never raises. Needs an app context."""
+    try:
+        envelope, apply, payload = parse(body)
+    except Unhandleable as error:
+        return _dead_letter(str(error))
+    event_id, event_type = envelope["event_id"], envelope["type"]
+    try:
+        if db.session.get(ProcessedEvent, event_id) is not None:
+            db.session.rollback()
+            log.info("event %s (%s) was already applied: acknowledging the redelivery", event_id, event_type)
+            return Verdict(Outcome.DUPLICATE)
+        outcome = apply(payload)
+        db.session.add(ProcessedEvent(event_id=event_id, type=event_type))
+        db.session.commit()
+    except UploadError as error:
+        db.session.rollback()
+        return _dead_letter(f"{event_type} {event_id}: {error}")
+    except (OperationalError, InterfaceError) as error:
+        db.session.rollback()
+        log.warning("event %s: database unavailable, will retry: %s", event_id, error.orig or error)
+        return Verdict(Outcome.RETRY, str(error.orig or error))
+    except IntegrityError:
+        # Another consumer committed the same event id between our check and our commit.
+        db.session.rollback()
+        if db.session.get(ProcessedEvent, event_id) is not None:
+            return Verdict(Outcome.DUPLICATE)
+        log.exception("event %s could not be stored", event_id)
+        return _dead_letter(f"{event_type} {event_id}: the database refused the change")
+    except Exception as error:
+        db.session.rollback()
+        log.exception("event %s: unexpected error", event_id)
+        return _dead_letter(f"{event_type} {event_id}: internal error: {type(error).__name__}: {error}")
+    log.info("event %s (%s): %s", event_id, event_type, outcome)
+    return Verdict(outcome)
+
+
+def _dead_letter(reason: str) -> Verdict:
+    log.warning("dead-lettering a message: %s", reason)
+    return Verdict(Outcome.DEAD_LETTER, reason)

@@ -1,0 +1,140 @@
+"""The outbox relay: publishes unsent outbox rows in id order and marks them sent once the broker confirms.
+
+Several relays may run against one PostgreSQL database: each locks the rows it publishes with
+FOR UPDATE SKIP LOCKED, so the others pass over them instead of publishing them a second time.
+SQLite has no row locks; run one relay there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+from sqlalchemy import select
+
+from ucs.events import EventMessage, EventPublisher, PublishFailed, make_publisher
+from ucs.extensions import db
+from ucs.models import OutboxEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    """Moves events from the outbox to a publisher; call its methods inside an app context."""
+
+    def __init__(
+        self,
+        publisher: EventPublisher,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        max_delay: float = 30.0,
+    ):
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_delay = max_delay
+
+    def publish_batch(self) -> int:
+        """Publish the oldest unsent events (at most batch_size) and return how many the broker confirmed.
+
+        Rows confirmed before a failure are still marked sent; PublishFailed then propagates.
+        """
+        rows = db.session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.published_at.is_(None))
+            .order_by(OutboxEvent.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        sent = 0
+        try:
+            for row in rows:
+                self.publisher.publish(EventMessage.from_row(row))
+                row.published_at = utcnow()
+                sent += 1
+        finally:
+            # Ends the transaction either way: marks what was confirmed and releases the row locks.
+            db.session.commit()
+        return sent
+
+    def publish_pending(self) -> int:
+        """Publish batches until no unsent event is left to this relay; return how many were sent."""
+        total = 0
+        while sent := self.publish_batch():
+            total += sent
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until stop is set: poll when idle, back off (doubling up to max_delay) while failing."""
+        delay = self.poll_interval
+        while not stop.is_set():
+            try:
+                sent = self.publish_pending()
+            except Exception as error:
+                self._recover(error, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, self.max_delay)
+                continue
+            if sent:
+                log.info("events relay: published %d event(s)", sent)
+            delay = self.poll_interval
+            stop.wait(self.poll_interval)
+        self.publisher.close()
+
+    def _recover(self, error: Exception, delay: float) -> None:
+        """Log a failed round and drop what it left open; the relay stays alive and tries again."""
+        if isinstance(error, PublishFailed):
+            log.warning("events relay: broker unavailable, retrying in %.1f s: %s", delay, error)
+            self.publisher.close()
+        else:
+            # The database may be restarting.
+            log.exception("events relay: publishing failed, retrying in %.1f s", delay)
+            db.session.rollback()
+
+
+def relay_from_config(app: Flask) -> Relay | None:
+    """A relay for the app's configured broker, or None when no broker is configured."""
+    publisher = make_publisher(app)
+    if publisher is None:
+        return None
+    return Relay(
+        publisher,
+        batch_size=int(app.config["EVENTS_RELAY_BATCH_SIZE"]),
+        poll_interval=float(app.config["EVENTS_RELAY_POLL_INTERVAL"]),
+        max_delay=float(app.config["EVENTS_RETRY_MAX_DELAY"]),
+    )
+
+
+def _run_in_thread(app: Flask, relay: Relay, stop: threading.Event) -> None:
+    with app.app_context():
+        relay.run(stop)
+
+
+def init_app(app: Flask) -> None:
+    """Start a relay thread with the server's first request, when AMQP_URL and EVENTS_RELAY_IN_SERVER are set.
+
+    Starting on the first request rather than here keeps the thread out of CLI commands (which build the
+    same app but serve nothing) and out of a pre-forking server's parent process, whose threads its
+    workers would not inherit. Events come from requests, so none waits long; events left from an
+    earlier run go out with the first request (a load balancer's health check, say).
+    """
+    if not (app.config["AMQP_URL"] and app.config["EVENTS_RELAY_IN_SERVER"]):
+        return
+    started = threading.Lock()
+    stop = threading.Event()
+    app.extensions["ucs.relay_stop"] = stop
+
+    @app.before_request
+    def start_relay_thread() -> None:
+        if started.acquire(blocking=False):
+            relay = relay_from_config(app)
+            if relay is None:
+                log.warning(
+                    "EVENTS_RELAY_IN_SERVER is set but no event broker plugin answered: no relay runs"
+                )
+                return
+            thread = threading.Thread(
+                target=_run_in_thread, args=(app, relay, stop), name="ucs-events-relay", daemon=True
+            )
+            thread.start()
