@@ -150,15 +150,19 @@ def require_pending(upload: MultipartUpload) -> None:
 
 
 def cancel_upload(storage: StorageBackend, upload_id: str) -> MultipartUpload:
+    """Cancel a pending upload, then abort it in the store.
+
+    The database commits first: if the commit fails, the store upload is still there to finish. A retried
+    cancel changes nothing but tries the abort again, in case the store failed the first time.
+    """
     upload = get_upload(upload_id, for_update=True)
-    if upload.upload_status is UploadStatus.CANCELED:
-        return upload  # a retried cancel changes nothing
-    require_pending(upload)
+    if upload.upload_status is not UploadStatus.CANCELED:
+        require_pending(upload)
+        upload.upload_status = transition(upload.upload_status, UploadStatus.CANCELED)
+        upload.reason = "canceled by the client"
+        events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
+        db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
-    upload.upload_status = transition(upload.upload_status, UploadStatus.CANCELED)
-    upload.reason = "canceled by the client"
-    events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
-    db.session.commit()
     return upload
 
 
@@ -212,11 +216,12 @@ def complete_upload(
 
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str) -> None:
-    _abort_quietly(storage, upload.key, upload.s3_upload_id)
+    """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
     upload.upload_status = transition(upload.upload_status, UploadStatus.FAILED)
     upload.reason = reason[:1024]
     events.record_event(events.UPLOAD_FAILED, _reason_payload(upload))
     db.session.commit()
+    _abort_quietly(storage, upload.key, upload.s3_upload_id)
 
 
 def _reason_payload(upload: MultipartUpload) -> dict:

@@ -4,12 +4,31 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import abort
+from flask_smorest import Blueprint, abort
+from flask_smorest.error_handler import ErrorSchema
 
 from ucs.storage import StorageBackend
 from ucs.uploads import FILE_ID_PATTERN, is_valid_file_id
 
 FILE_ID_RULE = "1 to 128 of A-Z a-z 0-9 . _ -, not starting with a dot"
+
+
+def error(blp: Blueprint, code: int, description: str):
+    """Document an error answer of a view, in the API's one error shape."""
+    return blp.alt_response(code, schema=ErrorSchema, description=description)
+
+
+def store_errors(blp: Blueprint):
+    """Document what a view that calls the object store answers when the store fails."""
+
+    def decorate(view):
+        view = error(blp, 502, "The object store refused the request")(view)
+        return error(blp, 503, "The object store is unavailable")(view)
+
+    return decorate
+
+
+MALFORMED_JSON = "The body is not valid JSON"
 
 
 def storage() -> StorageBackend:
@@ -54,6 +73,9 @@ class PresignedRequestSchema(ma.Schema):
 
 
 __all__ = [
+    "MALFORMED_JSON",
+    "error",
+    "store_errors",
     "FILE_ID_PATTERN",
     "sha256_field",
     "PresignedRequestSchema",

@@ -6,7 +6,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ucs import services
-from ucs.api.common import PresignedRequestSchema, UtcDateTime, checked_file_id, sha256_field, storage
+from ucs.api.common import (
+    MALFORMED_JSON,
+    PresignedRequestSchema,
+    UtcDateTime,
+    checked_file_id,
+    error,
+    sha256_field,
+    storage,
+    store_errors,
+)
 from ucs.api.multipart_uploads import UploadSchema
 from ucs.uploads import UploadStatus
 
@@ -47,16 +56,17 @@ class FileById(MethodView):
     @blp.arguments(FileSchema)
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
-    @blp.alt_response(409, description="The file has an active upload; its size and sha256 cannot change")
-    @blp.alt_response(422, description="Invalid file_id or body")
+    @error(blp, 400, MALFORMED_JSON)
+    @error(blp, 409, "The file has an active upload; its size and sha256 cannot change")
+    @error(blp, 422, "Invalid file_id or body")
     def put(self, body, file_id):
         """Register a file (or update its expected size and SHA-256)"""
         file, created = services.register_file(checked_file_id(file_id), body.get("size"), body.get("sha256"))
         return file, 201 if created else 200
 
     @blp.response(200, FileSchema)
-    @blp.alt_response(404, description="The file is not registered")
-    @blp.alt_response(422, description="Invalid file_id")
+    @error(blp, 404, "The file is not registered")
+    @error(blp, 422, "Invalid file_id")
     def get(self, file_id):
         """Look up a registered file"""
         return services.get_file(checked_file_id(file_id))
@@ -66,10 +76,11 @@ class FileById(MethodView):
 class FileUploads(MethodView):
     @blp.arguments(StartUploadSchema, required=False)
     @blp.response(201, UploadSchema)
-    @blp.alt_response(400, description="The size differs from the registration, or the file is too large")
-    @blp.alt_response(404, description="The file is not registered")
-    @blp.alt_response(409, description="The file already has a pending, uploaded or accepted upload")
-    @blp.alt_response(422, description="Invalid file_id or body")
+    @error(blp, 400, f"{MALFORMED_JSON}, the size differs from the registration, or the file is too large")
+    @error(blp, 404, "The file is not registered")
+    @error(blp, 409, "The file already has a pending, uploaded or accepted upload")
+    @error(blp, 422, "Invalid file_id or body")
+    @store_errors(blp)
     def post(self, body, file_id):
         """Start a multipart upload for a file"""
         return services.start_upload(
@@ -78,7 +89,7 @@ class FileUploads(MethodView):
 
     @blp.arguments(UploadQueryArgsSchema, location="query")
     @blp.response(200, UploadSchema(many=True))
-    @blp.alt_response(404, description="The file is not registered")
+    @error(blp, 404, "The file is not registered")
     def get(self, args, file_id):
         """List a file's uploads, optionally only those in one state (pending: zero or one)"""
         file = services.get_file(checked_file_id(file_id))
@@ -89,8 +100,10 @@ class FileUploads(MethodView):
 @blp.route("/<path:file_id>/download")
 class FileDownload(MethodView):
     @blp.response(200, DownloadSchema)
-    @blp.alt_response(404, description="The file is not registered")
-    @blp.alt_response(409, description="The file has no completed upload")
+    @error(blp, 404, "The file is not registered")
+    @error(blp, 409, "The file has no completed upload")
+    @error(blp, 422, "Invalid file_id")
+    @store_errors(blp)
     def get(self, file_id):
         """Get a presigned URL that downloads the file's completed object (Range requests allowed)"""
         upload = services.completed_upload(checked_file_id(file_id))

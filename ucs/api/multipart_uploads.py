@@ -6,7 +6,15 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from ucs import services
-from ucs.api.common import PresignedRequestSchema, UtcDateTime, sha256_field, storage
+from ucs.api.common import (
+    MALFORMED_JSON,
+    PresignedRequestSchema,
+    UtcDateTime,
+    error,
+    sha256_field,
+    storage,
+    store_errors,
+)
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -88,17 +96,18 @@ def _part_no(text: str) -> int:
 @blp.route("/<path:upload_id>")
 class UploadById(MethodView):
     @blp.response(200, UploadSchema)
-    @blp.alt_response(404, description="No upload with this id")
+    @error(blp, 404, "No upload with this id")
     def get(self, upload_id):
         """Look up an upload and its state"""
         return _upload(upload_id)
 
     @blp.arguments(UploadPatchSchema)
     @blp.response(204)
-    @blp.alt_response(400, description="The parts do not match the store: the upload is now failed")
-    @blp.alt_response(404, description="No upload with this id")
-    @blp.alt_response(409, description="The upload is not pending")
-    @blp.alt_response(422, description="Invalid body")
+    @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
+    @error(blp, 404, "No upload with this id")
+    @error(blp, 409, "The upload is not pending")
+    @error(blp, 422, "Invalid body")
+    @store_errors(blp)
     def patch(self, body, upload_id):
         """Complete an upload (status uploaded, with every part's ETag) or cancel it"""
         upload_id = _upload(upload_id).s3_upload_id
@@ -111,8 +120,9 @@ class UploadById(MethodView):
 @blp.route("/<path:upload_id>/parts")
 class UploadParts(MethodView):
     @blp.response(200, StoredPartSchema(many=True))
-    @blp.alt_response(404, description="No upload with this id")
-    @blp.alt_response(409, description="The upload is not pending")
+    @error(blp, 404, "No upload with this id")
+    @error(blp, 409, "The upload is not pending")
+    @store_errors(blp)
     def get(self, upload_id):
         """List the parts the store holds so far (to resume an upload)"""
         upload = _upload(upload_id)
@@ -123,9 +133,10 @@ class UploadParts(MethodView):
 @blp.route("/<path:upload_id>/part/<part_no>/presigned_post")
 class PartUrl(MethodView):
     @blp.response(200, PresignedRequestSchema)
-    @blp.alt_response(404, description="No upload with this id")
-    @blp.alt_response(409, description="The upload is not pending")
-    @blp.alt_response(422, description="part_no outside 1..10000")
+    @error(blp, 404, "No upload with this id")
+    @error(blp, 409, "The upload is not pending")
+    @error(blp, 422, "part_no outside 1..10000")
+    @store_errors(blp)
     def post(self, upload_id, part_no):
         """Get a presigned URL that stores one part (PUT the part's bytes to it)"""
         number = _part_no(part_no)
