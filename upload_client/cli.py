@@ -18,7 +18,7 @@ from upload_client.api import UcsApi
 from upload_client.download import Downloader
 from upload_client.errors import BadInput, ClientError
 from upload_client.progress import ProgressBar, human_size, summary
-from upload_client.transfer import TransferConfig, TransferEngine
+from upload_client.transfer import MiB, TransferConfig, TransferEngine
 from upload_client.upload import Uploader, registered_file
 
 EXIT_CODES = """\b
@@ -165,11 +165,20 @@ def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: boo
 @transfer_command(
     click.option("--output", required=True, help="Where to write the file (PATH.part until it is verified).")
 )
-def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool) -> None:
+@click.option(
+    "--range-size",
+    type=click.IntRange(1, 5 * 1024),
+    default=16,
+    show_default=True,
+    help="MiB fetched by each ranged GET.",
+)
+def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool, range_size: int) -> None:
     """Download a file's uploaded object; run it again after a failure or Ctrl-C to resume."""
     api = make_api(api_url, parallel)
     with stop_on_signals() as stop:
-        report = Downloader(api, engine_for(parallel, quiet, "download", stop)).download(file_id, output)
+        engine = engine_for(parallel, quiet, "download", stop)
+        engine.config.download_range_size = range_size * MiB
+        report = Downloader(api, engine).download(file_id, output)
     if not quiet:
         if report.reused_bytes:
             click.echo(f"resumed: {report.reused_bytes} bytes were already on disk")

@@ -1,0 +1,205 @@
+"""upload-client through a faulty network: resets and 503s on part uploads, SIGKILL, Ctrl-C, resumed downloads.
+
+UCS runs on the filesystem store with PUBLIC_URL set to a fault-injecting proxy, so every presigned URL
+(part PUTs, download GETs) goes through the proxy while the REST calls reach UCS directly.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from tests.support.client_runs import (
+    MiB,
+    make_file,
+    pending_upload,
+    register,
+    run_client,
+    start_client,
+    stored_parts,
+)
+from tests.support.fault_proxy import FAULTS, FaultProxy, ProxyStats
+from tests.support.ucs_server import ucs_server
+
+PART_SIZE = MiB
+PARALLEL = 4
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    proxy = FaultProxy().start()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def ucs(tmp_path_factory, proxy):
+    with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=PART_SIZE, PUBLIC_URL=proxy.url) as server:
+        proxy.forward_to(int(server.url.rsplit(":", 1)[1]))
+        yield server
+
+
+@pytest.fixture
+def faulty(proxy, ucs):
+    """The proxy, reset to no faults and no throttling for each test."""
+    proxy.fault_rate = 0.0
+    proxy.faults = FAULTS
+    proxy.part_rate_limit = proxy.download_rate_limit = None
+    proxy.stats = ProxyStats()
+    return proxy
+
+
+def upload_args(api: str, file_id: str, path) -> list[str]:
+    return [
+        "upload",
+        "--file-id",
+        file_id,
+        "--api-url",
+        api,
+        "--file-path",
+        str(path),
+        "--parallel",
+        str(PARALLEL),
+    ]
+
+
+def download_args(api: str, file_id: str, path) -> list[str]:
+    return ["download", "--file-id", file_id, "--api-url", api, "--output", str(path), "--range-size", "1"]
+
+
+def reported_retries(stdout: str) -> int:
+    return int(next(line for line in stdout.splitlines() if line.startswith("retries: ")).split()[1])
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_upload_survives_resets_and_503s_and_reads_back_identical(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "flaky.bin", 12 * MiB + 777)
+    register(ucs.url, "faults-1", source)
+    faulty.fault_rate = 0.4
+
+    result = run_client(*upload_args(ucs.url, "faults-1", source))
+
+    assert result.returncode == 0, result.stderr
+    faults = sum(faulty.stats.faults.values())
+    retries = reported_retries(result.stdout)
+    print(
+        f"\nfault proxy: {faulty.stats.part_uploads} part PUTs, faults {dict(faulty.stats.faults)}, "
+        f"client retries {retries}, outcome: uploaded"
+    )
+    assert faults >= 3
+    assert retries == faults  # each injected fault cost exactly one attempt, and nothing else failed
+    back = tmp_path / "back.bin"
+    faulty.fault_rate = 0.0
+    downloaded = run_client(*download_args(ucs.url, "faults-1", back))
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert back.read_bytes() == source.read_bytes()
+
+
+def test_upload_killed_with_sigkill_resumes_and_resends_little(ucs, faulty, tmp_path):
+    size = 16 * MiB + 4321
+    source = make_file(tmp_path / "killed.bin", size, seed=7)
+    register(ucs.url, "faults-kill", source)
+    faulty.part_rate_limit = 1 * MiB  # per part upload: about four seconds for the whole file
+
+    first = start_client(*upload_args(ucs.url, "faults-kill", source), log=tmp_path / "first.log")
+    upload = wait_until(lambda: pending_upload(ucs.url, "faults-kill"), what="the pending upload")
+    wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 5, what="five stored parts")
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    stored_before = len(stored_parts(ucs.url, upload["upload_id"]))
+    sent_first = faulty.stats.part_bytes_received
+
+    faulty.part_rate_limit = None
+    second = run_client(*upload_args(ucs.url, "faults-kill", source))
+
+    assert second.returncode == 0, second.stderr
+    resumed = next(line for line in second.stdout.splitlines() if line.startswith("resumed upload"))
+    reused = int(resumed.split(": ")[1].split()[0])
+    sent_twice = faulty.stats.part_bytes_received - size
+    print(
+        f"\nSIGKILL resume: {stored_before} of 17 parts stored before the kill, {reused} reused, "
+        f"{sent_first} bytes sent before the kill, {sent_twice} bytes sent twice"
+    )
+    assert reused >= stored_before >= 5
+    assert 0 <= sent_twice <= PARALLEL * PART_SIZE  # at most the parts in flight when it died
+    back = tmp_path / "back.bin"
+    assert run_client(*download_args(ucs.url, "faults-kill", back)).returncode == 0
+    assert back.read_bytes() == source.read_bytes()
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "stopped.bin", 12 * MiB, seed=8)
+    register(ucs.url, "faults-ctrl-c", source)
+    faulty.part_rate_limit = 1 * MiB
+
+    first = start_client(*upload_args(ucs.url, "faults-ctrl-c", source), log=tmp_path / "first.log")
+    upload = wait_until(lambda: pending_upload(ucs.url, "faults-ctrl-c"), what="the pending upload")
+    wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 2, what="two stored parts")
+    first.send_signal(signal.SIGINT)
+    assert first.wait(20) == 130
+    output = (tmp_path / "first.log").read_text()
+    assert "Traceback" not in output
+    assert "resume with: upload-client upload --file-id faults-ctrl-c" in output
+    assert pending_upload(ucs.url, "faults-ctrl-c")["upload_id"] == upload["upload_id"]
+
+    faulty.part_rate_limit = None
+    second = run_client(*upload_args(ucs.url, "faults-ctrl-c", source))
+    assert second.returncode == 0, second.stderr
+    assert "resumed upload" in second.stdout
+
+
+def test_download_killed_then_resumed_from_its_part_file(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "down.bin", 12 * MiB + 99, seed=9)
+    register(ucs.url, "faults-download", source)
+    assert run_client(*upload_args(ucs.url, "faults-download", source)).returncode == 0
+    target = tmp_path / "copy.bin"
+    journal = tmp_path / "copy.bin.part.json"
+    faulty.download_rate_limit = 1 * MiB
+
+    first = start_client(*download_args(ucs.url, "faults-download", target), log=tmp_path / "first.log")
+    wait_until(
+        lambda: journal.exists() and len(json.loads(journal.read_text())["done"]) >= 4, what="4 ranges"
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert not target.exists()
+    done_before = len(json.loads(journal.read_text())["done"])
+
+    faulty.download_rate_limit = None
+    second = run_client(*download_args(ucs.url, "faults-download", target))
+
+    assert second.returncode == 0, second.stderr
+    reused = int(next(line for line in second.stdout.splitlines() if line.startswith("resumed:")).split()[1])
+    print(f"\ndownload resume: {done_before} of 13 ranges on disk before the kill, {reused} bytes reused")
+    assert reused >= done_before * MiB
+    assert target.read_bytes() == source.read_bytes()
+    assert not journal.exists()
+
+
+def test_retries_running_out_leave_the_upload_pending_with_the_resume_command(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "doomed.bin", 2 * MiB, seed=10)
+    register(ucs.url, "faults-doomed", source)
+    faulty.fault_rate = 1.0
+    faulty.faults = ("503",)
+
+    result = run_client(*upload_args(ucs.url, "faults-doomed", source), timeout=180)
+
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "failed 6 times, last: part" in result.stderr
+    assert "resume with: upload-client upload --file-id faults-doomed" in result.stderr
+    assert pending_upload(ucs.url, "faults-doomed") is not None

@@ -1,0 +1,197 @@
+"""upload-client against a real UCS process on the embedded filesystem store: the journey and bad input."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+
+import pytest
+import requests
+
+from tests.support.client_runs import MiB, client_env, make_file, register, run_client, sha256_of
+from tests.support.processes import free_port
+from tests.support.ucs_server import ucs_server
+
+PART_SIZE = MiB
+
+
+@pytest.fixture(scope="module")
+def ucs(tmp_path_factory):
+    with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=PART_SIZE) as server:
+        yield server
+
+
+@pytest.fixture
+def api(ucs):
+    return ucs.url
+
+
+@pytest.fixture
+def not_ucs_url():
+    """An HTTP server that is not UCS (Python's file server): it answers HTML 404s."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def uploads_of(api: str, file_id: str) -> list[dict]:
+    return requests.get(f"{api}/files/{file_id}/multipart_uploads", timeout=10).json()
+
+
+def assert_one_line_error(result, code: int, *words: str) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+    return lines[0]
+
+
+def test_upload_then_download_gives_identical_bytes(api, tmp_path):
+    source = make_file(tmp_path / "reads.bam", 5 * MiB + 12345)
+    register(api, "journey-1", source)
+
+    uploaded = run_client("upload", "--file-id", "journey-1", "--api-url", api, "--file-path", str(source))
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert f"sha256 {sha256_of(source)}" in uploaded.stdout
+    assert "retries: 0" in uploaded.stdout
+    [upload] = uploads_of(api, "journey-1")
+    assert upload["status"] == "uploaded"
+    assert upload["sha256"] == sha256_of(source)
+
+    target = tmp_path / "back.bam"
+    downloaded = run_client("download", "--file-id", "journey-1", "--api-url", api, "--output", str(target))
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert target.read_bytes() == source.read_bytes()
+    assert not (tmp_path / "back.bam.part").exists()
+    assert not (tmp_path / "back.bam.part.json").exists()
+
+
+def test_api_url_comes_from_the_environment_and_quiet_prints_nothing(api, tmp_path):
+    source = make_file(tmp_path / "env.bin", 2 * MiB + 1, seed=2)
+    register(api, "journey-env", source)
+    result = run_client(
+        "upload",
+        "--file-id",
+        "journey-env",
+        "--file-path",
+        str(source),
+        "--quiet",
+        "--parallel",
+        "2",
+        env=client_env(UCS_API_URL=api),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert uploads_of(api, "journey-env")[0]["status"] == "uploaded"
+
+
+def test_status_lists_uploads_and_cancel_cancels_the_pending_one(api, tmp_path):
+    register(api, "journey-status", size=3 * MiB)
+    started = requests.post(
+        f"{api}/files/journey-status/multipart_uploads", json={"size": 3 * MiB}, timeout=10
+    )
+    upload_id = started.json()["upload_id"]
+
+    status = run_client("status", "--file-id", "journey-status", "--api-url", api)
+    assert status.returncode == 0, status.stderr
+    assert f"upload {upload_id}: pending" in status.stdout
+    assert "0 parts stored" in status.stdout
+
+    canceled = run_client("cancel", "--file-id", "journey-status", "--api-url", api)
+    assert canceled.returncode == 0, canceled.stderr
+    assert [u["status"] for u in uploads_of(api, "journey-status")] == ["canceled"]
+
+    again = run_client("cancel", "--file-id", "journey-status", "--api-url", api)
+    assert_one_line_error(again, 1, "no pending upload")
+
+
+def upload_args(api: str, file_id: str, path) -> list[str]:
+    return ["upload", "--file-id", file_id, "--api-url", api, "--file-path", str(path)]
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("missing file", ["no such file"]),
+        ("directory", ["is a directory"]),
+        ("empty file", ["is empty"]),
+        ("unreadable file", ["cannot read", "ermission denied"]),
+        ("unknown file id", ["not registered"]),
+        ("invalid file id", ["invalid file_id"]),
+        ("size differs from registration", ["registered with"]),
+    ],
+)
+def test_bad_upload_input_is_one_line_and_changes_nothing(api, tmp_path, case, words):
+    file_id = "bad-" + case.replace(" ", "-")
+    path = make_file(tmp_path / "data.bin", 2 * MiB, seed=3)
+    register(api, file_id, size=2 * MiB)
+    if case == "missing file":
+        path = tmp_path / "absent.bin"
+    elif case == "directory":
+        path = tmp_path
+    elif case == "empty file":
+        path.write_bytes(b"")
+        register(api, file_id, size=0)
+    elif case == "unreadable file":
+        path.chmod(0)
+        try:
+            open(path, "rb").close()
+            pytest.skip("running as root: permissions do not stop reading")
+        except PermissionError:
+            pass
+    elif case == "unknown file id":
+        file_id = "never-registered"
+    elif case == "invalid file id":
+        file_id = ".hidden"
+    elif case == "size differs from registration":
+        register(api, file_id, size=2 * MiB + 1)
+
+    result = run_client(*upload_args(api, file_id, path))
+
+    assert_one_line_error(result, 1, *words)
+    if case not in ("unknown file id", "invalid file id"):
+        assert uploads_of(api, file_id) == []
+
+
+def test_unreachable_ucs_and_a_url_that_is_not_ucs(tmp_path, not_ucs_url):
+    path = make_file(tmp_path / "data.bin", MiB)
+    unreachable = run_client(*upload_args(f"http://127.0.0.1:{free_port()}", "x", path))
+    assert_one_line_error(unreachable, 4, "cannot reach UCS", "Connection refused")
+
+    wrong = run_client(*upload_args(not_ucs_url, "x", path))
+    assert_one_line_error(wrong, 4, "does not answer like UCS", "text/html")
+
+    not_http = run_client(*upload_args("ftp://example", "x", path))
+    assert_one_line_error(not_http, 1, "not an http")
+
+
+def test_a_changed_local_file_is_explained_with_the_cancel_command(api, tmp_path):
+    register(api, "journey-resized")  # no size registered: only the pending upload knows it
+    requests.post(f"{api}/files/journey-resized/multipart_uploads", json={"size": 4 * MiB}, timeout=10)
+    path = make_file(tmp_path / "grown.bin", 4 * MiB + 1)
+
+    result = run_client(*upload_args(api, "journey-resized", path))
+
+    line = assert_one_line_error(result, 1, "started for 4194304 bytes")
+    assert f"upload-client cancel --file-id journey-resized --api-url {api}" in line
+    assert [u["status"] for u in uploads_of(api, "journey-resized")] == ["pending"]
+
+
+def test_bad_download_input(api, tmp_path):
+    register(api, "journey-not-uploaded", size=MiB)
+    existing = tmp_path / "exists.bin"
+    existing.write_bytes(b"keep me")
+
+    def download(file_id, output):
+        return run_client("download", "--file-id", file_id, "--api-url", api, "--output", str(output))
+
+    assert_one_line_error(download("journey-not-uploaded", tmp_path / "a"), 1, "no completed upload")
+    assert_one_line_error(download("never-registered", tmp_path / "b"), 1, "not registered")
+    assert_one_line_error(download("journey-not-uploaded", existing), 1, "already exists")
+    assert_one_line_error(download("journey-not-uploaded", tmp_path), 1, "is a directory")
+    assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "is not a directory")
+    assert existing.read_bytes() == b"keep me"
+    assert not (tmp_path / "a.part").exists()

@@ -1,0 +1,70 @@
+"""Helpers for the upload-client's end-to-end tests: test files, registration over HTTP, CLI runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import requests
+
+from tests.support.processes import VENV_BIN
+
+CLIENT = str(VENV_BIN / "upload-client")
+MiB = 1024 * 1024
+
+
+def make_file(path: Path, size: int, seed: int = 0) -> Path:
+    """A file of size pseudo-random bytes (incompressible, different per seed)."""
+    block = hashlib.sha256(str(seed).encode()).digest() * (MiB // 32)
+    with open(path, "wb") as output:
+        written = 0
+        while written < size:
+            piece = block[: min(len(block), size - written)]
+            # Vary each MiB so that no two parts are equal.
+            output.write(hashlib.sha256(written.to_bytes(8, "big")).digest()[:8] + piece[8:])
+            written += len(piece)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def register(api_url: str, file_id: str, path: Path | None = None, **body) -> dict:
+    """Register a file the way the archive does, with the size and SHA-256 of path when given."""
+    if path is not None:
+        body = {"size": path.stat().st_size, "sha256": sha256_of(path), **body}
+    response = requests.put(f"{api_url}/files/{file_id}", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def pending_upload(api_url: str, file_id: str) -> dict | None:
+    answer = requests.get(f"{api_url}/files/{file_id}/multipart_uploads?status=pending", timeout=10).json()
+    return answer[0] if answer else None
+
+
+def stored_parts(api_url: str, upload_id: str) -> list[dict]:
+    response = requests.get(f"{api_url}/multipart_uploads/{upload_id}/parts", timeout=10)
+    return response.json() if response.ok else []
+
+
+def client_env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "UCS_API_URL"}
+    return {**env, **extra}
+
+
+def run_client(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run upload-client as a subprocess; stdout and stderr captured as text."""
+    return subprocess.run(
+        [CLIENT, *args], capture_output=True, text=True, env=env or client_env(), timeout=timeout
+    )
+
+
+def start_client(*args: str, log: Path) -> subprocess.Popen:
+    """Start upload-client in the background, output to log, for tests that interrupt it."""
+    with open(log, "wb") as output:
+        return subprocess.Popen([CLIENT, *args], stdout=output, stderr=subprocess.STDOUT, env=client_env())
