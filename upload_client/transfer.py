@@ -203,7 +203,7 @@ class TransferEngine:
         policy = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.config.max_attempts),
             wait=tenacity.wait_exponential_jitter(
-                initial=self.config.backoff_initial,
+                multiplier=self.config.backoff_initial,
                 max=self.config.backoff_max,
                 jitter=self.config.backoff_initial,
             ),

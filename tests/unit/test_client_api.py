@@ -1,0 +1,68 @@
+"""UcsApi's reading of answers: UCS's JSON, UCS's errors, and servers that are not UCS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from upload_client.api import UcsApi, _segment
+from upload_client.errors import ApiError, NotUcs
+from upload_client.http import describe_connection_error
+
+
+def answer(status: int, body, content_type: str = "application/json") -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.headers["Content-Type"] = content_type
+    response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return response
+
+
+@pytest.fixture
+def api():
+    return UcsApi("http://ucs.example/api/")
+
+
+def test_base_url_loses_its_trailing_slash(api):
+    assert api.base_url == "http://ucs.example/api"
+
+
+def test_upload_ids_are_percent_encoded_whole():
+    assert _segment("2~abc/def+g==") == "2~abc%2Fdef%2Bg%3D%3D"
+
+
+def test_json_answers_are_returned(api):
+    assert api._answer("GET", "/files/f", answer(200, {"file_id": "f"})) == {"file_id": "f"}
+    assert api._answer("PATCH", "/multipart_uploads/u", answer(204, b"")) is None
+
+
+def test_ucs_errors_keep_ucs_message_on_one_line(api):
+    body = {"code": 409, "status": "Conflict", "message": "upload u is\n canceled, not pending"}
+    with pytest.raises(ApiError, match="^upload u is canceled, not pending$") as raised:
+        api._answer("GET", "/multipart_uploads/u/parts", answer(409, body))
+    assert raised.value.status == 409
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        answer(404, b"<html>Not Found</html>", "text/html"),
+        answer(200, b"<html>welcome</html>", "text/html"),
+        answer(403, {"error": "forbidden"}),
+    ],
+)
+def test_answers_not_shaped_like_ucs_mean_the_url_is_wrong(api, response):
+    with pytest.raises(NotUcs, match="does not answer like UCS.*check --api-url"):
+        api._answer("GET", "/files/f", response)
+
+
+def test_connection_errors_are_described_by_their_cause():
+    error = requests.ConnectionError(
+        "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: /files/x (Caused by "
+        "NewConnectionError('<urllib3.connection.HTTPConnection object>: Failed to establish a new "
+        "connection: [Errno 111] Connection refused'))"
+    )
+    assert describe_connection_error(error) == "Connection refused"
+    assert describe_connection_error(requests.ReadTimeout("x")) == "timed out"

@@ -1,0 +1,89 @@
+"""Download pieces: the journal of finished ranges, a full disk, the output path checks."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+import pytest
+
+from upload_client.download import DiskFull, Journal, check_output, open_partial, write_all
+from upload_client.errors import BadInput
+
+IDENTITY = {"etag": '"abc-2"', "size": 100, "sha256": "f" * 64, "range_size": 50}
+
+
+def test_journal_remembers_finished_ranges_for_the_same_object(tmp_path):
+    path = tmp_path / "out.part.json"
+    Journal(path, IDENTITY).mark_done(2)
+    again = Journal(path, IDENTITY)
+    assert again.load()
+    assert again.done == {2}
+
+
+@pytest.mark.parametrize("change", [{"etag": '"other-2"'}, {"range_size": 25}, {"size": 101}])
+def test_journal_of_another_object_or_range_size_is_ignored(tmp_path, change):
+    path = tmp_path / "out.part.json"
+    Journal(path, IDENTITY).mark_done(1)
+    assert not Journal(path, {**IDENTITY, **change}).load()
+
+
+def test_a_damaged_journal_is_ignored(tmp_path):
+    path = tmp_path / "out.part.json"
+    path.write_text("{not json")
+    assert not Journal(path, IDENTITY).load()
+    path.write_text(json.dumps(["a", "list"]))
+    assert not Journal(path, IDENTITY).load()
+
+
+def test_a_full_disk_while_writing_is_one_clear_error(tmp_path, monkeypatch):
+    def full(fd, data, position):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    with pytest.raises(DiskFull, match="disk is full while writing .*run the same command"):
+        write_all(0, b"data", 0, tmp_path / "out.part")
+
+
+def test_short_writes_are_continued(tmp_path):
+    path = tmp_path / "out.part"
+    path.write_bytes(b"\0" * 10)
+    fd = os.open(path, os.O_RDWR)
+    real_pwrite = os.pwrite
+    try:
+        os.pwrite = lambda fd, data, position: real_pwrite(fd, bytes(data[:3]), position)
+        write_all(fd, b"abcdefgh", 1, path)
+    finally:
+        os.pwrite = real_pwrite
+        os.close(fd)
+    assert path.read_bytes() == b"\0abcdefgh\0"
+
+
+def test_no_room_for_the_download_is_found_before_any_byte_moves(tmp_path, monkeypatch):
+    def no_room(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_room)
+    partial = tmp_path / "big.part"
+    with pytest.raises(DiskFull, match="not enough disk space .* 5000000000 bytes needed"):
+        open_partial(partial, 5_000_000_000, fresh=True)
+    assert not partial.exists()
+
+
+def test_the_partial_file_is_reserved_at_full_size(tmp_path):
+    partial = tmp_path / "x.part"
+    fd = open_partial(partial, 12345, fresh=True)
+    os.close(fd)
+    assert partial.stat().st_size == 12345
+
+
+def test_output_checks(tmp_path):
+    (tmp_path / "exists").write_bytes(b"x")
+    with pytest.raises(BadInput, match="already exists"):
+        check_output(tmp_path / "exists")
+    with pytest.raises(BadInput, match="is a directory"):
+        check_output(tmp_path)
+    with pytest.raises(BadInput, match="is not a directory"):
+        check_output(tmp_path / "missing" / "out")
+    check_output(tmp_path / "new")

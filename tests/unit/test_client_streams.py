@@ -1,0 +1,96 @@
+"""Reading byte ranges: part bodies for PUTs, part MD5s, and the sequential SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+import pytest
+
+from upload_client.errors import BadInput, Interrupted
+from upload_client.streams import PartBody, SequentialHasher, part_md5, read_range
+from upload_client.transfer import ByteCounter, Part, split
+
+DATA = bytes(range(256)) * 40  # 10,240 bytes
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    return path
+
+
+@pytest.fixture
+def fd(path):
+    descriptor = os.open(path, os.O_RDONLY)
+    yield descriptor
+    os.close(descriptor)
+
+
+def test_part_body_streams_its_range_in_chunks_with_a_length_and_an_md5(fd):
+    progress = []
+    body = PartBody(fd, Part(2, 4000, 3000), 1024, threading.Event(), ByteCounter(progress.append))
+    chunks = list(body)
+    assert len(body) == 3000
+    assert [len(c) for c in chunks] == [1024, 1024, 952]
+    assert b"".join(chunks) == DATA[4000:7000]
+    assert body.md5.hexdigest() == hashlib.md5(DATA[4000:7000]).hexdigest()
+    assert sum(progress) == 3000
+
+
+def test_iterating_a_part_body_again_starts_afresh_and_counts_no_byte_twice(fd):
+    progress = []
+    body = PartBody(fd, Part(1, 0, 2048), 1024, threading.Event(), ByteCounter(progress.append))
+    next(iter(body))
+    assert b"".join(body) == DATA[:2048]
+    assert body.md5.hexdigest() == hashlib.md5(DATA[:2048]).hexdigest()
+    assert sum(progress) == 2048
+
+
+def test_a_stop_request_ends_the_stream_between_chunks(fd):
+    stop = threading.Event()
+    chunks = read_range(fd, Part(1, 0, 4096), 1024, stop)
+    next(chunks)
+    stop.set()
+    with pytest.raises(Interrupted):
+        next(chunks)
+
+
+def test_a_file_that_shrank_is_reported(fd):
+    with pytest.raises(BadInput, match="ended at byte 10240"):
+        list(read_range(fd, Part(3, 10000, 1000), 512))
+
+
+def test_part_md5(fd):
+    assert part_md5(fd, Part(1, 100, 5000), 999) == hashlib.md5(DATA[100:5100]).hexdigest()
+
+
+def test_sequential_hasher_gives_the_file_sha256(path):
+    hasher = SequentialHasher(path, split(len(DATA), 3000), 1000, threading.Event()).start()
+    assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
+
+
+def test_sequential_hasher_waits_for_parts_not_yet_written(tmp_path):
+    path = tmp_path / "growing.bin"
+    path.write_bytes(b"\0" * len(DATA))
+    parts = split(len(DATA), 4096)
+    ready = {part.number: threading.Event() for part in parts}
+    hasher = SequentialHasher(path, parts, 1000, threading.Event(), ready).start()
+    with open(path, "r+b") as output:
+        for part in reversed(parts):  # written out of order, as a download does
+            output.seek(part.offset)
+            output.write(DATA[part.offset : part.end])
+            output.flush()
+            ready[part.number].set()
+    assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
+
+
+def test_sequential_hasher_stops_when_asked(path):
+    stop = threading.Event()
+    ready = {1: threading.Event()}
+    hasher = SequentialHasher(path, split(len(DATA), len(DATA)), 1000, stop, ready).start()
+    stop.set()
+    with pytest.raises(Interrupted):
+        hasher.hexdigest()

@@ -1,0 +1,117 @@
+"""The upload's decisions with a stub UCS: which stored parts are reused, which pending upload is used."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from upload_client.errors import ApiError, BadInput
+from upload_client.transfer import TransferConfig, TransferEngine, split
+from upload_client.upload import Uploader, open_local_file
+
+DATA = os.urandom(10_000)
+
+
+class StubApi:
+    base_url = "http://ucs.example"
+
+    def __init__(self, pending=None, start_error=None):
+        self.pending = pending
+        self.start_error = start_error
+        self.started = []
+
+    def pending_upload(self, file_id):
+        return self.pending
+
+    def start_upload(self, file_id, size):
+        if self.start_error:
+            raise self.start_error
+        self.started.append(size)
+        return {"upload_id": "new", "part_size": 4000, "size": size}
+
+    def stored_parts(self, upload_id):
+        return [{"part_no": 1, "etag": "x", "size": 4000}]
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+@pytest.fixture
+def fd(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    descriptor = os.open(path, os.O_RDONLY)
+    yield descriptor
+    os.close(descriptor)
+
+
+def uploader(api) -> Uploader:
+    return Uploader(api, TransferEngine(TransferConfig()), cancel_command="upload-client cancel --file-id f")
+
+
+def test_only_stored_parts_with_the_local_size_and_md5_are_reused(fd):
+    parts = split(len(DATA), 4000)
+    stored = [
+        {"part_no": 1, "etag": f'"{md5(DATA[:4000])}"', "size": 4000},  # matches
+        {"part_no": 2, "etag": f'"{md5(b"other bytes")}"', "size": 4000},  # other content
+        {"part_no": 3, "etag": f'"{md5(DATA[8000:9000])}"', "size": 1000},  # shorter than the local part
+    ]
+    reused = uploader(StubApi())._reusable(fd, parts, stored)
+    assert reused == {1: f'"{md5(DATA[:4000])}"'}
+
+
+def test_a_new_upload_is_started_with_the_local_size():
+    api = StubApi()
+    upload, stored = uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+    assert upload["upload_id"] == "new"
+    assert api.started == [10_000]
+    assert stored == []
+
+
+def test_a_start_refused_because_one_is_pending_uses_that_one():
+    class RacingApi(StubApi):
+        def pending_upload(self, file_id):
+            # None at first; the pending upload appears once the start was refused.
+            return (
+                None if not self.start_error_seen else {"upload_id": "won", "part_size": 4000, "size": 10_000}
+            )
+
+        def start_upload(self, file_id, size):
+            self.start_error_seen = True
+            raise ApiError(409, "file 'f' already has an upload that is pending: won")
+
+    api = RacingApi()
+    api.start_error_seen = False
+    upload, stored = uploader(api)._pending_or_new({"size": 10_000}, "f", "data.bin", 10_000)
+    assert upload["upload_id"] == "won"
+    assert stored == [{"part_no": 1, "etag": "x", "size": 4000}]
+
+
+def test_a_pending_upload_for_another_size_is_explained_with_the_cancel_command():
+    api = StubApi(pending={"upload_id": "old", "part_size": 4000, "size": 9_999})
+    with pytest.raises(
+        BadInput, match="started for 9999 bytes; to start over, cancel it: upload-client cancel"
+    ):
+        uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+
+
+def test_a_file_already_uploaded_is_refused_with_ucs_reason():
+    api = StubApi(start_error=ApiError(409, "file 'f' already has an upload that is uploaded: u1"))
+    with pytest.raises(BadInput, match="already has an upload that is uploaded"):
+        uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+
+
+def test_open_local_file_returns_the_size(tmp_path):
+    path = tmp_path / "x"
+    path.write_bytes(b"abc")
+    fd, size = open_local_file(str(path))
+    os.close(fd)
+    assert size == 3
+
+
+def test_special_files_are_refused():
+    with pytest.raises(BadInput, match="not a regular file"):
+        open_local_file("/dev/null")
