@@ -10,6 +10,7 @@ from ucs import hookspecs
 DEFAULT_PLUGINS = (
     "ucs_plugins.filesystem",
     "ucs_plugins.s3",
+    "ucs_plugins.minio",
     "ucs_plugins.rabbitmq",
 )
 
@@ -17,14 +18,24 @@ DEFAULT_PLUGINS = (
 def make_plugin_manager(
     load_entry_points: bool = True, blocked: tuple[str, ...] = ()
 ) -> pluggy.PluginManager:
+    """A plugin manager with the built-in plugins and, if asked, those installed under the group "ucs".
+
+    blocked names plugins never to load: an entry point's name, or a built-in plugin's module name
+    (``ucs_plugins.s3``) or short name (``s3``).
+    """
     pm = pluggy.PluginManager("ucs")
     pm.add_hookspecs(hookspecs)
     for name in blocked:
         pm.set_blocked(name)
     for module_name in DEFAULT_PLUGINS:
-        if not pm.is_blocked(module_name):
+        if not (pm.is_blocked(module_name) or pm.is_blocked(short_name(module_name))):
             pm.register(importlib.import_module(module_name), name=module_name)
     if load_entry_points:
         pm.load_setuptools_entrypoints("ucs")
     pm.check_pending()
     return pm
+
+
+def short_name(module_name: str) -> str:
+    """A built-in plugin's short name: ucs_plugins.s3 -> s3."""
+    return module_name.rpartition(".")[2]

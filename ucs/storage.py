@@ -55,6 +55,10 @@ class StorageUnavailable(StorageError):
     """The store cannot be reached or answered with a server error."""
 
 
+class UnknownStorageBackend(LookupError):
+    """UCS_STORAGE_BACKEND names no registered backend; start-up stops with the names that exist."""
+
+
 @runtime_checkable
 class StorageBackend(Protocol):
     """One object store. Keys are chosen by UCS; upload ids are the store's own opaque strings."""
@@ -100,6 +104,7 @@ class BackendRegistry:
         self._factories: dict[str, BackendFactory] = {}
 
     def add(self, name: str, factory: BackendFactory) -> None:
+        """Offer a backend under name; factory(config) builds it when UCS_STORAGE_BACKEND selects it."""
         if name in self._factories:
             raise ValueError(f"two plugins register a storage backend named {name!r}")
         self._factories[name] = factory
@@ -108,10 +113,11 @@ class BackendRegistry:
         return sorted(self._factories)
 
     def create(self, name: str, config: Mapping[str, Any]) -> StorageBackend:
+        """Build the backend registered under name from the settings."""
         try:
             factory = self._factories[name]
         except KeyError:
-            raise LookupError(
+            raise UnknownStorageBackend(
                 f"unknown storage backend {name!r}; available: {', '.join(self.names()) or 'none'}"
             ) from None
         return factory(config)

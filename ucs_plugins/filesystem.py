@@ -8,6 +8,7 @@ path outside the root.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -36,6 +37,7 @@ UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
 PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
 CHUNK = 1024 * 1024
+MAX_PART_NUMBER = 10_000
 
 
 def checked_key(key: str) -> str:
@@ -65,7 +67,9 @@ class FilesystemBackend:
         self.root = Path(root).resolve()
         self.uploads_dir = self.root / "uploads"
         self.objects_dir = self.root / "objects"
-        for directory in (self.uploads_dir, self.objects_dir):
+        # ETags live in their own tree, so no object key can collide with another object's ETag file.
+        self.etags_dir = self.root / "etags"
+        for directory in (self.uploads_dir, self.objects_dir, self.etags_dir):
             directory.mkdir(parents=True, exist_ok=True)
         self.signer = signer
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -94,6 +98,9 @@ class FilesystemBackend:
 
     def object_path(self, key: str) -> Path:
         return self._inside(self.objects_dir / checked_key(key))
+
+    def etag_path(self, key: str) -> Path:
+        return self._inside(self.etags_dir / checked_key(key))
 
     # The StorageBackend protocol.
 
@@ -126,19 +133,22 @@ class FilesystemBackend:
     def _base_url(self) -> str:
         if self.public_url:
             return self.public_url
-        from flask import request  # only presigning needs the request: UCS serves this store itself
+        # Only presigning needs the request: UCS serves this store itself, on the host the client used.
+        from flask import has_request_context, request
 
+        if not has_request_context():
+            raise StorageError("set PUBLIC_URL: outside a request UCS cannot tell the address clients use")
         return request.host_url.rstrip("/")
 
     def key_of(self, upload_id: str) -> str:
-        """The key an upload is for, or "" for an unknown or malformed id (so its signature check fails)."""
+        """The key an upload is for; UploadNotFound for an unknown, finished or malformed id."""
         try:
             return (self.upload_dir(upload_id) / "key").read_text()
-        except UploadNotFound:
-            return ""
+        except FileNotFoundError:  # completed or aborted meanwhile
+            raise UploadNotFound(f"no multipart upload {upload_id}") from None
 
     def _check_key_of(self, upload_id: str, key: str) -> None:
-        if (self.upload_dir(upload_id) / "key").read_text() != key:
+        if self.key_of(upload_id) != key:
             raise UploadNotFound(f"upload {upload_id} is not for key {key}")
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
@@ -163,7 +173,12 @@ class FilesystemBackend:
             yield number, md5, path
 
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
-        """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag."""
+        """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.
+
+        The bytes go to a temporary file that is renamed into place only once all of them arrived.
+        """
+        if not 1 <= part_no <= MAX_PART_NUMBER:
+            raise StorageError(f"part number {part_no} is outside 1..{MAX_PART_NUMBER}")
         directory = self.upload_dir(upload_id)
         md5 = hashlib.md5(usedforsecurity=False)
         received = 0
@@ -180,15 +195,31 @@ class FilesystemBackend:
                 raise
         digest = md5.hexdigest()
         final = directory / f"{part_no:05d}.{digest}"
-        os.replace(temporary.name, final)
-        # Drop older copies of this part, so only the newest one counts.
-        for path in directory.glob(f"{part_no:05d}.*"):
-            if path != final:
-                path.unlink(missing_ok=True)
+        try:
+            os.replace(temporary.name, final)
+            self._drop_older_copies(final)
+        except FileNotFoundError:  # the upload was completed or aborted while the part arrived
+            raise UploadNotFound(f"no multipart upload {upload_id}") from None
         return f'"{digest}"'
+
+    @staticmethod
+    def _drop_older_copies(final: Path) -> None:
+        """Remove earlier copies of a re-sent part. Only strictly older ones: when two PUTs of the same
+        part race, each keeps the other's copy if it is newer, so the newest survives (as _parts picks)."""
+        newest = final.stat().st_mtime_ns
+        for path in final.parent.glob(f"{final.name[:5]}.*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path != final and path.stat().st_mtime_ns < newest:
+                    path.unlink()
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         self._check_key_of(upload_id, key)
+        # The same rules S3 applies: at least one part, numbers ascending, each stored with that ETag.
+        if not parts:
+            raise InvalidParts("no parts were listed")
+        numbers = [number for number, _ in parts]
+        if numbers != sorted(set(numbers)):
+            raise InvalidParts("parts must be listed once each, in ascending order")
         stored = {number: (md5, path) for number, md5, path in self._parts(upload_id)}
         for number, etag in parts:
             if number not in stored:
@@ -205,9 +236,11 @@ class FilesystemBackend:
             except BaseException:
                 os.unlink(assembled.name)
                 raise
-        os.replace(assembled.name, target)
         etag = multipart_etag([stored[number][0] for number, _ in parts])
-        Path(f"{target}.etag").write_text(etag)
+        etag_path = self.etag_path(key)
+        etag_path.parent.mkdir(parents=True, exist_ok=True)
+        etag_path.write_text(etag)
+        os.replace(assembled.name, target)
         shutil.rmtree(self.upload_dir(upload_id))
         return etag
 
@@ -216,10 +249,9 @@ class FilesystemBackend:
         shutil.rmtree(self.upload_dir(upload_id))
 
     def head_object(self, key: str) -> ObjectInfo:
-        path = self.object_path(key)
         try:
-            return ObjectInfo(size=path.stat().st_size, etag=Path(f"{path}.etag").read_text())
-        except FileNotFoundError:
+            return ObjectInfo(size=self.object_path(key).stat().st_size, etag=self.etag_path(key).read_text())
+        except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(f"no object {key}") from None
 
     def check(self) -> None:

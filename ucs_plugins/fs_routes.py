@@ -1,12 +1,10 @@
 """The HTTP face of the filesystem store: the routes its presigned URLs point at."""
 
-from pathlib import Path
-
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ucs.storage import ObjectNotFound, StorageError, UploadNotFound
+from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.fs_signing import SignatureRefused
 
 
@@ -29,6 +27,7 @@ def make_blueprint(backend) -> Blueprint:
 
     @bp.put("/uploads/<upload_id>/<int:part_no>")
     def put_part(upload_id: str, part_no: int):
+        # The key is part of what was signed; an unknown upload answers 404 (ids are 128 random bits).
         verify("PUT", backend.key_of(upload_id), upload_id, part_no)
         etag = backend.write_part(upload_id, part_no, request.stream, request.content_length)
         response = jsonify({"part_no": part_no, "etag": etag})
@@ -43,7 +42,7 @@ def make_blueprint(backend) -> Blueprint:
             raise ObjectNotFound(f"no object {key}")
         # conditional=True answers Range requests with 206 Partial Content.
         response = send_file(path, mimetype="application/octet-stream", conditional=True, etag=False)
-        response.headers["ETag"] = Path(f"{path}.etag").read_text()
+        response.headers["ETag"] = backend.etag_path(key).read_text()
         return response
 
     @bp.errorhandler(SignatureRefused)
@@ -54,6 +53,10 @@ def make_blueprint(backend) -> Blueprint:
     @bp.errorhandler(ObjectNotFound)
     def not_found(error):
         return _error(404, str(error))
+
+    @bp.errorhandler(StorageUnavailable)
+    def unavailable(error):
+        return _error(503, str(error))
 
     @bp.errorhandler(StorageError)
     def storage_error(error):

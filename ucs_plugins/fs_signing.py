@@ -27,7 +27,7 @@ class UrlSigner:
     def verify(
         self, method: str, key: str, upload_id: str, part_no: int, expires: str, signature: str
     ) -> None:
-        if not expires.isdigit():
+        if not (expires.isascii() and expires.isdigit()):
             raise SignatureRefused("the URL has no valid expiry")
         expected = self._signature(method, key, upload_id, part_no, int(expires))
         if not hmac.compare_digest(expected, signature):

@@ -12,20 +12,8 @@ from botocore.client import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ucs.hookspecs import hookimpl
-from ucs.storage import (
-    InvalidParts,
-    ObjectInfo,
-    ObjectNotFound,
-    PresignedRequest,
-    StorageError,
-    StorageUnavailable,
-    StoredPart,
-    UploadNotFound,
-)
-
-# S3 error codes that mean the client's part list does not fit what was uploaded.
-INVALID_PARTS_CODES = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "MalformedXML"}
-NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+from ucs.storage import ObjectInfo, ObjectNotFound, PresignedRequest, StorageUnavailable, StoredPart
+from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
 
 
 @contextlib.contextmanager
@@ -36,16 +24,7 @@ def translated_errors(what: str) -> Iterator[None]:
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message") or code
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code == "NoSuchUpload":
-            raise UploadNotFound(f"{what}: the store has no such multipart upload") from None
-        if code in NOT_FOUND_CODES:
-            raise ObjectNotFound(f"{what}: no such object") from None
-        if code in INVALID_PARTS_CODES:
-            raise InvalidParts(f"{what}: {code}: {message}") from None
-        if status >= 500:
-            raise StorageUnavailable(f"{what}: the store answered {status} {code}") from None
-        raise StorageError(f"{what}: {code}: {message}") from None
+        raise neutral_error(what, code, message, _status(error)) from None
     except (EndpointConnectionError, BotoCoreError) as error:
         raise StorageUnavailable(f"{what}: {error}") from None
 
@@ -80,11 +59,14 @@ class S3Backend:
         return backend
 
     def ensure_bucket(self, region: str | None) -> None:
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-            return
-        except ClientError:
-            pass
+        """Create the bucket unless it exists (start-up, when S3_CREATE_BUCKET is set)."""
+        with translated_errors(f"bucket {self.bucket}"):
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+                return
+            except ClientError as error:
+                if _status(error) != 404:
+                    raise
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         if region and region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
@@ -109,6 +91,7 @@ class S3Backend:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, "GET", expires_in)
 
     def _presign(self, operation: str, params: dict, method: str, expires_in: int) -> PresignedRequest:
+        check_expiry(expires_in)
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
         with translated_errors(f"presign {operation}"):
             url = self.client.generate_presigned_url(
@@ -117,21 +100,21 @@ class S3Backend:
         return PresignedRequest(url=url, method=method, expires_at=expires_at)
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        parts: list[StoredPart] = []
+        listing: list[tuple[StoredPart, datetime | None]] = []
         with translated_errors(f"list parts of {upload_id}"):
-            # ListParts answers at most 1,000 parts a page.
+            # ListParts answers at most 1,000 parts a page; the paginator follows NextPartNumberMarker.
             pages = self.client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id
             )
             for page in pages:
-                parts.extend(
-                    StoredPart(part_no=p["PartNumber"], etag=p["ETag"], size=p["Size"])
+                listing.extend(
+                    (StoredPart(p["PartNumber"], p["ETag"], p["Size"]), p.get("LastModified"))
                     for p in page.get("Parts", [])
                 )
-        return sorted(parts, key=lambda part: part.part_no)
+        return newest_copies(listing)
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
-        listing = [{"PartNumber": number, "ETag": _quoted(etag)} for number, etag in parts]
+        listing = [{"PartNumber": number, "ETag": quoted(etag)} for number, etag in parts]
         with translated_errors(f"complete {upload_id}"):
             answer = self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listing}
@@ -148,13 +131,15 @@ class S3Backend:
         return ObjectInfo(size=answer["ContentLength"], etag=answer["ETag"])
 
     def check(self) -> None:
-        with translated_errors(f"bucket {self.bucket}"):
-            self.client.head_bucket(Bucket=self.bucket)
+        try:
+            with translated_errors(f"bucket {self.bucket}"):
+                self.client.head_bucket(Bucket=self.bucket)
+        except ObjectNotFound:
+            raise StorageUnavailable(f"bucket {self.bucket} does not exist") from None
 
 
-def _quoted(etag: str) -> str:
-    etag = etag.strip()
-    return etag if etag.startswith('"') else f'"{etag}"'
+def _status(error: ClientError) -> int:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
 
 
 @hookimpl

@@ -119,7 +119,8 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
         "-webdav=false",
         "-admin.ui=false",
         "-master.telemetry=false",
-        "-volume.max=8",
+        # SeaweedFS gives each bucket its own collection and volume: room for a bucket per test.
+        "-volume.max=1000",
         "-master.volumeSizeLimitMB=64",
     ]
     url = f"http://127.0.0.1:{ports['s3.port']}"

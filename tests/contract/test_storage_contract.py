@@ -1,0 +1,237 @@
+"""The StorageBackend contract (ucs/storage.py), checked against every backend over real HTTP.
+
+Parts go to the presigned URLs with requests, as the client sends them. S3 wants at least 5 MiB in every
+part but the last, so multi-part objects here are one 5 MiB part and a small last one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from ucs.storage import InvalidParts, ObjectNotFound, PresignedRequest, StorageBackend, UploadNotFound
+from ucs_plugins.filesystem import multipart_etag
+
+MiB = 1024 * 1024
+EXPIRY = 300
+
+
+def new_key() -> str:
+    return f"contract/{uuid.uuid4().hex}"
+
+
+def md5_etag(data: bytes) -> str:
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+
+
+def send(request: PresignedRequest, data: bytes = b"", **headers) -> requests.Response:
+    return requests.request(
+        request.method, request.url, data=data, headers={**request.headers, **headers}, timeout=60
+    )
+
+
+def put_part(backend: StorageBackend, key: str, upload_id: str, part_no: int, data: bytes) -> str:
+    response = send(backend.presign_upload_part(key, upload_id, part_no, EXPIRY), data)
+    assert response.status_code == 200, response.text
+    return response.headers["ETag"]
+
+
+def uploaded_object(backend: StorageBackend, *parts: bytes) -> tuple[str, str]:
+    """Upload parts 1..N and complete them; returns (key, the completed object's ETag)."""
+    key = new_key()
+    upload_id = backend.create_multipart_upload(key)
+    etags = [put_part(backend, key, upload_id, number, data) for number, data in enumerate(parts, 1)]
+    return key, backend.complete_multipart_upload(key, upload_id, list(enumerate(etags, 1)))
+
+
+def test_create_gives_each_upload_its_own_id(store):
+    key = new_key()
+    first = store.backend.create_multipart_upload(key)
+    second = store.backend.create_multipart_upload(key)
+    assert first and second and first != second
+    assert store.backend.list_parts(key, first) == []
+
+
+def test_a_part_put_over_http_is_listed_with_its_md5_etag_and_size(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    data = os.urandom(1000)
+    request = backend.presign_upload_part(key, upload_id, 1, EXPIRY)
+    assert request.method == "PUT"
+    assert 0 <= (request.expires_at - datetime.now(UTC)).total_seconds() <= EXPIRY + 1
+
+    etag = put_part(backend, key, upload_id, 1, data)
+
+    assert etag == md5_etag(data)
+    [part] = backend.list_parts(key, upload_id)
+    assert (part.part_no, part.etag, part.size) == (1, md5_etag(data), 1000)
+
+
+def test_a_part_sent_again_is_listed_once(store):
+    """A client retrying a part sends the same bytes again; the part still counts once."""
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    for _ in range(3):
+        put_part(backend, key, upload_id, 1, b"retried part")
+    [part] = backend.list_parts(key, upload_id)
+    assert (part.part_no, part.etag, part.size) == (1, md5_etag(b"retried part"), 12)
+
+
+def test_a_part_sent_again_with_other_bytes_replaces_the_first_copy(store):
+    if "SeaweedFS" in store.server:
+        pytest.skip(
+            "SeaweedFS keeps every copy of a re-sent part and lists them in no order with one-second "
+            "timestamps; its CompleteMultipartUpload picks the copy by ETag"
+        )
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    put_part(backend, key, upload_id, 1, b"first copy")
+    put_part(backend, key, upload_id, 1, b"second, longer copy")
+    [part] = backend.list_parts(key, upload_id)
+    assert (part.etag, part.size) == (md5_etag(b"second, longer copy"), 19)
+
+
+def test_list_parts_returns_every_page_beyond_1000_parts(store):
+    """ListParts answers 1,000 parts a page; the backend follows the pages to the end."""
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    count = 1003
+    with requests.Session() as session:
+        for number in range(1, count + 1):
+            request = backend.presign_upload_part(key, upload_id, number, EXPIRY)
+            assert session.put(request.url, data=str(number).encode(), timeout=30).status_code == 200
+    parts = backend.list_parts(key, upload_id)
+    assert [part.part_no for part in parts] == list(range(1, count + 1))
+    assert parts[1001].etag == md5_etag(b"1002")
+    backend.abort_multipart_upload(key, upload_id)
+
+
+def test_complete_assembles_the_parts_in_order(store):
+    backend = store.backend
+    first, last = os.urandom(5 * MiB), os.urandom(1234)
+    key, etag = uploaded_object(backend, first, last)
+
+    expected_etag = multipart_etag([md5_etag(first).strip('"'), md5_etag(last).strip('"')])
+    assert etag == expected_etag
+    info = backend.head_object(key)
+    assert (info.size, info.etag) == (5 * MiB + 1234, expected_etag)
+    download = backend.presign_download(key, EXPIRY)
+    assert download.method == "GET"
+    response = send(download)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).digest() == hashlib.sha256(first + last).digest()
+
+
+def test_the_download_url_answers_a_range_with_206_and_those_bytes(store):
+    data = os.urandom(100_000)
+    key, _ = uploaded_object(store.backend, data)
+    response = send(store.backend.presign_download(key, EXPIRY), Range="bytes=1000-1999")
+    assert response.status_code == 206
+    assert response.content == data[1000:2000]
+    assert response.headers["Content-Range"] == "bytes 1000-1999/100000"
+
+
+def test_complete_with_a_wrong_etag_is_refused_and_the_upload_kept(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    put_part(backend, key, upload_id, 1, b"the real part")
+    with pytest.raises(InvalidParts):
+        backend.complete_multipart_upload(key, upload_id, [(1, md5_etag(b"some other bytes"))])
+    assert [part.etag for part in backend.list_parts(key, upload_id)] == [md5_etag(b"the real part")]
+    with pytest.raises(ObjectNotFound):
+        backend.head_object(key)
+
+
+def test_complete_listing_a_part_never_stored_is_refused(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    etag_1 = put_part(backend, key, upload_id, 1, os.urandom(5 * MiB))
+    etag_3 = put_part(backend, key, upload_id, 3, b"part three")
+    # Part 2 is a gap: listing it (with any ETag) must fail.
+    with pytest.raises(InvalidParts):
+        backend.complete_multipart_upload(key, upload_id, [(1, etag_1), (2, etag_3), (3, etag_3)])
+    with pytest.raises(ObjectNotFound):
+        backend.head_object(key)
+
+
+def test_complete_with_parts_out_of_order_is_refused(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    etags = [put_part(backend, key, upload_id, n, os.urandom(5 * MiB if n == 1 else 10)) for n in (1, 2)]
+    with pytest.raises(InvalidParts):
+        backend.complete_multipart_upload(key, upload_id, [(2, etags[1]), (1, etags[0])])
+
+
+def test_abort_discards_the_upload(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    etag = put_part(backend, key, upload_id, 1, b"soon gone")
+    backend.abort_multipart_upload(key, upload_id)
+    with pytest.raises(UploadNotFound):
+        backend.list_parts(key, upload_id)
+    if store.server == "moto server":
+        pytest.skip("moto answers CompleteMultipartUpload on an aborted upload with 500, not NoSuchUpload")
+    with pytest.raises(UploadNotFound):
+        backend.complete_multipart_upload(key, upload_id, [(1, etag)])
+
+
+def test_unknown_uploads_and_objects_are_reported_as_such(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    backend.abort_multipart_upload(key, upload_id)
+    with pytest.raises(UploadNotFound):
+        backend.list_parts(key, upload_id)
+    with pytest.raises(ObjectNotFound):
+        backend.head_object(new_key())
+
+
+def test_the_store_is_reported_healthy(store):
+    store.backend.check()
+
+
+def tampered(url: str, name: str, value: str) -> str:
+    """url with one query parameter (case-insensitively named) replaced."""
+    parts = urlsplit(url)
+    query = [(k, value if k.lower() == name.lower() else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def signature_parameter(url: str) -> str:
+    names = [name for name, _ in parse_qsl(urlsplit(url).query)]
+    return next(name for name in names if name.lower() in ("signature", "x-amz-signature"))
+
+
+def test_a_tampered_url_is_refused_with_403(store):
+    if not store.checks_signatures:
+        pytest.skip(f"{store.server} does not check signatures")
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    url = backend.presign_upload_part(key, upload_id, 1, EXPIRY).url
+    other_signature = tampered(url, signature_parameter(url), "0" * 64)
+    other_part = url.replace("partNumber=1", "partNumber=2").replace("/1?", "/2?")
+    assert other_part != url
+    for bad_url in (other_signature, other_part):
+        assert requests.put(bad_url, data=b"bytes", timeout=30).status_code == 403
+    assert backend.list_parts(key, upload_id) == []
+
+
+def test_an_expired_url_is_refused_with_403(store):
+    if not store.checks_signatures:
+        pytest.skip(f"{store.server} does not check expiry")
+    backend = store.backend
+    key, _ = uploaded_object(backend, b"an object")
+    upload_key = new_key()
+    upload_id = backend.create_multipart_upload(upload_key)
+    upload = backend.presign_upload_part(upload_key, upload_id, 1, 1)
+    download = backend.presign_download(key, 1)
+    time.sleep(2.1)
+    assert send(upload, b"too late").status_code == 403
+    assert send(download).status_code == 403
+    assert backend.list_parts(upload_key, upload_id) == []

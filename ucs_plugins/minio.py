@@ -1,0 +1,148 @@
+"""The minio storage backend on the minio SDK: MinIO and other S3-compatible stores.
+
+Part URLs come from the SDK's public ``get_presigned_url`` with ``uploadId`` and ``partNumber``. The SDK
+offers CreateMultipartUpload, ListParts, CompleteMultipartUpload and AbortMultipartUpload only as
+non-public methods (``_create_multipart_upload``, ``_list_parts``, ``_complete_multipart_upload``,
+``_abort_multipart_upload``). Their signatures were checked against minio 7.2.0 to 7.2.20, which is why
+setup.cfg pins ``minio>=7.2.0,<7.3``; test this module before widening the pin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import urllib3
+from minio import Minio
+from minio.datatypes import Part
+from minio.error import InvalidResponseError, S3Error, ServerError
+
+from ucs.hookspecs import hookimpl
+from ucs.storage import ObjectInfo, PresignedRequest, StorageError, StorageUnavailable, StoredPart
+from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
+
+
+@contextlib.contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Turn the minio SDK's and urllib3's exceptions into the neutral exceptions of ucs.storage."""
+    try:
+        yield
+    except S3Error as error:
+        raise neutral_error(what, error.code or "", error.message or "", error.response.status) from None
+    except ServerError as error:
+        raise StorageUnavailable(f"{what}: the store answered {error.status_code}") from None
+    except InvalidResponseError as error:
+        raise StorageError(f"{what}: {error}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise StorageUnavailable(f"{what}: {error}") from None
+
+
+def make_client(config: Mapping[str, Any]) -> Minio:
+    """A Minio client from the S3_* settings; the endpoint URL's scheme decides TLS."""
+    endpoint = urlsplit(config.get("S3_ENDPOINT_URL") or "https://s3.amazonaws.com")
+    # The SDK's own pool waits 5 minutes per request; a health check or a refused start-up should not.
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=10, read=60),
+        retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+    return Minio(
+        endpoint.netloc,
+        access_key=config.get("S3_ACCESS_KEY_ID"),
+        secret_key=config.get("S3_SECRET_ACCESS_KEY"),
+        secure=endpoint.scheme == "https",
+        # A known region spares the SDK a GetBucketLocation call before each presigning.
+        region=config.get("S3_REGION") or "us-east-1",
+        http_client=http,
+    )
+
+
+class MinioBackend:
+    name = "minio"
+
+    def __init__(self, client: Minio, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MinioBackend:
+        backend = cls(make_client(config), config["S3_BUCKET"])
+        if config.get("S3_CREATE_BUCKET"):
+            backend.ensure_bucket()
+        return backend
+
+    def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (start-up, when S3_CREATE_BUCKET is set)."""
+        with translated_errors(f"create bucket {self.bucket}"):
+            if not self.client.bucket_exists(self.bucket):
+                with contextlib.suppress(S3Error):  # created by a concurrent worker
+                    self.client.make_bucket(self.bucket)
+
+    def create_multipart_upload(self, key: str) -> str:
+        with translated_errors(f"create multipart upload for {key}"):
+            return self.client._create_multipart_upload(self.bucket, key, {})
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest:
+        query = {"uploadId": upload_id, "partNumber": str(part_no)}
+        return self._presign("PUT", key, expires_in, query)
+
+    def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
+        return self._presign("GET", key, expires_in)
+
+    def _presign(
+        self, method: str, key: str, expires_in: int, query: dict[str, str] | None = None
+    ) -> PresignedRequest:
+        check_expiry(expires_in)
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        with translated_errors(f"presign {method} {key}"):
+            url = self.client.get_presigned_url(
+                method, self.bucket, key, expires=timedelta(seconds=expires_in), extra_query_params=query
+            )
+        return PresignedRequest(url=url, method=method, expires_at=expires_at)
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        listing: list[tuple[StoredPart, datetime | None]] = []
+        marker: str | None = None
+        with translated_errors(f"list parts of {upload_id}"):
+            # ListParts answers at most 1,000 parts a page; follow NextPartNumberMarker to the end.
+            while True:
+                page = self.client._list_parts(self.bucket, key, upload_id, part_number_marker=marker)
+                listing.extend(
+                    (StoredPart(p.part_number, quoted(p.etag), p.size or 0), p.last_modified)
+                    for p in page.parts
+                )
+                if not page.is_truncated or not page.next_part_number_marker:
+                    break
+                marker = page.next_part_number_marker
+        return newest_copies(listing)
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
+        # The SDK puts the quotes around each ETag itself.
+        listing = [Part(number, etag.strip().strip('"')) for number, etag in parts]
+        with translated_errors(f"complete {upload_id}"):
+            result = self.client._complete_multipart_upload(self.bucket, key, upload_id, listing)
+        return quoted(result.etag or "")
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        with translated_errors(f"abort {upload_id}"):
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+
+    def head_object(self, key: str) -> ObjectInfo:
+        with translated_errors(f"head {key}"):
+            stat = self.client.stat_object(self.bucket, key)
+        return ObjectInfo(size=stat.size or 0, etag=quoted(stat.etag or ""))
+
+    def check(self) -> None:
+        with translated_errors(f"bucket {self.bucket}"):
+            exists = self.client.bucket_exists(self.bucket)
+        if not exists:
+            raise StorageUnavailable(f"bucket {self.bucket} does not exist")
+
+
+@hookimpl
+def ucs_register_storage_backends(registry):
+    registry.add("minio", MinioBackend.from_config)
