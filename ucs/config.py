@@ -58,5 +58,7 @@ class DefaultConfig:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    # No validator badge: Swagger UI would otherwise send the spec's URL to validator.swagger.io.
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
     JSON_SORT_KEYS = False

@@ -1,0 +1,38 @@
+"""/health: 200 when the database and the store answer, 503 naming the part that does not."""
+
+import shutil
+
+import pytest
+
+from tests.support.processes import free_port
+from tests.support.rest import checked_rest
+
+
+@pytest.fixture
+def rest(app, live_url):
+    yield from checked_rest(app, live_url)
+
+
+def test_healthy(rest):
+    assert rest.expect(200, "GET", "/health").json() == {"status": "ok", "database": "ok", "storage": "ok"}
+
+
+def test_unreachable_database_is_503_without_its_password(make_app):
+    # Nothing listens on a free port: the connection is refused at once.
+    app = make_app(DATABASE_URL=f"postgresql+psycopg://ucs:s3cret@127.0.0.1:{free_port()}/ucs")
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unavailable" and body["storage"] == "ok"
+    assert body["database"].startswith("unavailable: ")
+    assert "s3cret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_unusable_store_is_503(app):
+    shutil.rmtree(app.config["STORAGE_ROOT"])
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert (body["status"], body["database"]) == ("unavailable", "ok")
+    assert "not writable" in body["storage"]

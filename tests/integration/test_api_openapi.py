@@ -1,0 +1,64 @@
+"""/openapi.json against DESIGN.md section 4: every operation, every error it can answer, one error shape.
+
+The API tests check the other direction: each status the server really answered is listed here
+(tests/support/rest.py checked_rest).
+"""
+
+import pytest
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+# The contract's table: each operation with the answers it lists, plus what the implementation adds
+# (400 for malformed JSON, 422 for an invalid file_id, 502/503 when the object store fails).
+STORE = {"502", "503"}
+CONTRACT = {
+    ("put", "/files/{file_id}"): {"200", "201", "400", "409", "422"},
+    ("get", "/files/{file_id}"): {"200", "404", "422"},
+    ("post", "/files/{file_id}/multipart_uploads"): {"201", "400", "404", "409", "422"} | STORE,
+    ("get", "/files/{file_id}/multipart_uploads"): {"200", "404", "422"},
+    ("get", "/multipart_uploads/{upload_id}"): {"200", "404"},
+    ("get", "/multipart_uploads/{upload_id}/parts"): {"200", "404", "409"} | STORE,
+    ("post", "/multipart_uploads/{upload_id}/part/{part_no}/presigned_post"): {"200", "404", "409", "422"}
+    | STORE,
+    ("patch", "/multipart_uploads/{upload_id}"): {"204", "400", "404", "409", "422"} | STORE,
+    ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE,
+    ("get", "/health"): {"200", "503"},
+}
+
+
+@pytest.fixture
+def spec(app):
+    return app.test_client().get("/openapi.json").get_json()
+
+
+def operations(spec):
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            if method != "parameters":
+                yield (method, path), operation
+
+
+def test_every_operation_of_the_contract_and_no_other(spec):
+    assert {key for key, _ in operations(spec)} == set(CONTRACT)
+
+
+def test_each_operation_lists_the_answers_it_can_give(spec):
+    documented = {key: set(op["responses"]) - {"default"} for key, op in operations(spec)}
+    assert documented == CONTRACT
+
+
+def test_errors_are_documented_in_the_one_error_shape(spec):
+    error_ref = "#/components/schemas/Error"
+    assert set(spec["components"]["schemas"]["Error"]["properties"]) >= {"code", "status", "message"}
+    for (method, path), operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")) and path != "/health":
+                if "$ref" in response:  # flask-smorest's shared 422 answer
+                    response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": error_ref}, f"{method} {path} {status}"
+
+
+def test_every_operation_has_a_summary_for_the_docs_page(spec):
+    for key, operation in operations(spec):
+        assert operation.get("summary"), key
