@@ -116,6 +116,8 @@ def events_list_command(pending: bool, limit: int | None, as_json: bool) -> None
 
 def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pika logs each failed connection attempt with a traceback; the relay and consumer log one line instead.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
 def _stop_on_signals() -> threading.Event:

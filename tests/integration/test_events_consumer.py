@@ -179,7 +179,9 @@ def test_unhandleable_messages_are_dead_lettered_with_the_reason_and_the_consume
     with running_consumer(broker, consumer_env, tmp_path / "consumer.log") as process:
         for message_id, (body, _) in bad.items():
             # The queue is bound to the consumed types only: anything else arrives under one of them.
-            routing_key = "file.upload_validated" if b"upload_validated" in str(body).encode() else "file.registered"
+            routing_key = (
+                "file.upload_validated" if b"upload_validated" in str(body).encode() else "file.registered"
+            )
             broker.publish(routing_key, body, message_id=message_id)
         broker.publish("file.registered", good)
         wait_for(lambda: file_row(app, "after-the-bad-ones.vcf"), what="the good event applied")

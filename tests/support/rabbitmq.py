@@ -7,6 +7,7 @@ suffix and is deleted afterwards.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pika
 import pytest
@@ -84,7 +86,9 @@ class Broker:
             ch.exchange_declare(self.exchange, exchange_type="topic", durable=True)
             ch.confirm_delivery()
             properties = pika.BasicProperties(
-                content_type="application/json", delivery_mode=pika.DeliveryMode.Persistent, message_id=message_id
+                content_type="application/json",
+                delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=message_id,
             )
             ch.basic_publish(self.exchange, routing_key, body, properties)
 
@@ -178,11 +182,38 @@ def running_consumer(broker: Broker, env: dict[str, str], log: Path, python_prel
 
         def reading() -> bool:
             if process.poll() is not None:
-                raise RuntimeError(f"the consumer exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"the consumer exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+                )
             return consumer_count(broker.queue) > 0
 
         wait_for(reading, what="the consumer reading its queue")
         yield process
+
+
+def upload_through_api(client, file_id: str, data: bytes) -> str:
+    """Register, start, store one part and complete through the REST API (a Flask test client).
+
+    This is the journey that makes UCS record a file.upload_received event. Returns the upload id.
+    """
+    registration = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert client.put(f"/files/{file_id}", json=registration).status_code in (200, 201)
+    upload_id = start_upload_through_api(client, file_id)
+    signed = client.post(f"/multipart_uploads/{quote(upload_id, safe='')}/part/1/presigned_post").get_json()
+    stored = client.open(signed["url"], method=signed["method"], data=data, headers=signed["headers"])
+    assert stored.status_code == 200, stored.get_data(as_text=True)
+    parts = [{"part_no": 1, "etag": stored.headers["ETag"]}]
+    completed = client.patch(
+        f"/multipart_uploads/{quote(upload_id, safe='')}", json={"status": "uploaded", "parts": parts}
+    )
+    assert completed.status_code == 204, completed.get_data(as_text=True)
+    return upload_id
+
+
+def start_upload_through_api(client, file_id: str) -> str:
+    started = client.post(f"/files/{file_id}/multipart_uploads", json={})
+    assert started.status_code == 201, started.get_data(as_text=True)
+    return started.get_json()["upload_id"]
 
 
 @pytest.fixture
