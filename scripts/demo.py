@@ -1,0 +1,143 @@
+"""The whole journey on the embedded default (SQLite + filesystem store), with the upload-client CLI.
+
+Starts UCS, registers a file (the archive's role, played here over HTTP), uploads a generated file with
+progress, shows its status, downloads it, compares the SHA-256 and stops UCS. Each step is printed; any
+failure ends the demo with a non-zero exit code, and UCS is always stopped and its files removed.
+Run it with `make demo`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+BIN = Path(sys.executable).parent
+MiB = 1024 * 1024
+FILE_ID = "demo-sample-001"
+SIZE = 40 * MiB + 12345  # three 16 MiB parts, the last one shorter
+
+
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def ucs(instance: Path) -> Iterator[str]:
+    """Run `ucs run` on a free port until the block ends; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(instance.parent / "ucs.log", "wb")  # noqa: SIM115 - closed below
+    env = {**os.environ, "UCS_INSTANCE_PATH": str(instance)}
+    process = subprocess.Popen(
+        [str(BIN / "ucs"), "run", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_health(url, process, instance.parent / "ucs.log")
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+        print(f"UCS stopped (exit code {process.returncode})")
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"UCS exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(requests.ConnectionError):
+            answer = requests.get(f"{url}/health", timeout=2)
+            if answer.ok:
+                print(f"UCS is up at {url}: {answer.json()}")
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"UCS did not become healthy in 30 s:\n{log.read_text()[-2000:]}")
+
+
+def generate(path: Path, size: int) -> str:
+    sha256 = hashlib.sha256()
+    with open(path, "wb") as output:
+        for offset in range(0, size, 4 * MiB):
+            block = os.urandom(min(4 * MiB, size - offset))
+            sha256.update(block)
+            output.write(block)
+    return sha256.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    with open(path, "rb") as data:
+        return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def client(*args: str) -> None:
+    command = [str(BIN / "upload-client"), *args]
+    print("$ " + " ".join(["upload-client", *args]), flush=True)
+    code = subprocess.call(command)
+    if code != 0:
+        raise SystemExit(f"upload-client {args[0]} failed with exit code {code}")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="ucs-demo-") as workdir:
+        work = Path(workdir)
+        step("Start UCS on the embedded default (SQLite + filesystem store)")
+        with ucs(work / "instance") as url:
+            step(f"Generate a {SIZE} byte file")
+            source = work / "sample.bam"
+            sha256 = generate(source, SIZE)
+            print(f"{source}: sha256 {sha256}")
+
+            step(f"Register {FILE_ID} with its size and SHA-256 (the archive does this)")
+            answer = requests.put(f"{url}/files/{FILE_ID}", json={"size": SIZE, "sha256": sha256}, timeout=10)
+            answer.raise_for_status()
+            print(f"PUT /files/{FILE_ID} -> {answer.status_code}")
+
+            step("Upload it with upload-client")
+            client("upload", "--file-id", FILE_ID, "--api-url", url, "--file-path", str(source))
+
+            step("Its status at UCS")
+            client("status", "--file-id", FILE_ID, "--api-url", url)
+
+            step("Download it back")
+            copy = work / "downloaded.bam"
+            client("download", "--file-id", FILE_ID, "--api-url", url, "--output", str(copy))
+
+            step("Compare the SHA-256 of both copies")
+            downloaded = sha256_of(copy)
+            print(f"source:     {sha256}\ndownloaded: {downloaded}")
+            if downloaded != sha256:
+                raise SystemExit("the downloaded file differs from the source")
+            step("Stop UCS")
+    print("\nDemo finished: uploaded, downloaded and verified.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
