@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.support.example_plugin import example_plugin_installed
+from tests.support.live_server import filesystem_app, serving
 from tests.support.processes import free_port
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto and seaweedfs fixtures
 from ucs import create_app
@@ -46,22 +45,9 @@ def filesystem_store(tmp_path_factory) -> Iterator[Store]:
     """The filesystem backend, its presigned URLs served by a live UCS app on a loopback port."""
     tmp_path = tmp_path_factory.mktemp("filesystem-store")
     port = free_port()
-    app = create_app(
-        {
-            "TESTING": True,
-            "LOAD_ENTRY_POINTS": False,
-            "STORAGE_BACKEND": "filesystem",
-            "STORAGE_ROOT": str(tmp_path / "storage"),
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        },
-        instance_path=str(tmp_path / "instance"),
-    )
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Store(app.extensions["ucs.storage"], f"UCS app on 127.0.0.1:{port}", checks_signatures=True)
-    server.shutdown()
-    thread.join()
+    app = filesystem_app(tmp_path, PUBLIC_URL=f"http://127.0.0.1:{port}")
+    with serving(app, port) as url:
+        yield Store(app.extensions["ucs.storage"], f"UCS app at {url}", checks_signatures=True)
 
 
 @pytest.fixture
