@@ -9,7 +9,7 @@ from flask import Flask
 
 from ucs import relay
 from ucs.api import register_api
-from ucs.config import DefaultConfig
+from ucs.config import DefaultConfig, parse_setting
 from ucs.database import MIGRATIONS_DIR, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
@@ -56,21 +56,11 @@ def create_app(
 
 
 def _load_environment(app: Flask, prefix: str = "UCS_") -> None:
-    """Read UCS_<KEY> variables, typed like the key's default (int, bool, comma-separated list) or str."""
+    """Read UCS_<KEY> variables, typed like the key's default (bool, int, float, list, dict) or str."""
     for name, text in os.environ.items():
-        if not name.startswith(prefix) or name == "UCS_INSTANCE_PATH":
-            continue
-        key = name[len(prefix) :]
-        default = app.config.get(key)
-        if isinstance(default, bool):
-            value: Any = text.strip().lower() in ("1", "true", "yes", "on")
-        elif isinstance(default, int):
-            value = int(text)
-        elif isinstance(default, list):
-            value = [item.strip() for item in text.split(",") if item.strip()]
-        else:
-            value = text
-        app.config[key] = value
+        if name.startswith(prefix) and name != "UCS_INSTANCE_PATH":
+            key = name[len(prefix) :]
+            app.config[key] = parse_setting(name, text, app.config.get(key))
 
 
 def _derive_settings(app: Flask) -> None:

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from ucs.app import create_app
+from ucs.config import ConfigError
 from ucs.consumer import handle_message
 from ucs.database import SchemaNotCurrent, db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
@@ -43,8 +44,16 @@ def _storage_detail(app) -> str:
     return f" bucket {app.config['S3_BUCKET']}"
 
 
+def _create_app():
+    """The app for every command; a bad setting is one line on stderr, not a traceback."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
 main = FlaskGroup(
-    create_app=create_app,
+    create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,
     help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",

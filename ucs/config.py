@@ -3,6 +3,18 @@
 The full list, with meanings, is in docs/configuration.md; a test keeps the two in step.
 """
 
+from __future__ import annotations
+
+import json
+from typing import Any
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+class ConfigError(ValueError):
+    """A setting has a value UCS cannot use; the message names the variable and what it expects."""
+
 
 class DefaultConfig:
     # SQLAlchemy URL. None means a SQLite file in the instance directory (the embedded default).
@@ -61,4 +73,29 @@ class DefaultConfig:
     # No validator badge: Swagger UI would otherwise send the spec's URL to validator.swagger.io.
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
 
-    JSON_SORT_KEYS = False
+
+def parse_setting(name: str, text: str, default: Any) -> Any:
+    """Turn the text of environment variable name into the type of the setting's default."""
+    value = text.strip()
+    if isinstance(default, bool):
+        if value.lower() not in TRUE_WORDS + FALSE_WORDS:
+            raise ConfigError(f"{name} must be true or false (or 1/0, yes/no, on/off), not {text!r}")
+        return value.lower() in TRUE_WORDS
+    if isinstance(default, int | float):
+        kind = type(default)
+        try:
+            return kind(value)
+        except ValueError:
+            expected = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{name} must be {expected} (default {default}), not {text!r}") from None
+    if isinstance(default, list):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    if isinstance(default, dict):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ConfigError(f"{name} must be a JSON object, not {text!r}")
+        return parsed
+    return text

@@ -1,0 +1,154 @@
+"""The app factory's settings: defaults, UCS_* environment variables, the mapping, and their documentation."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ucs import create_app
+from ucs.config import ConfigError, DefaultConfig, parse_setting
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+SETTINGS = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.isupper()}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Settings of the environment the tests run in must not leak into these tests."""
+    for name in os.environ:
+        if name.startswith("UCS_"):
+            monkeypatch.delenv(name)
+
+
+def make(tmp_path, config=None):
+    return create_app(
+        {"LOAD_ENTRY_POINTS": False, **(config or {})}, instance_path=str(tmp_path / "instance")
+    )
+
+
+def test_defaults(tmp_path):
+    app = make(tmp_path)
+    for key, default in SETTINGS.items():
+        if key not in ("STORAGE_ROOT", "LOAD_ENTRY_POINTS"):
+            assert app.config[key] == default, key
+    # The embedded default: SQLite database and filesystem store in the instance directory.
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/ucs.sqlite3"
+    assert app.config["STORAGE_ROOT"] == str(tmp_path / "instance" / "storage")
+    assert app.extensions["ucs.storage"].name == "filesystem"
+
+
+def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch):
+    environment = {
+        "UCS_DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3",
+        "UCS_PART_SIZE": " 5242880 ",
+        "UCS_EVENTS_RELAY_POLL_INTERVAL": "0.25",
+        "UCS_S3_CREATE_BUCKET": "yes",
+        "UCS_LOAD_ENTRY_POINTS": "off",
+        "UCS_BLOCKED_PLUGINS": "one, two,,",
+        "UCS_OPENAPI_SWAGGER_UI_CONFIG": '{"deepLinking": true}',
+        "UCS_S3_BUCKET": "archive",
+        "UCS_SOMETHING_NEW": "kept as text",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(instance_path=str(tmp_path / "instance"))
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/other.sqlite3"
+    assert app.config["PART_SIZE"] == 5242880
+    assert app.config["EVENTS_RELAY_POLL_INTERVAL"] == 0.25
+    assert app.config["S3_CREATE_BUCKET"] is True and app.config["LOAD_ENTRY_POINTS"] is False
+    assert app.config["BLOCKED_PLUGINS"] == ["one", "two"]
+    assert app.config["OPENAPI_SWAGGER_UI_CONFIG"] == {"deepLinking": True}
+    assert app.config["S3_BUCKET"] == "archive" and app.config["SOMETHING_NEW"] == "kept as text"
+
+
+def test_the_mapping_overrides_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("UCS_PART_SIZE", "5242880")
+    monkeypatch.setenv("UCS_S3_BUCKET", "from-env")
+    app = make(tmp_path, {"PART_SIZE": 8 * 1024 * 1024})
+    assert app.config["PART_SIZE"] == 8 * 1024 * 1024 and app.config["S3_BUCKET"] == "from-env"
+
+
+def test_the_instance_path_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("UCS_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    app = create_app({"LOAD_ENTRY_POINTS": False})
+    assert app.instance_path == str(tmp_path / "elsewhere")
+    assert "INSTANCE_PATH" not in app.config
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("UCS_PART_SIZE", "16MiB", "UCS_PART_SIZE must be a whole number (default 16777216), not '16MiB'"),
+        ("UCS_PRESIGNED_URL_EXPIRY", "1.5", "UCS_PRESIGNED_URL_EXPIRY must be a whole number"),
+        ("UCS_EVENTS_RETRY_MAX_DELAY", "soon", "UCS_EVENTS_RETRY_MAX_DELAY must be a number (default 30.0)"),
+        ("UCS_LOAD_ENTRY_POINTS", "maybe", "UCS_LOAD_ENTRY_POINTS must be true or false"),
+        ("UCS_OPENAPI_SWAGGER_UI_CONFIG", "[1]", "UCS_OPENAPI_SWAGGER_UI_CONFIG must be a JSON object"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
+    monkeypatch.setenv(name, text)
+    with pytest.raises(ConfigError) as refused:
+        make(tmp_path)
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize("command", [["ucs", "run", "--port", "0"], ["ucs", "db", "current"]])
+def test_the_command_line_reports_a_bad_value_in_one_line(tmp_path, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
+    env |= {"UCS_PART_SIZE": "abc", "UCS_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / command[0]), *command[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "UCS_PART_SIZE must be a whole number (default 16777216), not 'abc'" in result.stderr
+
+
+def test_parse_setting_leaves_text_settings_alone():
+    assert parse_setting("UCS_S3_REGION", " eu-west-1 ", "us-east-1") == " eu-west-1 "
+    assert parse_setting("UCS_S3_ENDPOINT_URL", "http://127.0.0.1:9000", None) == "http://127.0.0.1:9000"
+
+
+def documented_rows() -> dict[str, tuple[str, str]]:
+    """The page's table rows: variable name -> (default cell, meaning cell)."""
+    rows = {}
+    for line in DOC.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        match = re.fullmatch(r"`UCS_(\w+)`", cells[0]) if len(cells) == 3 else None
+        if match:
+            rows[match.group(1)] = (cells[1], cells[2])
+    return rows
+
+
+def shown_default(default) -> str:
+    """How the page writes a default: as the environment variable's text."""
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    if isinstance(default, list):
+        return ", ".join(default) or "empty"
+    if isinstance(default, dict):
+        return f"`{json.dumps(default)}`"
+    return f"`{default}`"
+
+
+@pytest.mark.parametrize("key", sorted(SETTINGS))
+def test_every_setting_is_documented_with_its_default(key):
+    rows = documented_rows()
+    assert key in rows, f"docs/configuration.md has no row for UCS_{key}"
+    default_cell, meaning = rows[key]
+    assert default_cell.startswith(shown_default(SETTINGS[key])), (key, default_cell)
+    assert len(meaning) > 20, f"UCS_{key} needs a meaning"
+
+
+def test_the_page_documents_no_setting_that_does_not_exist():
+    assert set(documented_rows()) <= set(SETTINGS)
