@@ -58,10 +58,10 @@ class Relay:
             db.session.commit()
         return sent
 
-    def publish_pending(self) -> int:
-        """Publish batches until no unsent event is left to this relay; return how many were sent."""
+    def publish_pending(self, stop: threading.Event | None = None) -> int:
+        """Publish batches until no unsent event is left to this relay (or stop is set); return the count."""
         total = 0
-        while sent := self.publish_batch():
+        while not (stop and stop.is_set()) and (sent := self.publish_batch()):
             total += sent
         return total
 
@@ -70,7 +70,7 @@ class Relay:
         delay = self.poll_interval
         while not stop.is_set():
             try:
-                sent = self.publish_pending()
+                sent = self.publish_pending(stop)
             except Exception as error:
                 self._recover(error, delay)
                 stop.wait(delay)
