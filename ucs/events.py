@@ -49,20 +49,20 @@ class EventMessage:
 
     @classmethod
     def from_row(cls, row: OutboxEvent) -> EventMessage:
-        return cls(row.event_id, row.type, row.occurred_at, row.payload)
+        occurred_at = row.occurred_at
+        if occurred_at.tzinfo is None:  # SQLite hands back naive datetimes; UCS stores UTC only
+            occurred_at = occurred_at.replace(tzinfo=UTC)
+        return cls(row.event_id, row.type, occurred_at, row.payload)
 
     @property
     def routing_key(self) -> str:
         return self.type
 
     def body(self) -> bytes:
-        occurred_at = self.occurred_at
-        if occurred_at.tzinfo is None:  # SQLite hands back naive datetimes; UCS stores UTC only
-            occurred_at = occurred_at.replace(tzinfo=UTC)
         document = {
             "event_id": self.event_id,
             "type": self.type,
-            "occurred_at": occurred_at.isoformat(),
+            "occurred_at": self.occurred_at.isoformat(),
             "payload": self.payload,
         }
         return json.dumps(document, separators=(",", ":")).encode()

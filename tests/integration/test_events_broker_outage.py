@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import os
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from tests.support.databases import empty_tables
 from tests.support.rabbitmq import (
     broker,  # noqa: F401 (a fixture)
     drain,
+    running_consumer,
     start_upload_through_api,
     ucs_command,
     upload_through_api,
@@ -24,7 +26,7 @@ from tests.support.rabbitmq import (
 )
 from tests.support.tcp_proxy import TcpProxy
 from ucs.extensions import db
-from ucs.models import OutboxEvent
+from ucs.models import File, OutboxEvent
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 
@@ -109,3 +111,42 @@ def test_events_recorded_while_the_broker_is_unreachable_arrive_once_it_returns(
     with app.app_context():
         in_id_order = list(db.session.scalars(select(OutboxEvent.event_id).order_by(OutboxEvent.id)))
     assert [message.properties.message_id for message in delivered] == in_id_order
+
+
+def test_the_consumer_reconnects_when_the_broker_returns(
+    make_app,
+    sqlite_url,
+    broker,  # noqa: F811
+    proxy,
+    tmp_path,
+):
+    app = make_app(DATABASE_URL=sqlite_url)
+    env = {
+        "UCS_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F",
+        "UCS_DATABASE_URL": sqlite_url,
+        "UCS_INSTANCE_PATH": str(tmp_path / "consumer-instance"),
+        "UCS_LOAD_ENTRY_POINTS": "false",
+    }
+
+    def registered(file_id: str) -> bool:
+        with app.app_context():
+            return db.session.get(File, file_id) is not None
+
+    log = tmp_path / "consumer.log"
+    with running_consumer(broker, env, log):
+        broker.publish("file.registered", registered_event("before-the-cut.bam"))
+        wait_for(lambda: registered("before-the-cut.bam"), what="the first event applied")
+
+        proxy.cut()
+        wait_for(lambda: "broker unavailable" in log.read_text(), what="the consumer noticing the outage")
+        broker.publish("file.registered", registered_event("during-the-cut.bam"))  # straight to the broker
+        time.sleep(1)
+        assert not registered("during-the-cut.bam")
+
+        proxy.restore()
+        wait_for(lambda: registered("during-the-cut.bam"), what="the event applied after the broker returned")
+    assert proxy.connections_made >= 2
+
+
+def registered_event(file_id: str) -> dict:
+    return {"event_id": str(uuid.uuid4()), "type": "file.registered", "payload": {"file_id": file_id}}

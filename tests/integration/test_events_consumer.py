@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.support.databases import empty_tables
+from tests.support.processes import free_port
 from tests.support.rabbitmq import (
     broker,  # noqa: F401 (a fixture)
     drain,
@@ -15,6 +17,8 @@ from tests.support.rabbitmq import (
     running_consumer,
     wait_for,
 )
+from ucs.consumer import handle_message
+from ucs.events import Outcome
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload, ProcessedEvent
 from ucs.uploads import UploadStatus
@@ -196,3 +200,12 @@ def test_unhandleable_messages_are_dead_lettered_with_the_reason_and_the_consume
     assert upload_status(app, accepted_id) is UploadStatus.ACCEPTED
     assert processed_count(app) == 1
     assert message_count(broker.queue) == 0
+
+
+def test_an_unreachable_database_means_retry_later_not_dead_letter(make_app):
+    app = make_app(DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere")
+    with app.app_context():
+        verdict = handle_message(json.dumps(event("file.registered", file_id="later.bam")).encode())
+    assert verdict.outcome is Outcome.RETRY
+    assert not verdict.ack
+    assert "127.0.0.1" in verdict.reason
