@@ -66,12 +66,19 @@ class S3Server:
 
 
 @contextlib.contextmanager
-def moto_server(workdir: Path) -> Iterator[S3Server]:
-    """Run moto's standalone server on a free loopback port (it accepts any credentials)."""
+def moto_server(workdir: Path, min_part_size: int | None = None) -> Iterator[S3Server]:
+    """Run moto's standalone server on a free loopback port (it accepts any credentials).
+
+    min_part_size lowers S3's 5 MiB minimum for all parts but the last, so tests can complete uploads of
+    many small parts.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # moto checks no signatures; fixed fake credentials keep boto3 from looking for real ones.
     env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    if min_part_size is not None:
+        # moto sizes its in-memory part buffer from the minimum unless told otherwise.
+        env.update(S3_UPLOAD_PART_MIN_SIZE=str(min_part_size), MOTO_S3_DEFAULT_KEY_BUFFER_SIZE=str(1 << 20))
     command = [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
     with running(command, workdir / "moto.log", f"{url}/moto-api/", env):
         yield S3Server("moto", url, "testing", "testing")
@@ -119,6 +126,8 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
         "-webdav=false",
         "-admin.ui=false",
         "-master.telemetry=false",
+        # Behave like AWS: a missing bucket is an error, not created by the first upload into it.
+        "-s3.autoCreateBucket=false",
         # SeaweedFS gives each bucket its own collection and volume: room for a bucket per test.
         "-volume.max=1000",
         "-master.volumeSizeLimitMB=64",
