@@ -1,9 +1,11 @@
 """The `ucs` command: Flask's CLI for this app (`ucs run`, `ucs db upgrade`, `ucs events ...`)."""
 
+import contextlib
 import json
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 
 import click
 from flask import current_app
@@ -87,7 +89,8 @@ def events_relay_command(once: bool) -> None:
         return
     click.echo("events relay: publishing the outbox (Ctrl-C or SIGTERM stops)")
     _log_to_stderr()
-    relay.run(_stop_on_signals())
+    with _stopped_by_signals() as stop:
+        relay.run(stop)
 
 
 @events_group.command("consume")
@@ -101,7 +104,8 @@ def events_consume_command() -> None:
         f"events consumer: reading queue {current_app.config['EVENTS_QUEUE']} (Ctrl-C or SIGTERM stops)"
     )
     _log_to_stderr()
-    source.run(handle_message, _stop_on_signals().is_set)
+    with _stopped_by_signals() as stop:
+        source.run(handle_message, stop.is_set)
 
 
 @events_group.command("list")
@@ -129,12 +133,18 @@ def _log_to_stderr() -> None:
     logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 
-def _stop_on_signals() -> threading.Event:
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[threading.Event]:
     """An event set by SIGTERM or SIGINT, so a long-running command finishes its message and exits."""
     stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set()) for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 main.add_command(events_group)
