@@ -27,7 +27,7 @@ def round_trip(api: str, file_id: str, tmp_path) -> tuple:
 
 def test_moto_through_the_fault_proxy(moto, tmp_path):  # noqa: F811 - fixture
     port = int(moto.endpoint_url.rsplit(":", 1)[1])
-    with fault_proxy(port, fault_rate=0.5, seed=3) as proxy:
+    with fault_proxy(port, fault_rate=0.3, seed=1) as proxy:
         settings = {**moto.bucket_settings(), "S3_ENDPOINT_URL": proxy.url, "PART_SIZE": PART_SIZE}
         with ucs_server(tmp_path / "ucs", **settings) as ucs:
             source, back, uploaded, downloaded = round_trip(ucs.url, "s3-moto", tmp_path)
