@@ -19,6 +19,7 @@ from ucs.models import File, MultipartUpload
 from ucs.storage import InvalidParts, StorageBackend, UploadNotFound
 from ucs.uploads import (
     ACTIVE_STATUSES,
+    COMPLETED_STATUSES,
     CompletionRefused,
     ListedPart,
     UploadError,
@@ -177,8 +178,8 @@ def complete_upload(
     upload = get_upload(upload_id, for_update=True)
     fingerprint = parts_fingerprint(parts)
     repeated = upload.parts_fingerprint == fingerprint and sha256 in (None, upload.sha256)
-    if upload.upload_status is UploadStatus.UPLOADED and repeated:
-        return upload
+    if upload.upload_status in COMPLETED_STATUSES and repeated:
+        return upload  # the retry of a completion that worked, even if a validator has judged it since
     require_pending(upload)
 
     file = upload.file

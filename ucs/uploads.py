@@ -36,6 +36,8 @@ class UploadStatus(enum.StrEnum):
 
 # At most one upload per file may be in one of these states (the database enforces it).
 ACTIVE_STATUSES = frozenset({UploadStatus.PENDING, UploadStatus.UPLOADED, UploadStatus.ACCEPTED})
+# Uploads whose object was assembled in the store, whatever a validator said about it since.
+COMPLETED_STATUSES = frozenset({UploadStatus.UPLOADED, UploadStatus.ACCEPTED, UploadStatus.REJECTED})
 
 TRANSITIONS: dict[UploadStatus, frozenset[UploadStatus]] = {
     UploadStatus.PENDING: frozenset({UploadStatus.UPLOADED, UploadStatus.CANCELED, UploadStatus.FAILED}),

@@ -37,8 +37,13 @@ BAD_REQUESTS = [
     ("PUT", "/files/f2", {"json": {"size": "big"}}, 422, "json.size: Not a valid integer"),
     ("PUT", "/files/f2", {"json": {"size": -1}}, 422, "json.size"),
     ("PUT", "/files/f2", {"json": {"sha256": "xyz"}}, 422, "sha256 must be 64 lowercase hexadecimal"),
+    ("PUT", "/files/f2", {"json": {"size": 2**63}}, 422, "size must be a whole number of bytes from 0 to"),
+    ("PUT", "/files/f2", {"json": {"size": 10**30}}, 422, "size must be a whole number of bytes from 0 to"),
+    ("PUT", "/files/f2", {"json": {"size": 1.5}}, 422, "json.size: Not a valid integer"),
+    ("PUT", "/files/a%00b", {"json": {}}, 422, "invalid file_id 'a\\x00b'"),
     ("PUT", "/files/f2", {"json": {"colour": "red"}}, 422, "json.colour: Unknown field"),
     ("POST", "/files/f1/multipart_uploads", {"json": {"size": "x"}}, 422, "json.size: Not a valid integer"),
+    ("POST", "/files/f1/multipart_uploads", {"json": {"size": 10**30}}, 422, "size must be a whole number"),
     ("GET", "/files/f1/multipart_uploads?status=done", {}, 422, "query.status: Must be one of"),
     # Rules of the domain.
     ("PUT", "/files/f1", {"json": {"size": 5}}, 409, "its size and checksum cannot change now"),

@@ -95,6 +95,19 @@ def test_repeated_completion_is_accepted_and_a_conflicting_one_refused(rest, app
     assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_RECEIVED]
 
 
+@pytest.mark.parametrize("verdict", ["accepted", "rejected"])
+def test_a_completion_retried_after_the_verdict_still_succeeds(rest, app, verdict):
+    rest.register("f1")
+    upload_id = rest.start("f1")["upload_id"]
+    parts = rest.put_parts(upload_id, CHUNKS)
+    assert rest.complete(upload_id, parts).status_code == 204
+    validate(app, upload_id, UploadStatus(verdict))
+    assert rest.complete(upload_id, parts).status_code == 204
+    assert rest.complete(upload_id, parts[:1]).status_code == 409
+    assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == verdict
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_RECEIVED]
+
+
 @pytest.mark.parametrize("spelling", ["cancelled", "canceled"])
 def test_cancel_aborts_the_store_upload(rest, app, spelling):
     rest.register("f1")

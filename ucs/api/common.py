@@ -55,6 +55,22 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(as_utc(value), attr, obj, **kwargs)
 
 
+# Sizes are stored as 64-bit integers (BIGINT); anything larger would fail in the database.
+MAX_STORED_SIZE = 2**63 - 1
+
+
+def size_field(**kwargs) -> ma.fields.Integer:
+    return ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(
+            min=0,
+            max=MAX_STORED_SIZE,
+            error=f"size must be a whole number of bytes from 0 to {MAX_STORED_SIZE}",
+        ),
+        **kwargs,
+    )
+
+
 def sha256_field(**kwargs) -> ma.fields.String:
     return ma.fields.String(
         validate=ma.validate.Regexp(
@@ -78,6 +94,7 @@ __all__ = [
     "store_errors",
     "FILE_ID_PATTERN",
     "sha256_field",
+    "size_field",
     "PresignedRequestSchema",
     "UtcDateTime",
     "checked_file_id",

@@ -13,6 +13,7 @@ from ucs.api.common import (
     checked_file_id,
     error,
     sha256_field,
+    size_field,
     storage,
     store_errors,
 )
@@ -24,9 +25,7 @@ blp = Blueprint("files", __name__, url_prefix="/files", description="Files that 
 
 class FileSchema(ma.Schema):
     file_id = ma.fields.String(dump_only=True)
-    size = ma.fields.Integer(
-        allow_none=True, validate=ma.validate.Range(min=0), metadata={"description": "Expected size in bytes"}
-    )
+    size = size_field(allow_none=True, metadata={"description": "Expected size in bytes"})
     sha256 = sha256_field(allow_none=True)
     s3_upload_id = ma.fields.String(dump_only=True, metadata={"description": "The latest upload attempt"})
     created_at = UtcDateTime(dump_only=True)
@@ -34,9 +33,7 @@ class FileSchema(ma.Schema):
 
 
 class StartUploadSchema(ma.Schema):
-    size = ma.fields.Integer(
-        validate=ma.validate.Range(min=0), metadata={"description": "File size in bytes"}
-    )
+    size = size_field(metadata={"description": "File size in bytes"})
 
 
 class UploadQueryArgsSchema(ma.Schema):
