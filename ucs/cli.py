@@ -18,6 +18,7 @@ from ucs.consumer import handle_message
 from ucs.database import SchemaNotCurrent, db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
+from ucs.storage import UnknownStorageBackend
 
 
 @click.command("run")
@@ -50,7 +51,7 @@ def _create_app():
     """The app for every command; a bad setting is one line on stderr, not a traceback."""
     try:
         return create_app()
-    except ConfigError as error:
+    except (ConfigError, UnknownStorageBackend) as error:
         raise click.ClickException(str(error)) from None
 
 

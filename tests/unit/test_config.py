@@ -96,7 +96,15 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
     assert str(refused.value).startswith(message)
 
 
-@pytest.mark.parametrize("command", [["ucs", "run", "--port", "0"], ["ucs", "db", "current"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ucs", "run", "--port", "0"],
+        ["ucs", "db", "current"],
+        ["gunicorn", "--bind", "127.0.0.1:0", "ucs.wsgi:app"],
+    ],
+    ids=["ucs run", "ucs db", "gunicorn"],
+)
 def test_the_command_line_reports_a_bad_value_in_one_line(tmp_path, command):
     env = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
     env |= {"UCS_PART_SIZE": "abc", "UCS_INSTANCE_PATH": str(tmp_path)}
