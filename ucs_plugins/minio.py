@@ -3,8 +3,9 @@
 Part URLs come from the SDK's public ``get_presigned_url`` with ``uploadId`` and ``partNumber``. The SDK
 offers CreateMultipartUpload, ListParts, CompleteMultipartUpload and AbortMultipartUpload only as
 non-public methods (``_create_multipart_upload``, ``_list_parts``, ``_complete_multipart_upload``,
-``_abort_multipart_upload``). Their signatures were checked against minio 7.2.0 to 7.2.20, which is why
-setup.cfg pins ``minio>=7.2.0,<7.3``; test this module before widening the pin.
+``_abort_multipart_upload``). Their signatures, and the fields of ``Part``, ``ListPartsResult`` and
+``S3Error`` used here, were read in minio 7.2.0 and tested with 7.2.20 (tests/contract); setup.cfg pins
+``minio>=7.2.0,<7.3`` for that reason. Run the contract suite before widening the pin.
 """
 
 from __future__ import annotations

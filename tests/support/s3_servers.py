@@ -133,7 +133,9 @@ def seaweedfs_server(workdir: Path, timeout: float = 60) -> Iterator[S3Server]:
         "-master.volumeSizeLimitMB=64",
     ]
     url = f"http://127.0.0.1:{ports['s3.port']}"
-    with running(command, workdir / "weed.log", url, timeout=timeout) as process:
+    # weed puts its gRPC unix sockets in the temporary directory and leaves them there: use the test's.
+    env = {"TMPDIR": str(workdir)}
+    with running(command, workdir / "weed.log", url, env=env, timeout=timeout) as process:
         server = S3Server("seaweedfs", url, access_key, secret_key)
         _wait_until_writable(server, process, workdir / "weed.log", timeout)
         yield server
