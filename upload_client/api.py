@@ -29,7 +29,7 @@ class UcsApi:
     # Files.
 
     def get_file(self, file_id: str) -> dict:
-        return self._call("GET", f"/files/{_segment(file_id)}")
+        return self._call("GET", f"/files/{_segment(file_id)}", expect=("file_id",))
 
     def register_file(self, file_id: str, size: int | None = None, sha256: str | None = None) -> dict:
         body = {key: value for key, value in (("size", size), ("sha256", sha256)) if value is not None}
@@ -44,10 +44,11 @@ class UcsApi:
         return pending[0] if pending else None
 
     def start_upload(self, file_id: str, size: int) -> dict:
-        return self._call("POST", f"/files/{_segment(file_id)}/multipart_uploads", json={"size": size})
+        path = f"/files/{_segment(file_id)}/multipart_uploads"
+        return self._call("POST", path, json={"size": size}, expect=("upload_id", "part_size"))
 
     def download_info(self, file_id: str) -> dict:
-        return self._call("GET", f"/files/{_segment(file_id)}/download")
+        return self._call("GET", f"/files/{_segment(file_id)}/download", expect=("url", "size"))
 
     # Multipart uploads.
 
@@ -67,7 +68,8 @@ class UcsApi:
 
     # Plumbing.
 
-    def _call(self, method: str, path: str, **kwargs) -> Any:
+    def _call(self, method: str, path: str, expect: tuple[str, ...] = (), **kwargs) -> Any:
+        """Make one call; expect names keys a JSON object answer must have (else this is not UCS)."""
         url = self.base_url + path
         try:
             response = self._sessions.get().request(method, url, timeout=self.timeout, **kwargs)
@@ -79,7 +81,10 @@ class UcsApi:
             raise UcsUnreachable(f"UCS at {self.base_url} did not answer in time") from None
         except requests.RequestException as error:
             raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}") from None
-        return self._answer(method, path, response)
+        body = self._answer(method, path, response)
+        if expect and not (isinstance(body, dict) and all(key in body for key in expect)):
+            raise self._not_ucs(method, path, response)
+        return body
 
     def _answer(self, method: str, path: str, response: requests.Response) -> Any:
         if response.status_code == 204:

@@ -184,6 +184,8 @@ def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool
             click.echo(f"resumed: {report.reused_bytes} bytes were already on disk")
         click.echo(f"retries: {report.retries}")
         click.echo(summary(f"downloaded {file_id} to {output}:", report.size, report.seconds, report.sha256))
+    if not report.verified:
+        click.echo(f"warning: UCS knows no SHA-256 for {file_id}; only the size was checked", err=True)
 
 
 @main.command(epilog=EXIT_CODES)

@@ -43,6 +43,8 @@ class DownloadReport:
     sha256: str
     reused_bytes: int
     retries: int
+    #: False when UCS knows no SHA-256 for the file, so only the size could be checked.
+    verified: bool
 
 
 class Journal:
@@ -206,7 +208,14 @@ class Downloader:
         os.replace(partial, target)
         journal.remove()
         return DownloadReport(
-            file_id, str(target), size, time.monotonic() - began, sha256, reused_bytes, self.engine.retries
+            file_id,
+            str(target),
+            size,
+            time.monotonic() - began,
+            sha256,
+            reused_bytes,
+            self.engine.retries,
+            verified=bool(expected),
         )
 
     def _fetch(

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from upload_client.api import UcsApi
-from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete
+from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
 from upload_client.streams import PartBody, SequentialHasher, part_md5
 from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer, split
 
@@ -132,8 +132,12 @@ class Uploader:
                 )
             upload, stored = self._pending_or_new(file, file_id, path, size)
             parts = split(size, upload["part_size"])
-            reused = self._reusable(fd, parts, stored)
-            sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
+            try:
+                reused = self._reusable(fd, parts, stored)
+            except ClientError as error:
+                raise self._left_pending(error, upload["upload_id"], len(stored), len(parts)) from None
+            etags, sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
+            self._complete(upload["upload_id"], etags, path, sha256, file.get("sha256"))
         finally:
             os.close(fd)
         return UploadReport(
@@ -181,8 +185,10 @@ class Uploader:
             if normalize_etag(by_number[number]["etag"]) == md5
         }
 
-    def _send(self, fd: int, path: str, upload_id: str, parts: list[Part], reused: dict[int, str]) -> str:
-        """Send the parts not stored yet, hash the whole file alongside, complete; returns the SHA-256."""
+    def _send(
+        self, fd: int, path: str, upload_id: str, parts: list[Part], reused: dict[int, str]
+    ) -> tuple[dict[int, str], str]:
+        """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
         sender = PartSender(self.api, self.engine, fd, upload_id)
         hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
         self.engine.start(sum(p.size for p in parts), sum(p.size for p in parts if p.number in reused))
@@ -192,16 +198,29 @@ class Uploader:
             sha256 = hasher.hexdigest()
         except ClientError as error:
             self.engine.stop.set()
-            stored = len(reused) + sender.stored
-            error.args = (
-                f"{error}; {stored} of {len(parts)} parts are stored and upload {upload_id} is left pending; "
-                f"resume with: {self.resume_command}",
-            )
-            raise
+            raise self._left_pending(error, upload_id, len(reused) + sender.stored, len(parts)) from None
         finally:
             self.engine.done()
+        return etags, sha256
+
+    def _left_pending(self, error: ClientError, upload_id: str, stored: int, total: int) -> ClientError:
+        """The error, its message completed with what is stored and the command that resumes."""
+        error.args = (
+            f"{error}; {stored} of {total} parts are stored and upload {upload_id} is left pending; "
+            f"resume with: {self.resume_command}",
+        )
+        return error
+
+    def _complete(
+        self, upload_id: str, etags: dict[int, str], path: str, sha256: str, registered_sha256: str | None
+    ) -> None:
+        """Ask UCS to complete; a SHA-256 that differs from the registration is a verification failure."""
         try:
             self.api.complete(upload_id, etags, sha256)
         except ApiError as error:
+            if registered_sha256 and registered_sha256 != sha256:
+                raise VerificationFailed(
+                    f"{path} has SHA-256 {sha256} but the file is registered with {registered_sha256}; "
+                    f"UCS marked upload {upload_id} failed: is it the right file?"
+                ) from None
             raise ApiError(error.status, f"UCS refused to complete upload {upload_id}: {error}") from None
-        return sha256

@@ -195,3 +195,15 @@ def test_bad_download_input(api, tmp_path):
     assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "is not a directory")
     assert existing.read_bytes() == b"keep me"
     assert not (tmp_path / "a.part").exists()
+
+
+def test_a_file_whose_sha256_differs_from_its_registration_fails_verification(api, tmp_path):
+    source = make_file(tmp_path / "wrong.bin", 2 * MiB, seed=11)
+    register(api, "journey-wrong-sha", size=2 * MiB, sha256="0" * 64)
+
+    result = run_client(*upload_args(api, "journey-wrong-sha", source))
+
+    assert_one_line_error(result, 5, f"has SHA-256 {sha256_of(source)}", "registered with " + "0" * 64)
+    [upload] = uploads_of(api, "journey-wrong-sha")
+    assert upload["status"] == "failed"
+    assert "differs from the registered sha256" in upload["reason"]

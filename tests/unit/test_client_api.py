@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from upload_client.api import UcsApi, _segment
-from upload_client.errors import ApiError, NotUcs
+from upload_client.errors import ApiError, NotUcs, UcsUnreachable
 from upload_client.http import describe_connection_error
 
 
@@ -66,3 +66,31 @@ def test_connection_errors_are_described_by_their_cause():
     )
     assert describe_connection_error(error) == "Connection refused"
     assert describe_connection_error(requests.ReadTimeout("x")) == "timed out"
+
+
+class StubSession:
+    def __init__(self, response):
+        self.response = response
+
+    def request(self, method, url, **kwargs):
+        return self.response
+
+
+def test_json_without_the_fields_ucs_always_sends_is_not_ucs(api, monkeypatch):
+    monkeypatch.setattr(api._sessions, "get", lambda: StubSession(answer(200, {"id": 1, "name": "x"})))
+    with pytest.raises(NotUcs, match="GET /files/f gave 200 application/json"):
+        api.get_file("f")
+    with pytest.raises(NotUcs):
+        api.download_info("f")
+
+
+def test_connection_failures_become_ucs_unreachable(api, monkeypatch):
+    class Refusing:
+        def request(self, method, url, **kwargs):
+            raise requests.ConnectionError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(api._sessions, "get", lambda: Refusing())
+    with pytest.raises(
+        UcsUnreachable, match="^cannot reach UCS at http://ucs.example/api: Connection refused$"
+    ):
+        api.pending_upload("f")
