@@ -161,6 +161,16 @@ def test_complete_listing_a_part_never_stored_is_refused(store):
         backend.head_object(key)
 
 
+def test_complete_may_skip_part_numbers_as_s3_does(store):
+    """Part numbers need not be consecutive in the store (UCS itself refuses gaps before completing)."""
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    first, third = os.urandom(5 * MiB), b"part three"
+    etags = [put_part(backend, key, upload_id, 1, first), put_part(backend, key, upload_id, 3, third)]
+    backend.complete_multipart_upload(key, upload_id, [(1, etags[0]), (3, etags[1])])
+    assert backend.head_object(key).size == len(first) + len(third)
+
+
 def test_complete_with_parts_out_of_order_is_refused(store):
     backend, key = store.backend, new_key()
     upload_id = backend.create_multipart_upload(key)
