@@ -125,7 +125,10 @@ class FilesystemBackend:
     def _presign(
         self, method: str, key: str, upload_id: str, part_no: int, expires_in: int
     ) -> PresignedRequest:
-        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=expires_in)
+        # Signatures carry whole seconds: round up, so a URL never lives shorter than asked.
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        if expires_at.microsecond:
+            expires_at = expires_at.replace(microsecond=0) + timedelta(seconds=1)
         query = self.signer.sign(method, key, upload_id, part_no, int(expires_at.timestamp()))
         path = f"/storage/uploads/{upload_id}/{part_no}" if method == "PUT" else f"/storage/objects/{key}"
         return PresignedRequest(url=f"{self._base_url()}{path}?{query}", method=method, expires_at=expires_at)
@@ -153,24 +156,24 @@ class FilesystemBackend:
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         self._check_key_of(upload_id, key)
-        return [StoredPart(no, f'"{md5}"', path.stat().st_size) for no, md5, path in self._parts(upload_id)]
+        return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in self._parts(upload_id)]
 
-    def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path]]:
-        """Stored parts in order; when a part was stored twice, its newest copy."""
-        newest: dict[int, tuple[float, str, Path]] = {}
+    def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path, int]]:
+        """(number, md5, path, size) of the stored parts in order; of a part stored twice, its newest copy."""
+        newest: dict[int, tuple[int, str, Path, int]] = {}
         for path in self.upload_dir(upload_id).iterdir():
             match = PART_FILE.fullmatch(path.name)
             if match:
                 try:
-                    mtime = path.stat().st_mtime_ns
+                    stat = path.stat()
                 except FileNotFoundError:  # replaced by a newer copy meanwhile
                     continue
                 number = int(match.group(1))
-                if number not in newest or mtime > newest[number][0]:
-                    newest[number] = (mtime, match.group(2), path)
+                if number not in newest or stat.st_mtime_ns > newest[number][0]:
+                    newest[number] = (stat.st_mtime_ns, match.group(2), path, stat.st_size)
         for number in sorted(newest):
-            _, md5, path = newest[number]
-            yield number, md5, path
+            _, md5, path, size = newest[number]
+            yield number, md5, path, size
 
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
         """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.
@@ -204,8 +207,11 @@ class FilesystemBackend:
 
     @staticmethod
     def _drop_older_copies(final: Path) -> None:
-        """Remove earlier copies of a re-sent part. Only strictly older ones: when two PUTs of the same
-        part race, each keeps the other's copy if it is newer, so the newest survives (as _parts picks)."""
+        """Remove earlier copies of a re-sent part.
+
+        Only strictly older ones: when two PUTs of one part race, each keeps the other's copy if it is
+        newer, so the newest survives, which is the one _parts picks.
+        """
         newest = final.stat().st_mtime_ns
         for path in final.parent.glob(f"{final.name[:5]}.*"):
             with contextlib.suppress(FileNotFoundError):
@@ -220,7 +226,7 @@ class FilesystemBackend:
         numbers = [number for number, _ in parts]
         if numbers != sorted(set(numbers)):
             raise InvalidParts("parts must be listed once each, in ascending order")
-        stored = {number: (md5, path) for number, md5, path in self._parts(upload_id)}
+        stored = {number: (md5, path) for number, md5, path, _ in self._parts(upload_id)}
         for number, etag in parts:
             if number not in stored:
                 raise InvalidParts(f"part {number} was never stored")
