@@ -192,6 +192,11 @@ def complete_upload(
     except (CompletionRefused, InvalidParts) as refusal:
         _fail(storage, upload, str(refusal))
         raise CompletionRefused(str(refusal)) from None
+    except UploadNotFound:
+        # Stores drop unfinished uploads (S3 lifecycle rules, an operator's abort): this one cannot finish.
+        reason = "the store no longer holds this multipart upload (expired or aborted): start a new upload"
+        _fail(storage, upload, reason)
+        raise CompletionRefused(reason) from None
 
     info = storage.head_object(upload.key)
     upload.upload_status = transition(upload.upload_status, UploadStatus.UPLOADED)

@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.rest import checked_rest, outbox, snapshot, upload_path
 from ucs import events
+from ucs.extensions import db
+from ucs.models import MultipartUpload
 from ucs.uploads import MAX_FILE_SIZE
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
@@ -211,6 +213,20 @@ def test_completion_of_an_object_of_the_wrong_size_fails(rest, app):
     assert response.status_code == 400
     assert f"the parts hold {SIZE} bytes but the file is registered with {SIZE + 1} bytes" in response.text
     assert_failed(rest, app, upload_id, response.json()["message"], before, file_id="f3")
+
+
+def test_completion_of_an_upload_the_store_dropped_fails(rest, app, pending_upload):
+    """Stores drop unfinished uploads (lifecycle rules, an operator): completing one fails it, with why."""
+    upload_id, parts = pending_upload
+    with app.app_context():
+        upload = db.session.scalars(db.select(MultipartUpload)).one()
+        app.extensions["ucs.storage"].abort_multipart_upload(upload.key, upload_id)
+        db.session.remove()
+    before = snapshot(app)["store"]
+    response = rest.complete(upload_id, parts)
+    assert response.status_code == 400
+    assert "the store no longer holds this multipart upload" in response.json()["message"]
+    assert_failed(rest, app, upload_id, response.json()["message"], before)
 
 
 def assert_failed(rest, app, upload_id, reason, store_before, file_id="f1"):
