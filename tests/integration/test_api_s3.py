@@ -7,7 +7,9 @@ import requests
 from botocore.exceptions import ClientError
 
 from tests.support.databases import empty_tables
-from tests.support.rest import checked_rest, upload_path
+from tests.support.live_server import serving
+from tests.support.processes import free_port
+from tests.support.rest import Rest, checked_rest, snapshot, undocumented_statuses, upload_path
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto fixtures
 
 MiB = 1024 * 1024
@@ -91,3 +93,27 @@ def test_cancel_aborts_the_s3_upload(rest, s3, spelling):
     with pytest.raises(ClientError, match="NoSuchUpload"):
         s3.list_parts(Bucket=s3.bucket, Key=key, UploadId=upload_id)
     assert rest.start("f1")["status"] == "pending"
+
+
+@pytest.fixture
+def unreachable_store_app(make_app, database_url, moto):
+    """An app whose s3 endpoint is a loopback port nothing listens on."""
+    settings = moto.settings("nowhere") | {"S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    app = make_app(DATABASE_URL=database_url, **settings | {"S3_CREATE_BUCKET": False})
+    empty_tables(app)
+    return app
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_unreachable_store_is_503_and_changes_nothing(unreachable_store_app):
+    app = unreachable_store_app
+    with serving(app, free_port()) as url:
+        rest = Rest(url)
+        rest.register("f1")
+        before = snapshot(app)
+        refused = rest.expect(503, "POST", "/files/f1/multipart_uploads").json()
+        assert refused["message"].startswith("the object store is unavailable: ")
+        assert snapshot(app) == before
+        health = rest.expect(503, "GET", "/health").json()
+        assert health["database"] == "ok" and health["storage"].startswith("unavailable")
+        assert undocumented_statuses(app, rest.seen) == []
