@@ -1,6 +1,8 @@
 """/docs works without internet: the page and every asset it references come from the service itself."""
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -67,3 +69,29 @@ def test_swagger_ui_is_told_not_to_call_the_online_validator(live_url):
 def test_docs_assets_refuse_paths_outside_the_package(live_url):
     response = requests.get(live_url + "/docs/assets/..%2F..%2Fsetup.cfg", timeout=10)
     assert response.status_code == 404
+
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (Debian package chromium)")
+def test_a_browser_with_no_name_resolution_renders_every_operation(live_url, app):
+    """Headless Chromium that can resolve no host but 127.0.0.1 still draws the whole API."""
+    result = subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--virtual-time-budget=8000",
+            "--dump-dom",
+            live_url + "/docs",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    drawn = set(re.findall(r'opblock-summary-path" data-path="([^"]+)"', result.stdout))
+    spec = app.test_client().get("/openapi.json").get_json()
+    assert drawn == set(spec["paths"]), result.stderr[-2000:]
