@@ -51,6 +51,11 @@ def uploaded_object(backend: StorageBackend, *parts: bytes) -> tuple[str, str]:
     return key, backend.complete_multipart_upload(key, upload_id, list(enumerate(etags, 1)))
 
 
+def test_the_backend_implements_the_protocol(store):
+    assert isinstance(store.backend, StorageBackend)
+    assert store.backend.name and store.backend.bucket
+
+
 def test_create_gives_each_upload_its_own_id(store):
     key = new_key()
     first = store.backend.create_multipart_upload(key)
