@@ -1,9 +1,11 @@
-"""Two UCS processes on one PostgreSQL database: 20 simultaneous starts for one file, exactly one wins."""
+"""Several UCS processes on one PostgreSQL database: 20 simultaneous starts for one file, exactly one wins."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.support.databases import postgres_database
+from tests.support.processes import VENV_BIN, free_port, running
 from tests.support.ucs_server import ucs_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -19,15 +22,32 @@ REQUESTS = 20
 ROUNDS = 5
 
 
-@pytest.fixture(scope="module")
-def two_servers(tmp_path_factory):
-    """Two `ucs run` processes sharing one PostgreSQL database and one filesystem store."""
+@contextlib.contextmanager
+def gunicorn(instance_path: Path, workers: int, **settings: str) -> Iterator[str]:
+    """The production command, `gunicorn ucs.wsgi:app`, with several worker processes."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {f"UCS_{key}": value for key, value in settings.items()}
+    env |= {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    command = [str(VENV_BIN / "gunicorn"), "--bind", url[len("http://") :], "--workers", str(workers)]
+    with running([*command, "ucs.wsgi:app"], instance_path / "gunicorn.log", f"{url}/health", env):
+        yield url
+
+
+@pytest.fixture(scope="module", params=["two ucs run", "gunicorn 4 workers"])
+def two_servers(request, tmp_path_factory):
+    """Processes sharing one PostgreSQL database and one filesystem store, and the URLs to reach them."""
     work = tmp_path_factory.mktemp("race")
     settings = {"STORAGE_ROOT": str(work / "storage")}
     with postgres_database(str(work / "migrate")) as database_url:
         settings["DATABASE_URL"] = database_url
-        with ucs_server(work / "a", **settings) as a, ucs_server(work / "b", **settings) as b:
-            yield [a.url, b.url], database_url, work / "storage"
+        if request.param == "two ucs run":
+            with ucs_server(work / "a", **settings) as a, ucs_server(work / "b", **settings) as b:
+                yield [a.url, b.url], database_url, work / "storage"
+        else:
+            # One URL, four worker processes: the kernel spreads the connections between them.
+            with gunicorn(work / "g", 4, **settings) as url:
+                yield [url, url], database_url, work / "storage"
 
 
 def race(urls: list[str], file_id: str) -> list[requests.Response]:

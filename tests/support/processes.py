@@ -33,7 +33,7 @@ def wait_for_http(
             raise RuntimeError(f"{process.args[0]} exited with {process.returncode}:\n{_tail(log)}")
         try:
             return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s:\n{_tail(log)}")
 
