@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ucs import relay
 from ucs.api import register_api
-from ucs.config import DefaultConfig, parse_setting
+from ucs.config import ConfigError, DefaultConfig, parse_setting
 from ucs.database import MIGRATIONS_DIR, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
@@ -69,6 +71,10 @@ def _derive_settings(app: Flask) -> None:
     database_url = app.config["DATABASE_URL"]
     if database_url is None:
         database_url = "sqlite:///" + os.path.join(app.instance_path, "ucs.sqlite3")
+    try:
+        make_url(database_url).get_dialect()
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if app.config["STORAGE_ROOT"] is None:

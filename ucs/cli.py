@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 from ucs.app import create_app
 from ucs.config import ConfigError
 from ucs.consumer import handle_message
-from ucs.database import SchemaNotCurrent, db_url_for_humans, ensure_schema
+from ucs.database import DatabaseNotReady, db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
 from ucs.storage import UnknownStorageBackend
@@ -30,7 +30,7 @@ def run_command(host: str, port: int) -> None:
     app = current_app._get_current_object()
     try:
         ensure_schema(app)
-    except SchemaNotCurrent as error:
+    except DatabaseNotReady as error:
         raise click.ClickException(str(error)) from None
     base = f"http://{host}:{port}"
     click.echo(f"UCS serving on {base}")

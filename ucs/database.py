@@ -6,21 +6,36 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy.exc import OperationalError
 
 from ucs.extensions import db
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
-class SchemaNotCurrent(RuntimeError):
-    pass
+class DatabaseNotReady(RuntimeError):
+    """The database cannot serve this version of UCS; the message says why and what to do."""
+
+
+class SchemaNotCurrent(DatabaseNotReady):
+    """The database is reachable but not migrated to the revision this code needs."""
+
+
+class DatabaseUnreachable(DatabaseNotReady):
+    """No connection to the database could be made."""
 
 
 def schema_revisions(app: Flask) -> tuple[str | None, set[str]]:
     """The database's alembic revision and the heads the code expects."""
     with app.app_context():
-        with db.engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        try:
+            with db.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise DatabaseUnreachable(
+                f"cannot reach the database at {db_url_for_humans(app)}: {reason}"
+            ) from None
         script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config(MIGRATIONS_DIR))
         return current, set(script.get_heads())
 

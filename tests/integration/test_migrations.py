@@ -19,7 +19,7 @@ from tests.support.databases import POSTGRES_ADMIN
 from tests.support.processes import VENV_BIN, free_port
 from tests.support.ucs_server import ucs_server
 from ucs import create_app
-from ucs.database import SchemaNotCurrent
+from ucs.database import DatabaseUnreachable, SchemaNotCurrent
 from ucs.extensions import db
 
 TABLES = {"files", "multipart_uploads", "outbox_events", "processed_events"}
@@ -162,3 +162,13 @@ def test_the_embedded_default_migrates_itself(tmp_path):
         assert registered.status_code == 201
     with inspected(f"sqlite:///{tmp_path}/instance/ucs.sqlite3") as (inspector, _):
         assert set(inspector.get_table_names()) >= TABLES
+
+
+def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
+    url = f"postgresql+psycopg://ucs:not-a-secret@127.0.0.1:{free_port()}/ucs"
+    with pytest.raises(DatabaseUnreachable, match="cannot reach the database at postgresql"):
+        create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+    run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "Error: cannot reach the database at postgresql+psycopg://ucs:***@127.0.0.1" in run.stderr
+    assert "not-a-secret" not in run.stderr

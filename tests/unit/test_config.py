@@ -96,6 +96,12 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
     assert str(refused.value).startswith(message)
 
 
+@pytest.mark.parametrize("url", ["nonsense://x", "not a url"])
+def test_a_database_url_sqlalchemy_cannot_use_is_a_clear_error(tmp_path, url):
+    with pytest.raises(ConfigError, match="UCS_DATABASE_URL is not a database URL UCS can use"):
+        make(tmp_path, {"DATABASE_URL": url})
+
+
 @pytest.mark.parametrize(
     "command",
     [
