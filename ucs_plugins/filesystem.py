@@ -108,8 +108,13 @@ class FilesystemBackend:
         checked_key(key)
         upload_id = secrets.token_hex(16)
         directory = self.uploads_dir / upload_id
-        directory.mkdir()
-        (directory / "key").write_text(key)
+        try:
+            directory.mkdir()
+            (directory / "key").write_text(key)
+        except OSError as error:  # the root was removed, unmounted or filled up
+            raise StorageUnavailable(
+                f"cannot write to the storage root {self.root}: {error.strerror}"
+            ) from None
         return upload_id
 
     def presign_upload_part(

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from tests.support.processes import free_port
-from tests.support.rest import checked_rest
+from tests.support.rest import checked_rest, snapshot
 
 
 @pytest.fixture
@@ -36,3 +36,13 @@ def test_unusable_store_is_503(app):
     body = response.get_json()
     assert (body["status"], body["database"]) == ("unavailable", "ok")
     assert "not writable" in body["storage"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_starting_an_upload_on_a_vanished_store_is_503_and_changes_nothing(rest, app):
+    rest.register("f1")
+    shutil.rmtree(app.config["STORAGE_ROOT"])
+    before = snapshot(app)
+    refused = rest.expect(503, "POST", "/files/f1/multipart_uploads").json()
+    assert refused["message"].startswith("the object store is unavailable: cannot write to the storage root")
+    assert snapshot(app) == before
