@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--part-size-mib", type=int, default=16)
     parser.add_argument("--parallel", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-flatness", action="store_true", help="skip the 64 MiB-part RSS check")
     args = parser.parse_args()
 

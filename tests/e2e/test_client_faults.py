@@ -7,10 +7,12 @@ UCS runs on the filesystem store with PUBLIC_URL set to a fault-injecting proxy,
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 
 import pytest
+import requests
 
 from tests.support.client_runs import (
     MiB,
@@ -18,10 +20,11 @@ from tests.support.client_runs import (
     pending_upload,
     register,
     run_client,
+    run_in_terminal,
     start_client,
     stored_parts,
 )
-from tests.support.fault_proxy import FAULTS, FaultProxy, ProxyStats
+from tests.support.fault_proxy import FaultProxy
 from tests.support.ucs_server import ucs_server
 
 PART_SIZE = MiB
@@ -46,11 +49,8 @@ def ucs(tmp_path_factory, proxy):
 
 @pytest.fixture
 def faulty(proxy, ucs):
-    """The proxy, reset to no faults and no throttling for each test."""
-    proxy.fault_rate = 0.0
-    proxy.faults = FAULTS
-    proxy.part_rate_limit = proxy.download_rate_limit = None
-    proxy.stats = ProxyStats()
+    """The proxy, reset to no faults and no throttling for each test, its fault decisions reseeded."""
+    proxy.reset(seed=1)
     return proxy
 
 
@@ -203,3 +203,34 @@ def test_retries_running_out_leave_the_upload_pending_with_the_resume_command(uc
     assert "failed 6 times, last: part" in result.stderr
     assert "resume with: upload-client upload --file-id faults-doomed" in result.stderr
     assert pending_upload(ucs.url, "faults-doomed") is not None
+
+
+def test_the_progress_bar_never_counts_a_byte_twice_across_retries_and_resume(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "bar.bin", 8 * MiB, seed=12)
+    register(ucs.url, "faults-bar", source)
+    started = requests.post(
+        f"{ucs.url}/files/faults-bar/multipart_uploads", json={"size": 8 * MiB}, timeout=10
+    )
+    upload_id = started.json()["upload_id"]
+    # Store parts 1 and 2 beforehand, as an earlier run would have: the bar must start at 2 MiB.
+    for part_no in (1, 2):
+        url = requests.post(
+            f"{ucs.url}/multipart_uploads/{upload_id}/part/{part_no}/presigned_post", timeout=10
+        ).json()["url"]
+        offset = (part_no - 1) * PART_SIZE
+        requests.put(
+            url, data=source.read_bytes()[offset : offset + PART_SIZE], timeout=10
+        ).raise_for_status()
+    faulty.fault_rate = 0.3
+
+    code, output = run_in_terminal(*upload_args(ucs.url, "faults-bar", source))
+
+    assert code == 0, output
+    assert sum(faulty.stats.faults.values()) >= 1
+    percentages = [int(p) for p in re.findall(r"upload:\s+(\d+)%", output)]
+    assert percentages[0] == 25  # the two stored parts of eight
+    assert percentages[-1] == 100
+    assert max(percentages) == 100
+    assert percentages == sorted(percentages)  # never backwards, never past the total
+    assert "8.00M/8.00M" in output
+    assert "retrying part" in output

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import pty
+import struct
 import subprocess
+import termios
+import time
 from pathlib import Path
 
 import requests
@@ -68,3 +73,23 @@ def start_client(*args: str, log: Path) -> subprocess.Popen:
     """Start upload-client in the background, output to log, for tests that interrupt it."""
     with open(log, "wb") as output:
         return subprocess.Popen([CLIENT, *args], stdout=output, stderr=subprocess.STDOUT, env=client_env())
+
+
+def run_in_terminal(*args: str, columns: int = 120, timeout: float = 120) -> tuple[int, str]:
+    """Run upload-client on a pseudo-terminal (so it draws its progress bar); exit code and output."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    process = subprocess.Popen([CLIENT, *args], stdout=slave, stderr=slave, env=client_env())
+    os.close(slave)
+    output = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal closes when the client exits
+            break
+        if not data:
+            break
+        output += data
+    os.close(master)
+    return process.wait(timeout), output.decode(errors="replace")

@@ -74,6 +74,14 @@ class FaultProxy:
 
     # Life cycle.
 
+    def reset(self, seed: int = 1) -> None:
+        """No faults, no throttling, fresh counters, and the fault decisions replayed from seed."""
+        self.fault_rate = 0.0
+        self.faults = FAULTS
+        self.part_rate_limit = self.download_rate_limit = None
+        self.stats = ProxyStats()
+        self._random = random.Random(seed)
+
     def forward_to(self, upstream_port: int) -> None:
         """Set the upstream after the proxy's own URL was handed to it (UCS signs URLs for the proxy)."""
         self.upstream = ("127.0.0.1", upstream_port)
