@@ -43,7 +43,6 @@ def proxy():
 @pytest.fixture(scope="module")
 def ucs(tmp_path_factory, proxy):
     with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=PART_SIZE, PUBLIC_URL=proxy.url) as server:
-        proxy.forward_to(int(server.url.rsplit(":", 1)[1]))
         yield server
 
 
@@ -51,7 +50,12 @@ def ucs(tmp_path_factory, proxy):
 def faulty(proxy, ucs):
     """The proxy, reset to no faults and no throttling for each test, its fault decisions reseeded."""
     proxy.reset(seed=1)
+    proxy.forward_to(port_of(ucs.url))
     return proxy
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 def upload_args(api: str, file_id: str, path) -> list[str]:
@@ -234,3 +238,24 @@ def test_the_progress_bar_never_counts_a_byte_twice_across_retries_and_resume(uc
     assert percentages == sorted(percentages)  # never backwards, never past the total
     assert "8.00M/8.00M" in output
     assert "retrying part" in output
+
+
+def test_an_expired_part_url_is_replaced_by_a_fresh_one(tmp_path, faulty):
+    # A separate UCS whose URLs live 2 s; the proxy holds the first part upload for 4 s, so it arrives late.
+    with ucs_server(
+        tmp_path / "ucs", PART_SIZE=PART_SIZE, PUBLIC_URL=faulty.url, PRESIGNED_URL_EXPIRY=2
+    ) as ucs:
+        faulty.forward_to(port_of(ucs.url))
+        source = make_file(tmp_path / "late.bin", 3 * MiB, seed=13)
+        register(ucs.url, "faults-expired", source)
+        faulty.part_delays = [4.0]
+
+        result = run_client(*upload_args(ucs.url, "faults-expired", source))
+        back = tmp_path / "back.bin"
+        downloaded = run_client(*download_args(ucs.url, "faults-expired", back))
+
+    assert result.returncode == 0, result.stderr
+    assert faulty.stats.part_answers[403] == 1
+    assert reported_retries(result.stdout) == 1
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert back.read_bytes() == source.read_bytes()
