@@ -21,6 +21,7 @@ from tests.support.client_runs import (
     register,
     run_client,
     run_in_terminal,
+    show,
     start_client,
     stored_parts,
 )
@@ -90,7 +91,7 @@ def wait_until(condition, timeout: float = 30, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_upload_survives_resets_and_503s_and_reads_back_identical(ucs, faulty, tmp_path):
+def test_upload_survives_resets_and_503s_and_reads_back_identical(capsys, ucs, faulty, tmp_path):
     source = make_file(tmp_path / "flaky.bin", 12 * MiB + 777)
     register(ucs.url, "faults-1", source)
     faulty.fault_rate = 0.4
@@ -100,9 +101,10 @@ def test_upload_survives_resets_and_503s_and_reads_back_identical(ucs, faulty, t
     assert result.returncode == 0, result.stderr
     faults = sum(faulty.stats.faults.values())
     retries = reported_retries(result.stdout)
-    print(
+    show(
+        capsys,
         f"\nfault proxy: {faulty.stats.part_uploads} part PUTs, faults {dict(faulty.stats.faults)}, "
-        f"client retries {retries}, outcome: uploaded"
+        f"client retries {retries}, outcome: uploaded",
     )
     assert faults >= 3
     assert retries == faults  # each injected fault cost exactly one attempt, and nothing else failed
@@ -113,7 +115,7 @@ def test_upload_survives_resets_and_503s_and_reads_back_identical(ucs, faulty, t
     assert back.read_bytes() == source.read_bytes()
 
 
-def test_upload_killed_with_sigkill_resumes_and_resends_little(ucs, faulty, tmp_path):
+def test_upload_killed_with_sigkill_resumes_and_resends_little(capsys, ucs, faulty, tmp_path):
     size = 16 * MiB + 4321
     source = make_file(tmp_path / "killed.bin", size, seed=7)
     register(ucs.url, "faults-kill", source)
@@ -134,9 +136,10 @@ def test_upload_killed_with_sigkill_resumes_and_resends_little(ucs, faulty, tmp_
     resumed = next(line for line in second.stdout.splitlines() if line.startswith("resumed upload"))
     reused = int(resumed.split(": ")[1].split()[0])
     sent_twice = faulty.stats.part_bytes_received - size
-    print(
-        f"\nSIGKILL resume: {stored_before} of 17 parts stored before the kill, {reused} reused, "
-        f"{sent_first} bytes sent before the kill, {sent_twice} bytes sent twice"
+    show(
+        capsys,
+        f"\nSIGKILL resume: {stored_before} of 17 parts stored at the kill, {reused} reused by the rerun, "
+        f"{sent_first} bytes sent before the kill, {sent_twice} bytes sent twice",
     )
     assert reused >= stored_before >= 5
     assert 0 <= sent_twice <= PARALLEL * PART_SIZE  # at most the parts in flight when it died
@@ -166,7 +169,7 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(ucs, faulty, tmp_path
     assert "resumed upload" in second.stdout
 
 
-def test_download_killed_then_resumed_from_its_part_file(ucs, faulty, tmp_path):
+def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tmp_path):
     source = make_file(tmp_path / "down.bin", 12 * MiB + 99, seed=9)
     register(ucs.url, "faults-download", source)
     assert run_client(*upload_args(ucs.url, "faults-download", source)).returncode == 0
@@ -188,7 +191,10 @@ def test_download_killed_then_resumed_from_its_part_file(ucs, faulty, tmp_path):
 
     assert second.returncode == 0, second.stderr
     reused = int(next(line for line in second.stdout.splitlines() if line.startswith("resumed:")).split()[1])
-    print(f"\ndownload resume: {done_before} of 13 ranges on disk before the kill, {reused} bytes reused")
+    show(
+        capsys,
+        f"\ndownload resume: {done_before} of 13 ranges on disk before the kill, {reused} bytes reused",
+    )
     assert reused >= done_before * MiB
     assert target.read_bytes() == source.read_bytes()
     assert not journal.exists()

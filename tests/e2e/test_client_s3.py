@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.client_runs import MiB, make_file, register, run_client
+from tests.support.client_runs import MiB, make_file, register, run_client, show
 from tests.support.fault_proxy import fault_proxy
 from tests.support.s3_fixtures import moto, seaweedfs  # noqa: F401 - fixtures
 from tests.support.ucs_server import ucs_server
@@ -25,7 +25,7 @@ def round_trip(api: str, file_id: str, tmp_path) -> tuple:
     return source, back, uploaded, downloaded
 
 
-def test_moto_through_the_fault_proxy(moto, tmp_path):  # noqa: F811 - fixture
+def test_moto_through_the_fault_proxy(capsys, moto, tmp_path):  # noqa: F811 - fixture
     port = int(moto.endpoint_url.rsplit(":", 1)[1])
     with fault_proxy(port, fault_rate=0.3, seed=1) as proxy:
         settings = {**moto.bucket_settings(), "S3_ENDPOINT_URL": proxy.url, "PART_SIZE": PART_SIZE}
@@ -34,7 +34,9 @@ def test_moto_through_the_fault_proxy(moto, tmp_path):  # noqa: F811 - fixture
 
     assert uploaded.returncode == 0, uploaded.stderr
     faults = sum(proxy.stats.faults.values())
-    print(f"\nmoto fault proxy: {proxy.stats.part_uploads} part PUTs, faults {dict(proxy.stats.faults)}")
+    show(
+        capsys, f"\nmoto fault proxy: {proxy.stats.part_uploads} part PUTs, faults {dict(proxy.stats.faults)}"
+    )
     assert faults >= 1
     assert f"retries: {faults}" in uploaded.stdout
     assert downloaded.returncode == 0, downloaded.stderr

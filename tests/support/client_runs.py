@@ -93,3 +93,9 @@ def run_in_terminal(*args: str, columns: int = 120, timeout: float = 120) -> tup
         output += data
     os.close(master)
     return process.wait(timeout), output.decode(errors="replace")
+
+
+def show(capsys, text: str) -> None:
+    """Print a measured figure to the terminal even while pytest captures output."""
+    with capsys.disabled():
+        print(text)
