@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from upload_client.api import UcsApi
-from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
+from upload_client.errors import (
+    ApiError,
+    BadInput,
+    ClientError,
+    DiskFull,
+    TransferIncomplete,
+    VerificationFailed,
+)
 from upload_client.streams import SequentialHasher
 from upload_client.transfer import (
     ChecksumMismatch,
@@ -28,10 +35,6 @@ from upload_client.transfer import (
 )
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
-
-
-class DiskFull(ClientError):
-    """The disk holding the download is full."""
 
 
 @dataclass
@@ -48,7 +51,11 @@ class DownloadReport:
 
 
 class Journal:
-    """Which ranges of PATH.part are complete, saved atomically beside it after each range."""
+    """Which ranges of PATH.part are complete, saved atomically beside it after each range.
+
+    Finished ranges are stored as intervals of range numbers: ranges finish roughly in order, so the
+    journal stays a few bytes long even for the 600,000 ranges of a 10 TiB file.
+    """
 
     def __init__(self, path: Path, identity: dict):
         self.path = path
@@ -64,18 +71,32 @@ class Journal:
             return False
         if not isinstance(saved, dict) or saved.get("identity") != self.identity:
             return False
-        self.done = {number for number in saved.get("done", []) if isinstance(number, int)}
+        try:
+            self.done = {number for first, last in saved.get("done", []) for number in range(first, last + 1)}
+        except (TypeError, ValueError):
+            return False
         return True
 
     def mark_done(self, number: int) -> None:
         with self._lock:
             self.done.add(number)
             temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"identity": self.identity, "done": sorted(self.done)}))
+            temporary.write_text(json.dumps({"identity": self.identity, "done": intervals(self.done)}))
             os.replace(temporary, self.path)
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def intervals(numbers: set[int]) -> list[list[int]]:
+    """[[first, last], ...] covering the numbers: {1, 2, 3, 7} gives [[1, 3], [7, 7]]."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and runs[-1][1] == number - 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return runs
 
 
 class DownloadUrl:

@@ -45,6 +45,10 @@ class TransferIncomplete(ClientError):
     exit_code = 3
 
 
+class DiskFull(ClientError):
+    """The disk holding a download is full; what was written is kept for a resume."""
+
+
 class VerificationFailed(ClientError):
     """The bytes do not match their checksum."""
 

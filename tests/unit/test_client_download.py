@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from upload_client.download import DiskFull, Journal, check_output, open_partial, write_all
-from upload_client.errors import BadInput
+from upload_client.download import Journal, check_output, intervals, open_partial, write_all
+from upload_client.errors import BadInput, DiskFull
 
 IDENTITY = {"etag": '"abc-2"', "size": 100, "sha256": "f" * 64, "range_size": 50}
 
@@ -29,11 +29,27 @@ def test_journal_of_another_object_or_range_size_is_ignored(tmp_path, change):
     assert not Journal(path, {**IDENTITY, **change}).load()
 
 
+def test_finished_ranges_are_kept_as_intervals(tmp_path):
+    assert intervals({1, 2, 3, 7, 9, 10}) == [[1, 3], [7, 7], [9, 10]]
+    assert intervals(set()) == []
+    path = tmp_path / "out.part.json"
+    journal = Journal(path, IDENTITY)
+    for number in range(1, 100_001):
+        journal.done.add(number)
+    journal.mark_done(100_001)
+    assert json.loads(path.read_text())["done"] == [[1, 100_001]]
+    again = Journal(path, IDENTITY)
+    assert again.load()
+    assert len(again.done) == 100_001
+
+
 def test_a_damaged_journal_is_ignored(tmp_path):
     path = tmp_path / "out.part.json"
     path.write_text("{not json")
     assert not Journal(path, IDENTITY).load()
     path.write_text(json.dumps(["a", "list"]))
+    assert not Journal(path, IDENTITY).load()
+    path.write_text(json.dumps({"identity": IDENTITY, "done": [["x", 2]]}))
     assert not Journal(path, IDENTITY).load()
 
 
