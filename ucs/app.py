@@ -12,13 +12,17 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from ucs import relay
 from ucs.api import register_api
 from ucs.config import ConfigError, DefaultConfig, parse_setting
-from ucs.database import MIGRATIONS_DIR, ensure_schema
+from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
 from ucs.plugins import make_plugin_manager
-from ucs.storage import BackendRegistry
+from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
 log = logging.getLogger(__name__)
+
+
+# What stops start-up with one line for the operator instead of a traceback: settings, database, store.
+STARTUP_ERRORS = (ConfigError, DatabaseNotReady, UnknownStorageBackend, StorageError)
 
 
 def create_app(

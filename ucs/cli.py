@@ -12,13 +12,11 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from ucs.app import create_app
-from ucs.config import ConfigError
+from ucs.app import STARTUP_ERRORS, create_app
 from ucs.consumer import handle_message
-from ucs.database import DatabaseNotReady, db_url_for_humans, ensure_schema
+from ucs.database import db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
-from ucs.storage import UnknownStorageBackend
 
 
 @click.command("run")
@@ -30,7 +28,7 @@ def run_command(host: str, port: int) -> None:
     app = current_app._get_current_object()
     try:
         ensure_schema(app)
-    except DatabaseNotReady as error:
+    except STARTUP_ERRORS as error:
         raise click.ClickException(str(error)) from None
     base = f"http://{host}:{port}"
     click.echo(f"UCS serving on {base}")
@@ -51,7 +49,7 @@ def _create_app():
     """The app for every command; a bad setting is one line on stderr, not a traceback."""
     try:
         return create_app()
-    except (ConfigError, UnknownStorageBackend) as error:
+    except STARTUP_ERRORS as error:
         raise click.ClickException(str(error)) from None
 
 

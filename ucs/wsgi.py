@@ -2,10 +2,7 @@
 
 import sys
 
-from ucs.app import create_app
-from ucs.config import ConfigError
-from ucs.database import DatabaseNotReady
-from ucs.storage import UnknownStorageBackend
+from ucs.app import STARTUP_ERRORS, create_app
 
 # gunicorn's "App failed to load" exit status: its master then stops, instead of restarting workers that
 # fail the same way forever (which is what any other exit status of a worker leads to).
@@ -13,6 +10,6 @@ APP_LOAD_ERROR = 4
 
 try:
     app = create_app(check_schema=True)
-except (ConfigError, DatabaseNotReady, UnknownStorageBackend) as error:
+except STARTUP_ERRORS as error:
     print(f"UCS cannot start: {error}", file=sys.stderr, flush=True)
     raise SystemExit(APP_LOAD_ERROR) from None
