@@ -152,14 +152,20 @@ def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: boo
             cancel_command=command_line("cancel", file_id, api_url),
         )
         report = uploader.upload(file_id, file_path)
-    if not quiet:
-        if report.reused_parts:
-            click.echo(
-                f"resumed upload {report.upload_id}: {report.reused_parts} of {report.parts} parts "
-                f"({report.reused_bytes} bytes) were already stored"
-            )
-        click.echo(f"retries: {report.retries}")
-        click.echo(summary(f"uploaded {file_id}:", report.size, report.seconds, report.sha256))
+    if quiet:
+        return
+    if report.already_uploaded:
+        click.echo(
+            f"file {file_id} was already uploaded from this file (upload {report.upload_id}); nothing to do"
+        )
+        return
+    if report.reused_parts:
+        click.echo(
+            f"resumed upload {report.upload_id}: {report.reused_parts} of {report.parts} parts "
+            f"({report.reused_bytes} bytes) were already stored"
+        )
+    click.echo(f"retries: {report.retries}")
+    click.echo(summary(f"uploaded {file_id}:", report.size, report.seconds, report.sha256))
 
 
 @transfer_command(

@@ -25,6 +25,16 @@ class UploadReport:
     reused_parts: int
     reused_bytes: int
     retries: int
+    #: True when the file was uploaded before (same SHA-256) and nothing was sent.
+    already_uploaded: bool = False
+
+
+class _Completed(Exception):
+    """The file already has a completed upload (found when starting a new one is refused)."""
+
+    def __init__(self, upload: dict, message: str):
+        super().__init__(message)
+        self.upload = upload
 
 
 def normalize_etag(etag: str) -> str:
@@ -130,7 +140,10 @@ class Uploader:
                 raise BadInput(
                     f"{path} has {size} bytes but file {file_id!r} is registered with {file['size']} bytes"
                 )
-            upload, stored = self._pending_or_new(file, file_id, path, size)
+            try:
+                upload, stored = self._pending_or_new(file, file_id, path, size)
+            except _Completed as completed:
+                return self._already_uploaded(completed, file_id, path, size, began)
             parts = split(size, upload["part_size"])
             try:
                 reused = self._reusable(fd, parts, stored)
@@ -159,9 +172,16 @@ class Uploader:
             try:
                 return self.api.start_upload(file_id, size), []
             except ApiError as error:
-                # A 409 also comes back when a retried start already succeeded: look again.
-                pending = self.api.pending_upload(file_id) if error.status == 409 else None
+                if error.status != 409:
+                    raise BadInput(str(error)) from None
+                # A 409 comes back when a retried start already succeeded, or the file is uploaded.
+                pending = self.api.pending_upload(file_id)
                 if pending is None:
+                    completed = [
+                        u for u in self.api.uploads(file_id) if u["status"] in ("uploaded", "accepted")
+                    ]
+                    if completed:
+                        raise _Completed(completed[0], str(error)) from None
                     raise BadInput(str(error)) from None
         expected = pending.get("size") if pending.get("size") is not None else file.get("size")
         if expected is not None and expected != size:
@@ -170,6 +190,30 @@ class Uploader:
                 f"{file_id!r} was started for {expected} bytes; to start over, cancel it: {self.cancel_command}"
             )
         return pending, self.api.stored_parts(pending["upload_id"])
+
+    def _already_uploaded(
+        self, completed: _Completed, file_id: str, path: str, size: int, began: float
+    ) -> UploadReport:
+        """A rerun after success: fine when the local file is what was uploaded, refused otherwise."""
+        upload = completed.upload
+        parts = split(size, upload["part_size"])
+        sha256 = (
+            SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start().hexdigest()
+        )
+        if sha256 != upload.get("sha256") or size != upload.get("size"):
+            raise BadInput(f"{completed}; {path} is not what was uploaded (its SHA-256 is {sha256})")
+        return UploadReport(
+            file_id=file_id,
+            upload_id=upload["upload_id"],
+            size=size,
+            seconds=time.monotonic() - began,
+            sha256=sha256,
+            parts=len(parts),
+            reused_parts=len(parts),
+            reused_bytes=size,
+            retries=0,
+            already_uploaded=True,
+        )
 
     def _reusable(self, fd: int, parts: list[Part], stored: list[dict]) -> dict[int, str]:
         """ETags of the stored parts whose size and MD5 match the local file's bytes."""

@@ -53,13 +53,21 @@ def test_upload_then_download_gives_identical_bytes(api, tmp_path):
     source = make_file(tmp_path / "reads.bam", 5 * MiB + 12345)
     register(api, "journey-1", source)
 
-    uploaded = run_client("upload", "--file-id", "journey-1", "--api-url", api, "--file-path", str(source))
+    uploaded = run_client(*upload_args(api, "journey-1", source))
     assert uploaded.returncode == 0, uploaded.stderr
     assert f"sha256 {sha256_of(source)}" in uploaded.stdout
     assert "retries: 0" in uploaded.stdout
     [upload] = uploads_of(api, "journey-1")
     assert upload["status"] == "uploaded"
     assert upload["sha256"] == sha256_of(source)
+
+    again = run_client(*upload_args(api, "journey-1", source))
+    assert again.returncode == 0, again.stderr
+    assert "was already uploaded from this file" in again.stdout
+    assert len(uploads_of(api, "journey-1")) == 1
+    other = make_file(tmp_path / "other.bam", source.stat().st_size, seed=99)
+    refused = run_client(*upload_args(api, "journey-1", other))
+    assert_one_line_error(refused, 1, "already has an upload that is uploaded", "is not what was uploaded")
 
     target = tmp_path / "back.bam"
     downloaded = run_client("download", "--file-id", "journey-1", "--api-url", api, "--output", str(target))

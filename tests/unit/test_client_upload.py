@@ -17,10 +17,14 @@ DATA = os.urandom(10_000)
 class StubApi:
     base_url = "http://ucs.example"
 
-    def __init__(self, pending=None, start_error=None):
+    def __init__(self, pending=None, start_error=None, uploads=()):
         self.pending = pending
         self.start_error = start_error
         self.started = []
+        self.all_uploads = list(uploads)
+
+    def uploads(self, file_id):
+        return self.all_uploads
 
     def pending_upload(self, file_id):
         return self.pending
@@ -98,10 +102,43 @@ def test_a_pending_upload_for_another_size_is_explained_with_the_cancel_command(
         uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
 
 
-def test_a_file_already_uploaded_is_refused_with_ucs_reason():
-    api = StubApi(start_error=ApiError(409, "file 'f' already has an upload that is uploaded: u1"))
-    with pytest.raises(BadInput, match="already has an upload that is uploaded"):
+def test_a_start_refused_for_another_reason_is_reported_with_ucs_reason():
+    api = StubApi(start_error=ApiError(409, "a concurrent request changed this resource first; retry"))
+    with pytest.raises(BadInput, match="a concurrent request changed this resource first"):
         uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+
+
+@pytest.fixture
+def uploaded_before(tmp_path):
+    """A local file and a stub UCS whose file already has a completed upload of it."""
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    done = {"upload_id": "u1", "status": "uploaded", "part_size": 4000, "size": len(DATA)}
+    done["sha256"] = hashlib.sha256(DATA).hexdigest()
+    error = ApiError(409, "file 'f' already has an upload that is uploaded: u1")
+
+    class Registered(StubApi):
+        def get_file(self, file_id):
+            return {"file_id": file_id, "size": len(DATA), "sha256": None}
+
+    return path, Registered(start_error=error, uploads=[done])
+
+
+def test_running_again_after_success_sends_nothing_when_the_file_is_the_same(uploaded_before):
+    path, api = uploaded_before
+    report = uploader(api).upload("f", str(path))
+    assert report.already_uploaded
+    assert report.upload_id == "u1"
+    assert report.sha256 == hashlib.sha256(DATA).hexdigest()
+
+
+def test_running_again_with_other_content_is_refused(uploaded_before):
+    path, api = uploaded_before
+    path.write_bytes(bytes(len(DATA)))
+    with pytest.raises(
+        BadInput, match="already has an upload that is uploaded: u1; .* is not what was uploaded"
+    ):
+        uploader(api).upload("f", str(path))
 
 
 def test_open_local_file_returns_the_size(tmp_path):
