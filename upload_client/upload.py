@@ -6,6 +6,7 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Container
 from dataclasses import dataclass
 
 from upload_client.api import UcsApi
@@ -153,17 +154,7 @@ class Uploader:
             self._complete(upload["upload_id"], etags, path, sha256, file.get("sha256"))
         finally:
             os.close(fd)
-        return UploadReport(
-            file_id=file_id,
-            upload_id=upload["upload_id"],
-            size=size,
-            seconds=time.monotonic() - began,
-            sha256=sha256,
-            parts=len(parts),
-            reused_parts=len(reused),
-            reused_bytes=sum(part.size for part in parts if part.number in reused),
-            retries=self.engine.retries,
-        )
+        return self._report(file_id, upload["upload_id"], began, sha256, parts, reused)
 
     def _pending_or_new(self, file: dict, file_id: str, path: str, size: int) -> tuple[dict, list[dict]]:
         """The pending upload and its stored parts, or a new upload; refuses one that no longer fits."""
@@ -202,17 +193,30 @@ class Uploader:
         )
         if sha256 != upload.get("sha256") or size != upload.get("size"):
             raise BadInput(f"{completed}; {path} is not what was uploaded (its SHA-256 is {sha256})")
+        return self._report(file_id, upload["upload_id"], began, sha256, parts, reused=(), already=True)
+
+    def _report(
+        self,
+        file_id: str,
+        upload_id: str,
+        began: float,
+        sha256: str,
+        parts: list[Part],
+        reused: Container[int],
+        already: bool = False,
+    ) -> UploadReport:
+        reused_parts = [part for part in parts if already or part.number in reused]
         return UploadReport(
             file_id=file_id,
-            upload_id=upload["upload_id"],
-            size=size,
+            upload_id=upload_id,
+            size=parts[-1].end,
             seconds=time.monotonic() - began,
             sha256=sha256,
             parts=len(parts),
-            reused_parts=len(parts),
-            reused_bytes=size,
-            retries=0,
-            already_uploaded=True,
+            reused_parts=len(reused_parts),
+            reused_bytes=sum(part.size for part in reused_parts),
+            retries=self.engine.retries,
+            already_uploaded=already,
         )
 
     def _reusable(self, fd: int, parts: list[Part], stored: list[dict]) -> dict[int, str]:
