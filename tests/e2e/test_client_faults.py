@@ -252,22 +252,25 @@ def test_the_progress_bar_never_counts_a_byte_twice_across_retries_and_resume(uc
     assert "retrying part" in output
 
 
-def test_an_expired_part_url_is_replaced_by_a_fresh_one(tmp_path, faulty):
-    # A separate UCS whose URLs live 2 s; the proxy holds the first part upload for 4 s, so it arrives late.
+def test_expired_urls_are_replaced_by_fresh_ones(tmp_path, faulty):
+    # A separate UCS whose URLs live 2 s; the proxy holds the first part upload and the first ranged GET
+    # for 4 s, so they reach the store with expired URLs.
     with ucs_server(
         tmp_path / "ucs", PART_SIZE=PART_SIZE, PUBLIC_URL=faulty.url, PRESIGNED_URL_EXPIRY=2
     ) as ucs:
         faulty.forward_to(port_of(ucs.url))
         source = make_file(tmp_path / "late.bin", 3 * MiB, seed=13)
         register(ucs.url, "faults-expired", source)
-        faulty.part_delays = [4.0]
+        faulty.delays = {"PUT": [4.0], "GET": [4.0]}
 
-        result = run_client(*upload_args(ucs.url, "faults-expired", source))
+        uploaded = run_client(*upload_args(ucs.url, "faults-expired", source))
         back = tmp_path / "back.bin"
         downloaded = run_client(*download_args(ucs.url, "faults-expired", back))
 
-    assert result.returncode == 0, result.stderr
-    assert faulty.stats.part_answers[403] == 1
-    assert reported_retries(result.stdout) == 1
+    assert uploaded.returncode == 0, uploaded.stderr
     assert downloaded.returncode == 0, downloaded.stderr
+    assert faulty.stats.answers["PUT", 403] == 1
+    assert faulty.stats.answers["GET", 403] == 1
+    assert reported_retries(uploaded.stdout) == 1
+    assert reported_retries(downloaded.stdout) == 1
     assert back.read_bytes() == source.read_bytes()

@@ -43,8 +43,8 @@ class ProxyStats:
     #: Body bytes of part uploads received from the client, whether or not they reached the store.
     part_bytes_received: int = 0
     faults: Counter = field(default_factory=Counter)
-    #: Status codes the store answered to the part uploads that reached it.
-    part_answers: Counter = field(default_factory=Counter)
+    #: (method, status) of the store's answers to part uploads (PUT) and downloads (GET) that reached it.
+    answers: Counter = field(default_factory=Counter)
 
 
 class FaultProxy:
@@ -66,8 +66,9 @@ class FaultProxy:
         self.part_rate_limit = part_rate_limit
         #: Bytes per second per GET answer, or None for no limit; may be changed while running.
         self.download_rate_limit = download_rate_limit
-        #: Seconds to hold each of the next part uploads before forwarding it (an old URL arrives late).
-        self.part_delays: list[float] = []
+        #: Seconds to hold each of the next part uploads or downloads (by method) before forwarding it,
+        #: so that its presigned URL arrives late.
+        self.delays: dict[str, list[float]] = {"PUT": [], "GET": []}
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -84,7 +85,7 @@ class FaultProxy:
         self.faults = FAULTS
         self.part_rate_limit = self.download_rate_limit = None
         self.stats = ProxyStats()
-        self.part_delays = []
+        self.delays = {"PUT": [], "GET": []}
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -135,8 +136,9 @@ class FaultProxy:
                 _take(body, length)
                 client.sendall(SERVICE_UNAVAILABLE)
                 return
-            if part_upload and self.part_delays:
-                time.sleep(self.part_delays.pop(0))
+            transfer = part_upload or method == "GET"
+            if transfer and self.delays.get(method):
+                time.sleep(self.delays[method].pop(0))
             upstream = socket.create_connection(self.upstream)
             upstream.sendall(_with_connection_close(head))
             if fault == "reset_midway":
@@ -149,9 +151,9 @@ class FaultProxy:
                 upstream.sendall(chunk)
             limit = self.download_rate_limit if method == "GET" else None
             for index, data in enumerate(_throttled(iter(lambda: upstream.recv(CHUNK), b""), limit)):
-                if part_upload and index == 0:
+                if transfer and index == 0:
                     with self._lock:
-                        self.stats.part_answers[int(data.split(b" ", 2)[1])] += 1
+                        self.stats.answers[method, int(data.split(b" ", 2)[1])] += 1
                 client.sendall(data)
         except OSError:
             pass  # either side went away; the client sees a broken connection, as it would for real
