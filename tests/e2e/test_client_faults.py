@@ -26,6 +26,7 @@ from tests.support.client_runs import (
     stored_parts,
 )
 from tests.support.fault_proxy import FaultProxy
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.ucs_server import ucs_server
 
 PART_SIZE = MiB
@@ -273,4 +274,33 @@ def test_expired_urls_are_replaced_by_fresh_ones(tmp_path, faulty):
     assert faulty.stats.answers["GET", 403] == 1
     assert reported_retries(uploaded.stdout) == 1
     assert reported_retries(downloaded.stdout) == 1
+    assert back.read_bytes() == source.read_bytes()
+
+
+def test_ucs_unreachable_mid_upload_stops_with_exit_4_and_the_same_command_resumes(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "cut.bin", 12 * MiB, seed=14)
+    register(ucs.url, "faults-ucs-gone", source)
+    api = TcpProxy(port_of(ucs.url)).start()  # the client reaches UCS's API only through this
+    api_url = f"http://127.0.0.1:{api.port}"
+    faulty.part_rate_limit = 1 * MiB
+    try:
+        first = start_client(*upload_args(api_url, "faults-ucs-gone", source), log=tmp_path / "first.log")
+        upload = wait_until(lambda: pending_upload(ucs.url, "faults-ucs-gone"), what="the pending upload")
+        wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 2, what="two stored parts")
+        api.cut()
+        assert first.wait(60) == 4
+        output = (tmp_path / "first.log").read_text()
+        assert "Traceback" not in output
+        assert f"cannot reach UCS at {api_url}" in output
+        assert "resume with: upload-client upload --file-id faults-ucs-gone" in output
+
+        api.restore()
+        faulty.part_rate_limit = None
+        second = run_client(*upload_args(api_url, "faults-ucs-gone", source))
+    finally:
+        api.cut()
+    assert second.returncode == 0, second.stderr
+    assert "resumed upload" in second.stdout
+    back = tmp_path / "back.bin"
+    assert run_client(*download_args(ucs.url, "faults-ucs-gone", back)).returncode == 0
     assert back.read_bytes() == source.read_bytes()
