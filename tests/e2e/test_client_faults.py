@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import time
 
 import pytest
 import requests
@@ -24,6 +23,7 @@ from tests.support.client_runs import (
     show,
     start_client,
     stored_parts,
+    wait_until,
 )
 from tests.support.fault_proxy import FaultProxy
 from tests.support.tcp_proxy import TcpProxy
@@ -88,16 +88,6 @@ def ranges_done(journal) -> int:
         return sum(last - first + 1 for first, last in json.loads(journal.read_text())["done"])
     except (OSError, ValueError):  # replaced between exists() and read
         return 0
-
-
-def wait_until(condition, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_upload_survives_resets_and_503s_and_reads_back_identical(capsys, ucs, faulty, tmp_path):

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
-from tests.support.client_runs import MiB, make_file, register, run_client, show
+from tests.support.client_runs import (
+    MiB,
+    make_file,
+    pending_upload,
+    register,
+    run_client,
+    show,
+    start_client,
+    stored_parts,
+    wait_until,
+)
 from tests.support.fault_proxy import fault_proxy
 from tests.support.s3_fixtures import moto, seaweedfs  # noqa: F401 - fixtures
 from tests.support.ucs_server import ucs_server
@@ -50,5 +62,36 @@ def test_seaweedfs_checks_signatures_and_round_trips(seaweedfs, tmp_path):  # no
         source, back, uploaded, downloaded = round_trip(ucs.url, "s3-seaweedfs", tmp_path)
 
     assert uploaded.returncode == 0, uploaded.stderr
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert back.read_bytes() == source.read_bytes()
+
+
+def test_moto_resume_after_ctrl_c_reuses_the_stored_parts(capsys, moto, tmp_path):  # noqa: F811 - fixture
+    port = int(moto.endpoint_url.rsplit(":", 1)[1])
+    with fault_proxy(port, part_rate_limit=4 * MiB) as proxy:
+        settings = {**moto.bucket_settings(), "S3_ENDPOINT_URL": proxy.url, "PART_SIZE": PART_SIZE}
+        with ucs_server(tmp_path / "ucs", **settings) as ucs:
+            source = make_file(tmp_path / "s3-resume.bin", 4 * PART_SIZE + 1, seed=21)
+            register(ucs.url, "s3-resume", source)
+            args = ["upload", "--file-id", "s3-resume", "--api-url", ucs.url, "--file-path", str(source)]
+            first = start_client(*args, "--parallel", "2", log=tmp_path / "first.log")
+            upload = wait_until(lambda: pending_upload(ucs.url, "s3-resume"), what="the pending upload")
+            wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+            first.send_signal(signal.SIGINT)
+            assert first.wait(30) == 130
+            stored_before = len(stored_parts(ucs.url, upload["upload_id"]))
+            proxy.part_rate_limit = None
+            second = run_client(*args)
+            back = tmp_path / "back.bin"
+            downloaded = run_client(
+                "download", "--file-id", "s3-resume", "--api-url", ucs.url, "--output", str(back)
+            )
+
+    assert second.returncode == 0, second.stderr
+    show(
+        capsys,
+        f"\nmoto resume: {stored_before} of 5 parts stored after Ctrl-C; {second.stdout.splitlines()[0]}",
+    )
+    assert f"{stored_before} of 5 parts" in second.stdout
     assert downloaded.returncode == 0, downloaded.stderr
     assert back.read_bytes() == source.read_bytes()

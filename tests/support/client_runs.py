@@ -99,3 +99,14 @@ def show(capsys, text: str) -> None:
     """Print a measured figure to the terminal even while pytest captures output."""
     with capsys.disabled():
         print(text)
+
+
+def wait_until(condition, timeout: float = 30, what: str = "condition"):
+    """Poll condition until it returns something true, and return that; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
