@@ -22,7 +22,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check ucs ucs_plugins upload_client tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check ucs ucs_plugins upload_client tests migrations benchmarks scripts examples
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/transfer.py

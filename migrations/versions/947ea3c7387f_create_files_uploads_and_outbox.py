@@ -6,9 +6,8 @@ Create Date: 2026-11-25 00:43:45.395341
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "947ea3c7387f"
