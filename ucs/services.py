@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ucs import events
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload
-from ucs.storage import InvalidParts, StorageBackend, UploadNotFound
+from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
 from ucs.uploads import (
     ACTIVE_STATUSES,
     COMPLETED_STATUSES,
@@ -187,16 +187,10 @@ def complete_upload(
     try:
         if sha256 is not None and file.sha256 is not None and sha256 != file.sha256:
             raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
-        check_completion(parts, storage.list_parts(upload.key, upload_id), expected_size)
-        etag = storage.complete_multipart_upload(upload.key, upload_id, [(p.part_no, p.etag) for p in parts])
+        etag = _assemble(storage, upload, parts, expected_size)
     except (CompletionRefused, InvalidParts) as refusal:
         _fail(storage, upload, str(refusal))
         raise CompletionRefused(str(refusal)) from None
-    except UploadNotFound:
-        # Stores drop unfinished uploads (S3 lifecycle rules, an operator's abort): this one cannot finish.
-        reason = "the store no longer holds this multipart upload (expired or aborted): start a new upload"
-        _fail(storage, upload, reason)
-        raise CompletionRefused(reason) from None
 
     info = storage.head_object(upload.key)
     upload.upload_status = transition(upload.upload_status, UploadStatus.UPLOADED)
@@ -219,6 +213,32 @@ def complete_upload(
     )
     db.session.commit()
     return upload
+
+
+def _assemble(
+    storage: StorageBackend, upload: MultipartUpload, parts: Sequence[ListedPart], expected_size: int | None
+) -> str:
+    """Check the listed parts with the store and complete the object; returns its ETag."""
+    try:
+        check_completion(parts, storage.list_parts(upload.key, upload.s3_upload_id), expected_size)
+        return storage.complete_multipart_upload(
+            upload.key, upload.s3_upload_id, [(p.part_no, p.etag) for p in parts]
+        )
+    except UploadNotFound:
+        pass
+    # Each upload has a key of its own, so an object under it means an earlier attempt completed the upload
+    # and only its answer (or our commit) was lost. Otherwise the store dropped the unfinished upload.
+    try:
+        info = storage.head_object(upload.key)
+    except ObjectNotFound:
+        raise CompletionRefused(
+            "the store no longer holds this multipart upload (expired or aborted): start a new upload"
+        ) from None
+    if expected_size is not None and info.size != expected_size:
+        raise CompletionRefused(
+            f"the object holds {info.size} bytes but the file is registered with {expected_size}"
+        )
+    return info.etag
 
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str) -> None:

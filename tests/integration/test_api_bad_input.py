@@ -229,6 +229,22 @@ def test_completion_of_an_upload_the_store_dropped_fails(rest, app, pending_uplo
     assert_failed(rest, app, upload_id, response.json()["message"], before)
 
 
+def test_completion_the_store_already_finished_is_recorded_not_failed(rest, app, pending_upload):
+    """An earlier attempt completed the object but its answer was lost: the retry records the upload."""
+    upload_id, parts = pending_upload
+    with app.app_context():
+        upload = db.session.scalars(db.select(MultipartUpload)).one()
+        storage = app.extensions["ucs.storage"]
+        etag = storage.complete_multipart_upload(
+            upload.key, upload_id, [(p["part_no"], p["etag"]) for p in parts]
+        )
+        db.session.remove()
+    assert rest.complete(upload_id, parts).status_code == 204
+    done = rest.expect(200, "GET", upload_path(upload_id)).json()
+    assert (done["status"], done["etag"], done["size"]) == ("uploaded", etag, SIZE)
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_RECEIVED]
+
+
 def assert_failed(rest, app, upload_id, reason, store_before, file_id="f1"):
     """The upload is failed with the reason, one event says so, the store dropped its parts, nothing else."""
     upload = rest.expect(200, "GET", upload_path(upload_id)).json()
