@@ -106,8 +106,8 @@ def transfer_options(command: Callable) -> Callable:
     return click.option("--quiet", is_flag=True, help="No progress bar and no summary.")(command)
 
 
-def engine_for(parallel: int, quiet: bool, description: str, stop: threading.Event) -> TransferEngine:
-    return TransferEngine(TransferConfig(max_concurrency=parallel), [ProgressBar(description, quiet)], stop)
+def engine_for(parallel: int, quiet: bool, stop: threading.Event) -> TransferEngine:
+    return TransferEngine(TransferConfig(max_concurrency=parallel), [ProgressBar(quiet)], stop)
 
 
 def command_line(command: str, file_id: str, api_url: str, *more: str) -> str:
@@ -144,7 +144,7 @@ def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: boo
     """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
     api = make_api(api_url, parallel)
     with stop_on_signals() as stop:
-        engine = engine_for(parallel, quiet, "upload", stop)
+        engine = engine_for(parallel, quiet, stop)
         uploader = Uploader(
             api,
             engine,
@@ -182,7 +182,7 @@ def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool
     """Download a file's uploaded object; run it again after a failure or Ctrl-C to resume."""
     api = make_api(api_url, parallel)
     with stop_on_signals() as stop:
-        engine = engine_for(parallel, quiet, "download", stop)
+        engine = engine_for(parallel, quiet, stop)
         engine.config.download_range_size = range_size * MiB
         report = Downloader(api, engine).download(file_id, output)
     if not quiet:

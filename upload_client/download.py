@@ -24,6 +24,7 @@ from upload_client.errors import (
     TransferIncomplete,
     VerificationFailed,
 )
+from upload_client.progress import human_size
 from upload_client.streams import SequentialHasher
 from upload_client.transfer import (
     ChecksumMismatch,
@@ -251,10 +252,17 @@ class Downloader:
         hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, ready).start()
         download_url = DownloadUrl(self.api, file_id, url)
         fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, ready)
-        self.engine.start(size, sum(p.size for p in parts if p.number in journal.done))
+        missing = [p for p in parts if p.number not in journal.done]
+        on_disk = size - sum(p.size for p in missing)
+        if journal.done:
+            self.engine.note(
+                f"resuming: {len(journal.done):,} of {len(parts):,} ranges already in {partial} "
+                f"({human_size(on_disk)}), {len(missing):,} to fetch"
+            )
         try:
-            self.engine.run([p for p in parts if p.number not in journal.done], fetcher)
-            return hasher.hexdigest()
+            with self.engine.phase("download", size, on_disk):
+                self.engine.run(missing, fetcher)
+            return hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
             error.args = (
@@ -262,8 +270,6 @@ class Downloader:
                 "run the same command to resume",
             )
             raise
-        finally:
-            self.engine.done()
 
 
 def check_output(target: Path) -> None:

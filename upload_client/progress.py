@@ -11,30 +11,31 @@ from upload_client.transfer import TransferSubscriber
 
 
 class ProgressBar(TransferSubscriber):
-    """Bytes, rate and ETA on stderr; drawn only when stderr is a terminal and not --quiet."""
+    """A bar per phase (bytes, rate, ETA) on stderr, drawn only on a terminal; notes on stdout unless quiet."""
 
-    def __init__(self, description: str, quiet: bool = False):
-        self.description = description
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
         self.enabled = not quiet and sys.stderr.isatty()
         self._bar: tqdm | None = None
         self._lock = threading.Lock()
 
-    def on_start(self, total_bytes: int, done_bytes: int) -> None:
+    def on_start(self, total_bytes: int, done_bytes: int, phase: str) -> None:
         if self.enabled:
-            self._bar = tqdm(
-                total=total_bytes,
-                initial=done_bytes,
-                desc=self.description,
-                unit="B",
-                unit_scale=True,
-                unit_divisor=1024,
-                dynamic_ncols=True,
-                file=sys.stderr,
-            )
+            with self._lock:
+                self._bar = tqdm(
+                    total=total_bytes,
+                    initial=done_bytes,
+                    desc=phase,
+                    unit="B",
+                    unit_scale=True,
+                    unit_divisor=1024,
+                    dynamic_ncols=True,
+                    file=sys.stderr,
+                )
 
     def on_progress(self, bytes_transferred: int) -> None:
-        if self._bar is not None:
-            with self._lock:  # workers report from several threads
+        with self._lock:  # workers report from several threads
+            if self._bar is not None:
                 self._bar.update(bytes_transferred)
 
     def on_retry(self, what: str, reason: str, attempt: int) -> None:
@@ -42,9 +43,14 @@ class ProgressBar(TransferSubscriber):
             self._bar.write(f"retrying {what} (attempt {attempt} failed: {reason})", file=sys.stderr)
 
     def on_done(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
+
+    def on_note(self, text: str) -> None:
+        if not self.quiet:
+            tqdm.write(text, file=sys.stdout)  # above the bar, when one is drawn
 
 
 def human_size(size: float) -> str:

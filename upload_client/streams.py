@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from upload_client.errors import BadInput, ClientError, Interrupted
-from upload_client.transfer import ByteCounter, Part
+from upload_client.transfer import ByteCounter, Part, TransferEngine
 
 
 def read_range(fd: int, part: Part, chunk_size: int, stop: threading.Event | None = None) -> Iterator[bytes]:
@@ -54,10 +54,19 @@ class PartBody:
             yield chunk
 
 
-def part_md5(fd: int, part: Part, chunk_size: int, stop: threading.Event | None = None) -> str:
+def part_md5(
+    fd: int,
+    part: Part,
+    chunk_size: int,
+    stop: threading.Event | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
+    """The MD5 of a part of the file; progress, when given, receives the size of each chunk read."""
     md5 = hashlib.md5(usedforsecurity=False)
     for chunk in read_range(fd, part, chunk_size, stop):
         md5.update(chunk)
+        if progress is not None:
+            progress(len(chunk))
     return md5.hexdigest()
 
 
@@ -82,6 +91,8 @@ class SequentialHasher:
         self.stop = stop
         self.ready = ready or {}
         self._sha256 = hashlib.sha256()
+        #: Bytes hashed so far; only the hashing thread writes it.
+        self.hashed = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
 
@@ -96,6 +107,19 @@ class SequentialHasher:
             raise self._error
         return self._sha256.hexdigest()
 
+    def result(self, engine: TransferEngine) -> str:
+        """The digest; a pass still running shows as a phase of its own, so a long wait is never silent."""
+        if not self._thread.is_alive():
+            return self.hexdigest()
+        reported = self.hashed
+        with engine.phase("computing SHA-256", self.parts[-1].end, reported):
+            while self._thread.is_alive():
+                self._thread.join(0.25)
+                hashed = self.hashed
+                engine.report_progress(hashed - reported)
+                reported = hashed
+        return self.hexdigest()
+
     def _run(self) -> None:
         try:
             fd = os.open(self.path, os.O_RDONLY)
@@ -104,6 +128,7 @@ class SequentialHasher:
                     self._wait_until_ready(part)
                     for chunk in read_range(fd, part, self.chunk_size, self.stop):
                         self._sha256.update(chunk)
+                        self.hashed += len(chunk)
             finally:
                 os.close(fd)
         except ClientError as error:

@@ -7,8 +7,9 @@ callbacks (the CLI's progress bar is one), and a flat list of exceptions (upload
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TypeVar
@@ -48,8 +49,8 @@ class TransferConfig:
 class TransferSubscriber:
     """Receives a transfer's events; override what you need (the defaults do nothing)."""
 
-    def on_start(self, total_bytes: int, done_bytes: int) -> None:
-        """The transfer begins: total_bytes in all, done_bytes of them already stored (a resume)."""
+    def on_start(self, total_bytes: int, done_bytes: int, phase: str) -> None:
+        """A phase begins ("upload", "verifying stored parts", ...): total_bytes in all, done_bytes already."""
 
     def on_progress(self, bytes_transferred: int) -> None:
         """More bytes were sent or received; across retries each byte is reported once."""
@@ -58,7 +59,10 @@ class TransferSubscriber:
         """An attempt at `what` failed for `reason` and will be tried again."""
 
     def on_done(self) -> None:
-        """The transfer ended, successfully or not."""
+        """The phase ended, successfully or not."""
+
+    def on_note(self, text: str) -> None:
+        """A line for the person watching, e.g. what a resume reuses, or what a long step is doing."""
 
 
 @dataclass(frozen=True)
@@ -162,18 +166,25 @@ class TransferEngine:
 
     # Events.
 
-    def start(self, total_bytes: int, done_bytes: int) -> None:
+    @contextlib.contextmanager
+    def phase(self, name: str, total_bytes: int, done_bytes: int = 0) -> Iterator[None]:
+        """Bytes reported inside the block count towards this phase (a bar of its own in the CLI)."""
         for subscriber in self.subscribers:
-            subscriber.on_start(total_bytes, done_bytes)
+            subscriber.on_start(total_bytes, done_bytes, name)
+        try:
+            yield
+        finally:
+            for subscriber in self.subscribers:
+                subscriber.on_done()
 
-    def done(self) -> None:
+    def note(self, text: str) -> None:
         for subscriber in self.subscribers:
-            subscriber.on_done()
+            subscriber.on_note(text)
 
     def counter(self) -> ByteCounter:
-        return ByteCounter(self._progress)
+        return ByteCounter(self.report_progress)
 
-    def _progress(self, count: int) -> None:
+    def report_progress(self, count: int) -> None:
         for subscriber in self.subscribers:
             subscriber.on_progress(count)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from upload_client.api import UcsApi
 from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
+from upload_client.progress import human_size
 from upload_client.streams import PartBody, SequentialHasher, part_md5
 from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer, split
 
@@ -148,6 +149,8 @@ class Uploader:
             parts = split(size, upload["part_size"])
             try:
                 reused = self._reusable(fd, parts, stored)
+                if stored:
+                    self._note_resume(parts, stored, reused)
             except ClientError as error:
                 raise self._left_pending(error, upload["upload_id"], len(stored), len(parts)) from None
             etags, sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
@@ -188,9 +191,11 @@ class Uploader:
         """A rerun after success: fine when the local file is what was uploaded, refused otherwise."""
         upload = completed.upload
         parts = split(size, upload["part_size"])
-        sha256 = (
-            SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start().hexdigest()
+        self.engine.note(
+            f"file {file_id} already has a completed upload; checking that {path} is what was uploaded"
         )
+        hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop)
+        sha256 = hasher.start().result(self.engine)
         if sha256 != upload.get("sha256") or size != upload.get("size"):
             raise BadInput(f"{completed}; {path} is not what was uploaded (its SHA-256 is {sha256})")
         return self._report(file_id, upload["upload_id"], began, sha256, parts, reused=(), already=True)
@@ -226,7 +231,11 @@ class Uploader:
         if not candidates:
             return {}
         chunk_size = self.engine.config.chunk_size
-        local = self.engine.run(candidates, lambda part: part_md5(fd, part, chunk_size, self.engine.stop))
+        stop, progress = self.engine.stop, self.engine.report_progress
+        total = sum(part.size for part in candidates)
+        self.engine.note(f"reading the {len(candidates):,} stored parts ({human_size(total)}) to verify them")
+        with self.engine.phase("verifying stored parts", total):
+            local = self.engine.run(candidates, lambda part: part_md5(fd, part, chunk_size, stop, progress))
         return {
             number: by_number[number]["etag"]
             for number, md5 in local.items()
@@ -239,17 +248,26 @@ class Uploader:
         """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
         sender = PartSender(self.api, self.engine, fd, upload_id)
         hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
-        self.engine.start(sum(p.size for p in parts), sum(p.size for p in parts if p.number in reused))
+        etags = dict(reused)
         try:
-            etags = dict(reused)
-            etags.update(self.engine.run([p for p in parts if p.number not in reused], sender))
-            sha256 = hasher.hexdigest()
+            with self.engine.phase("upload", parts[-1].end, sum(p.size for p in parts if p.number in reused)):
+                etags.update(self.engine.run([p for p in parts if p.number not in reused], sender))
+            sha256 = hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
             raise self._left_pending(error, upload_id, len(reused) + sender.stored, len(parts)) from None
-        finally:
-            self.engine.done()
         return etags, sha256
+
+    def _note_resume(self, parts: list[Part], stored: list[dict], reused: dict[int, str]) -> None:
+        reused_bytes = sum(part.size for part in parts if part.number in reused)
+        text = (
+            f"resuming: {len(reused):,} of {len(parts):,} parts already stored ({human_size(reused_bytes)}), "
+            f"{len(parts) - len(reused):,} to send"
+        )
+        differing = len(stored) - len(reused)
+        if differing:
+            text += f" ({differing:,} stored parts do not match the local file and are sent again)"
+        self.engine.note(text)
 
     def _left_pending(self, error: ClientError, upload_id: str, stored: int, total: int) -> ClientError:
         """The error, its message completed with what is stored and the command that resumes."""
@@ -263,6 +281,7 @@ class Uploader:
         self, upload_id: str, etags: dict[int, str], path: str, sha256: str, registered_sha256: str | None
     ) -> None:
         """Ask UCS to complete; a SHA-256 that differs from the registration is a verification failure."""
+        self.engine.note(f"completing upload {upload_id}: the store joins the {len(etags):,} parts")
         try:
             self.api.complete(upload_id, etags, sha256)
         except ApiError as error:

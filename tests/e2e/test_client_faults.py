@@ -132,6 +132,7 @@ def test_upload_killed_with_sigkill_resumes_and_resends_little(capsys, ucs, faul
     second = run_client(*upload_args(ucs.url, "faults-kill", source))
 
     assert second.returncode == 0, second.stderr
+    assert re.search(r"^resuming: \d+ of 17 parts already stored \(.*\), \d+ to send$", second.stdout, re.M)
     resumed = next(line for line in second.stdout.splitlines() if line.startswith("resumed upload"))
     reused = int(resumed.split(": ")[1].split()[0])
     sent_twice = faulty.stats.part_bytes_received - size
@@ -187,6 +188,9 @@ def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tm
     second = run_client(*download_args(ucs.url, "faults-download", target))
 
     assert second.returncode == 0, second.stderr
+    assert re.search(
+        r"^resuming: \d+ of 13 ranges already in .*copy\.bin\.part \(.*\), \d+ to fetch$", second.stdout, re.M
+    )
     reused = int(next(line for line in second.stdout.splitlines() if line.startswith("resumed:")).split()[1])
     show(
         capsys,
@@ -241,6 +245,11 @@ def test_the_progress_bar_never_counts_a_byte_twice_across_retries_and_resume(uc
     assert percentages == sorted(percentages)  # never backwards, never past the total
     assert "8.00M/8.00M" in output
     assert "retrying part" in output
+    # Before the upload bar: the stored parts are read back and verified, with a bar of their own.
+    verifying = output.index("verifying stored parts: 100%")
+    assert "reading the 2 stored parts (2.00 MiB) to verify them" in output[:verifying]
+    assert "2.00M/2.00M" in output[verifying : output.index("upload:")]
+    assert "resuming: 2 of 8 parts already stored (2.00 MiB), 6 to send" in output
 
 
 def test_expired_urls_are_replaced_by_fresh_ones(tmp_path, faulty):

@@ -19,12 +19,22 @@ def test_summary_has_size_time_rate_and_sha256():
     assert line == f"uploaded f: 95.37 MiB in 2.0 s (50.0 MB/s), sha256 {'ab' * 32}"
 
 
-def test_no_bar_off_a_terminal_or_when_quiet(monkeypatch):
+def test_no_bar_off_a_terminal_but_notes_still_print(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    bar = ProgressBar("upload")
-    bar.on_start(100, 0)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    bar = ProgressBar()
+    bar.on_start(100, 0, "verifying stored parts")
     bar.on_progress(50)
     bar.on_done()
+    bar.on_note("resuming: 1 of 2 parts already stored (50 B), 1 to send")
     assert not bar.enabled
     assert sys.stderr.getvalue() == ""
-    assert not ProgressBar("upload", quiet=True).enabled
+    assert sys.stdout.getvalue() == "resuming: 1 of 2 parts already stored (50 B), 1 to send\n"
+
+
+def test_quiet_shows_neither_bar_nor_notes(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    bar = ProgressBar(quiet=True)
+    bar.on_note("resuming")
+    assert not bar.enabled
+    assert sys.stdout.getvalue() == ""

@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
+from tests.support.client_subscriber import Recorder
 from upload_client.errors import BadInput, Interrupted
 from upload_client.streams import PartBody, SequentialHasher, part_md5, read_range
-from upload_client.transfer import ByteCounter, Part, split
+from upload_client.transfer import ByteCounter, Part, TransferConfig, TransferEngine, split
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes
 
@@ -94,3 +95,38 @@ def test_sequential_hasher_stops_when_asked(path):
     stop.set()
     with pytest.raises(Interrupted):
         hasher.hexdigest()
+
+
+def test_part_md5_reports_each_chunk_read(fd):
+    read = []
+    part_md5(fd, Part(1, 0, 2500), 1000, progress=read.append)
+    assert read == [1000, 1000, 500]
+
+
+def test_waiting_for_an_unfinished_sha256_pass_is_a_phase_with_progress(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    parts = split(len(DATA), 4096)
+    ready = {part.number: threading.Event() for part in parts}
+    ready[1].set()
+    recorder = Recorder()
+    engine = TransferEngine(TransferConfig(), [recorder])
+    hasher = SequentialHasher(path, parts, 1000, engine.stop, ready).start()
+    while hasher.hashed < 4096:  # the first part is hashed, the pass waits for the second
+        threading.Event().wait(0.01)
+    for part in parts[1:]:
+        threading.Timer(0.3, ready[part.number].set).start()
+
+    assert hasher.result(engine) == hashlib.sha256(DATA).hexdigest()
+
+    assert recorder.phases == [("computing SHA-256", len(DATA), 4096)]
+    assert recorder.progress_by_phase == {"computing SHA-256": len(DATA) - 4096}
+
+
+def test_a_finished_sha256_pass_shows_no_phase(path):
+    recorder = Recorder()
+    engine = TransferEngine(TransferConfig(), [recorder])
+    hasher = SequentialHasher(path, split(len(DATA), 3000), 1000, engine.stop).start()
+    hasher.hexdigest()
+    assert hasher.result(engine) == hashlib.sha256(DATA).hexdigest()
+    assert recorder.phases == []

@@ -7,30 +7,18 @@ import threading
 import pytest
 import requests
 
+from tests.support.client_subscriber import Recorder
 from upload_client.errors import Interrupted, TransferIncomplete
 from upload_client.transfer import (
     ByteCounter,
     Part,
     TransferConfig,
     TransferEngine,
-    TransferSubscriber,
     Transient,
     UrlRefused,
     check_store_answer,
     split,
 )
-
-
-class Recorder(TransferSubscriber):
-    def __init__(self):
-        self.progress = 0
-        self.retries: list[tuple[str, str, int]] = []
-
-    def on_progress(self, bytes_transferred):
-        self.progress += bytes_transferred
-
-    def on_retry(self, what, reason, attempt):
-        self.retries.append((what, reason, attempt))
 
 
 def fast_engine(**config) -> tuple[TransferEngine, Recorder]:
@@ -141,3 +129,13 @@ def test_the_first_failure_stops_the_other_workers_and_is_raised():
     with pytest.raises(TransferIncomplete, match="part 1"):
         engine.run(split(100, 10), work)
     assert engine.stop.is_set()
+
+
+def test_a_phase_starts_and_ends_for_the_subscribers_even_when_it_fails():
+    engine, recorder = fast_engine()
+    with pytest.raises(TransferIncomplete), engine.phase("upload", 100, 40):
+        engine.report_progress(10)
+        raise TransferIncomplete("part 1 failed 3 times")
+    assert recorder.phases == [("upload", 100, 40)]
+    assert recorder.events == ["start upload", "done upload"]
+    assert recorder.progress_by_phase == {"upload": 10}

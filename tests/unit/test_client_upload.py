@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.support.client_subscriber import Recorder
 from upload_client.errors import ApiError, BadInput
 from upload_client.transfer import TransferConfig, TransferEngine, split
 from upload_client.upload import Uploader, open_local_file
@@ -65,6 +66,27 @@ def test_only_stored_parts_with_the_local_size_and_md5_are_reused(fd):
     ]
     reused = uploader(StubApi())._reusable(fd, parts, stored)
     assert reused == {1: f'"{md5(DATA[:4000])}"'}
+
+
+def test_verifying_stored_parts_is_a_phase_with_progress_and_a_resume_line(fd):
+    parts = split(len(DATA), 4000)
+    stored = [
+        {"part_no": 1, "etag": f'"{md5(DATA[:4000])}"', "size": 4000},
+        {"part_no": 2, "etag": f'"{md5(b"other bytes")}"', "size": 4000},
+    ]
+    recorder = Recorder()
+    resuming = Uploader(StubApi(), TransferEngine(TransferConfig(chunk_size=1000), [recorder]))
+
+    reused = resuming._reusable(fd, parts, stored)
+    resuming._note_resume(parts, stored, reused)
+
+    assert recorder.phases == [("verifying stored parts", 8000, 0)]
+    assert recorder.progress_by_phase == {"verifying stored parts": 8000}  # both parts read, each once
+    assert recorder.events[0] == "note reading the 2 stored parts (7.81 KiB) to verify them"
+    assert recorder.notes[-1] == (
+        "resuming: 1 of 3 parts already stored (3.91 KiB), 2 to send "
+        "(1 stored parts do not match the local file and are sent again)"
+    )
 
 
 def test_a_new_upload_is_started_with_the_local_size():
@@ -126,8 +148,11 @@ def uploaded_before(tmp_path):
 
 def test_running_again_after_success_sends_nothing_when_the_file_is_the_same(uploaded_before):
     path, api = uploaded_before
-    report = uploader(api).upload("f", str(path))
+    recorder = Recorder()
+    report = Uploader(api, TransferEngine(TransferConfig(), [recorder])).upload("f", str(path))
     assert report.already_uploaded
+    assert "checking that" in recorder.notes[0]
+    assert recorder.progress <= len(DATA)  # any hashing still running when awaited shows as progress
     assert report.upload_id == "u1"
     assert report.sha256 == hashlib.sha256(DATA).hexdigest()
 
