@@ -16,11 +16,11 @@ import marshmallow as ma
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from ucs import events, services
-from ucs.api.common import FILE_ID_RULE, sha256_field
 from ucs.events import Outcome, Verdict
 from ucs.extensions import db
+from ucs.fields import sha256_field, size_field
 from ucs.models import ProcessedEvent
-from ucs.uploads import UploadError, UploadStatus, is_valid_file_id
+from ucs.uploads import FILE_ID_RULE, UploadError, UploadStatus, is_valid_file_id
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class FileRegisteredSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     file_id = ma.fields.String(required=True)
-    size = ma.fields.Integer(load_default=None, allow_none=True, validate=ma.validate.Range(min=0))
+    size = size_field(load_default=None, allow_none=True)
     sha256 = sha256_field(load_default=None, allow_none=True)
 
     @ma.validates("file_id")

@@ -23,6 +23,7 @@ MIN_PART_SIZE = 5 * MiB
 MAX_FILE_SIZE = MAX_PARTS * MAX_PART_SIZE
 
 FILE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
+FILE_ID_RULE = "1 to 128 of A-Z a-z 0-9 . _ -, not starting with a dot"
 
 
 class UploadStatus(enum.StrEnum):
@@ -137,14 +138,12 @@ def check_completion(
     not_stored = [p.part_no for p in listed if p.part_no not in stored_by_no]
     if not_stored:
         raise CompletionRefused(f"the store holds no part {_few(not_stored)}")
-    wrong_etag = [
-        p.part_no for p in listed if normalize_etag(stored_by_no[p.part_no].etag) != normalize_etag(p.etag)
-    ]
+    wrong_etag = [p for p in listed if normalize_etag(stored_by_no[p.part_no].etag) != normalize_etag(p.etag)]
     if wrong_etag:
-        part_no = wrong_etag[0]
+        part = wrong_etag[0]
         raise CompletionRefused(
-            f"ETag mismatch for part {part_no}: listed {listed[part_no - 1].etag!r}, "
-            f"stored {stored_by_no[part_no].etag!r}"
+            f"ETag mismatch for part {part.part_no}: listed {part.etag!r}, "
+            f"stored {stored_by_no[part.part_no].etag!r}"
         )
     total = sum(stored_by_no[p.part_no].size for p in listed)
     if expected_size is not None and total != expected_size:

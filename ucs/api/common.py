@@ -7,10 +7,9 @@ from flask import current_app
 from flask_smorest import Blueprint, abort
 from flask_smorest.error_handler import ErrorSchema
 
+from ucs.fields import sha256_field, size_field
 from ucs.storage import StorageBackend
-from ucs.uploads import FILE_ID_PATTERN, is_valid_file_id
-
-FILE_ID_RULE = "1 to 128 of A-Z a-z 0-9 . _ -, not starting with a dot"
+from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, is_valid_file_id
 
 
 def error(blp: Blueprint, code: int, description: str):
@@ -53,32 +52,6 @@ def as_utc(moment: datetime | None) -> datetime | None:
 class UtcDateTime(ma.fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         return super()._serialize(as_utc(value), attr, obj, **kwargs)
-
-
-# Sizes are stored as 64-bit integers (BIGINT); anything larger would fail in the database.
-MAX_STORED_SIZE = 2**63 - 1
-
-
-def size_field(**kwargs) -> ma.fields.Integer:
-    return ma.fields.Integer(
-        strict=True,
-        validate=ma.validate.Range(
-            min=0,
-            max=MAX_STORED_SIZE,
-            error=f"size must be a whole number of bytes from 0 to {MAX_STORED_SIZE}",
-        ),
-        **kwargs,
-    )
-
-
-def sha256_field(**kwargs) -> ma.fields.String:
-    return ma.fields.String(
-        validate=ma.validate.Regexp(
-            r"^[0-9a-f]{64}$", error="sha256 must be 64 lowercase hexadecimal characters"
-        ),
-        metadata={"description": "SHA-256 of the whole file, lowercase hex"},
-        **kwargs,
-    )
 
 
 class PresignedRequestSchema(ma.Schema):
