@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
 import statistics
@@ -30,10 +29,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scripts.local_runs import MiB, sha256_of, write_random_file  # noqa: E402
 from tests.support.s3_servers import S3Server, seaweedfs_server  # noqa: E402
 from tests.support.ucs_server import ucs_server  # noqa: E402
 
-MiB = 1024 * 1024
 BIN = Path(sys.executable).parent
 
 
@@ -56,21 +55,6 @@ def measure(tool: str, operation: str, command: list[str], env: dict[str, str]) 
     if result["exit_code"] != 0:
         raise SystemExit(f"{tool} {operation} failed: {finished.stderr[-2000:]}")
     return Run(tool, operation, result["wall"], result["cpu"], result["peak_rss_mib"])
-
-
-def write_random_file(path: Path, size: int) -> str:
-    sha256 = hashlib.sha256()
-    with open(path, "wb") as output:
-        for offset in range(0, size, 16 * MiB):
-            block = os.urandom(min(16 * MiB, size - offset))
-            sha256.update(block)
-            output.write(block)
-    return sha256.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    with open(path, "rb") as data:
-        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 class Bench:

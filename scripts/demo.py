@@ -9,9 +9,7 @@ Run it with `make demo`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,8 +20,12 @@ from pathlib import Path
 
 import requests
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.local_runs import MiB, sha256_of, stop, write_random_file  # noqa: E402
+
 BIN = Path(sys.executable).parent
-MiB = 1024 * 1024
 FILE_ID = "demo-sample-001"
 SIZE = 40 * MiB + 12345  # three 16 MiB parts, the last one shorter
 
@@ -56,15 +58,9 @@ def ucs(instance: Path) -> Iterator[str]:
         wait_for_health(url, process, instance.parent / "ucs.log")
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        code = stop(process)
         log.close()
-        print(f"UCS stopped (exit code {process.returncode})")
+        print(f"UCS stopped (exit code {code})")
 
 
 def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -79,21 +75,6 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
                 return
         time.sleep(0.2)
     raise SystemExit(f"UCS did not become healthy in 30 s:\n{log.read_text()[-2000:]}")
-
-
-def generate(path: Path, size: int) -> str:
-    sha256 = hashlib.sha256()
-    with open(path, "wb") as output:
-        for offset in range(0, size, 4 * MiB):
-            block = os.urandom(min(4 * MiB, size - offset))
-            sha256.update(block)
-            output.write(block)
-    return sha256.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    with open(path, "rb") as data:
-        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def client(*args: str) -> None:
@@ -111,7 +92,7 @@ def main() -> int:
         with ucs(work / "instance") as url:
             step(f"Generate a {SIZE} byte file")
             source = work / "sample.bam"
-            sha256 = generate(source, SIZE)
+            sha256 = write_random_file(source, SIZE)
             print(f"{source}: sha256 {sha256}")
 
             step(f"Register {FILE_ID} with its size and SHA-256 (the archive does this)")

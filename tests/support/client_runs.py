@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from scripts.local_runs import sha256_of
 from tests.support.processes import VENV_BIN
 
 CLIENT = str(VENV_BIN / "upload-client")
@@ -31,11 +32,6 @@ def make_file(path: Path, size: int, seed: int = 0) -> Path:
             output.write(hashlib.sha256(written.to_bytes(8, "big")).digest()[:8] + piece[8:])
             written += len(piece)
     return path
-
-
-def sha256_of(path: Path) -> str:
-    with open(path, "rb") as data:
-        return hashlib.file_digest(data, "sha256").hexdigest()
 
 
 def register(api_url: str, file_id: str, path: Path | None = None, **body) -> dict:
