@@ -6,17 +6,17 @@ Every status change goes through ucs.uploads.transition and records its event in
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ucs import events
 from ucs.extensions import db
-from ucs.models import File, MultipartUpload
-from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
+from ucs.models import File, MultipartUpload, utcnow
+from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, StorageError, UploadNotFound
 from ucs.uploads import (
     ACTIVE_STATUSES,
     COMPLETED_STATUSES,
@@ -29,6 +29,8 @@ from ucs.uploads import (
     parts_fingerprint,
     transition,
 )
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(UploadError):
@@ -43,8 +45,8 @@ class BadRequest(UploadError):
     pass
 
 
-def get_file(file_id: str) -> File:
-    file = db.session.get(File, file_id)
+def get_file(file_id: str, for_update: bool = False) -> File:
+    file = db.session.get(File, file_id, with_for_update=for_update)
     if file is None:
         raise NotFound(f"file {file_id!r} is not registered")
     return file
@@ -75,7 +77,8 @@ def register_file(
 
     With commit=False the caller commits (the event consumer, with the event's id in the same transaction).
     """
-    file = db.session.get(File, file_id)
+    # Locked, so a starting upload cannot read a size that is about to change.
+    file = db.session.get(File, file_id, with_for_update=True)
     created = file is None
     if created:
         file = File(file_id=file_id, size=size, sha256=sha256)
@@ -120,16 +123,32 @@ def start_upload(
         key=key,
     )
     db.session.add(upload)
-    file.s3_upload_id = upload_id
     try:
+        _claim_file(file, upload_id)
         db.session.commit()
-    except IntegrityError:
+    except (IntegrityError, Conflict):
         # Another request won the race between our check and our insert: the index refused ours.
         db.session.rollback()
         _abort_quietly(storage, key, upload_id)
         _refuse_if_active(file_id)
         raise
     return upload
+
+
+def _claim_file(file: File, upload_id: str) -> None:
+    """Point the file at its new upload, provided its size is still the one the part size came from.
+
+    The UPDATE waits for a concurrent registration holding the row (register_file locks it) and then
+    re-checks the size, so a part size is never planned for a size that changed meanwhile.
+    """
+    size_unchanged = File.size.is_(None) if file.size is None else File.size == file.size
+    claimed = db.session.execute(
+        update(File)
+        .where(File.file_id == file.file_id, size_unchanged)
+        .values(s3_upload_id=upload_id, updated_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"file {file.file_id!r} was registered anew while its upload started; start it again")
 
 
 def _refuse_if_active(file_id: str) -> None:
@@ -141,8 +160,43 @@ def _refuse_if_active(file_id: str) -> None:
 
 
 def _abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
-    with contextlib.suppress(UploadNotFound):
+    """Discard a store upload whose fate is already decided; a store that fails here only costs space."""
+    try:
         storage.abort_multipart_upload(key, upload_id)
+    except UploadNotFound:
+        pass
+    except StorageError as error:
+        log.warning(
+            "could not abort multipart upload %s (%s): %s; its parts stay in the store", upload_id, key, error
+        )
+
+
+def change_status(upload: MultipartUpload, target: UploadStatus, **values) -> None:
+    """Move an upload to target, if and only if its status is still the one we read (compare-and-set).
+
+    Row locks (FOR UPDATE) already serialise this on PostgreSQL; SQLite, the embedded default, has none,
+    so the UPDATE's WHERE clause is what keeps two racing requests (a cancel and a completion, say) from
+    both winning. The caller commits; on Conflict the transaction is rolled back.
+    """
+    current = upload.upload_status
+    transition(current, target)
+    changed = db.session.execute(
+        update(MultipartUpload)
+        .where(MultipartUpload.s3_upload_id == upload.s3_upload_id, MultipartUpload.upload_status == current)
+        .values(upload_status=target, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        now = get_upload(upload.s3_upload_id).upload_status
+        raise Conflict(
+            f"upload {upload.s3_upload_id} became {now.value} meanwhile; it cannot become {target.value}"
+        )
+    # Keep the loaded object in step with the row for the rest of this request.
+    upload.upload_status = target
+    for name, value in values.items():
+        setattr(upload, name, value)
+    db.session.flush()
 
 
 def require_pending(upload: MultipartUpload) -> None:
@@ -159,8 +213,7 @@ def cancel_upload(storage: StorageBackend, upload_id: str) -> MultipartUpload:
     upload = get_upload(upload_id, for_update=True)
     if upload.upload_status is not UploadStatus.CANCELED:
         require_pending(upload)
-        upload.upload_status = transition(upload.upload_status, UploadStatus.CANCELED)
-        upload.reason = "canceled by the client"
+        change_status(upload, UploadStatus.CANCELED, reason="canceled by the client")
         events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
         db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
@@ -193,11 +246,21 @@ def complete_upload(
         raise CompletionRefused(str(refusal)) from None
 
     info = storage.head_object(upload.key)
-    upload.upload_status = transition(upload.upload_status, UploadStatus.UPLOADED)
-    upload.etag = etag
-    upload.size = info.size
-    upload.sha256 = sha256
-    upload.parts_fingerprint = fingerprint
+    try:
+        change_status(
+            upload,
+            UploadStatus.UPLOADED,
+            etag=etag,
+            size=info.size,
+            sha256=sha256,
+            parts_fingerprint=fingerprint,
+        )
+    except Conflict:
+        # A concurrent identical request completed it first: answer as for any repeat.
+        upload = get_upload(upload_id)
+        if upload.upload_status in COMPLETED_STATUSES and upload.parts_fingerprint == fingerprint:
+            return upload
+        raise
     events.record_event(
         events.UPLOAD_RECEIVED,
         {
@@ -243,8 +306,7 @@ def _assemble(
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str) -> None:
     """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
-    upload.upload_status = transition(upload.upload_status, UploadStatus.FAILED)
-    upload.reason = reason[:1024]
+    change_status(upload, UploadStatus.FAILED, reason=reason[:1024])
     events.record_event(events.UPLOAD_FAILED, _reason_payload(upload))
     db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
@@ -257,8 +319,7 @@ def _reason_payload(upload: MultipartUpload) -> dict:
 def record_validation(upload_id: str, outcome: UploadStatus, reason: str | None) -> MultipartUpload:
     """Apply a validator's verdict: uploaded -> accepted or rejected. The caller commits."""
     upload = get_upload(upload_id, for_update=True)
-    upload.upload_status = transition(upload.upload_status, outcome)
-    upload.reason = reason
+    change_status(upload, outcome, reason=reason)
     return upload
 
 

@@ -4,6 +4,9 @@ The filesystem store is the backend: its presigned URLs point back at the live s
 """
 
 import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from tests.support.rest import checked_rest, outbox, snapshot, upload_path
 from ucs import events, services
 from ucs.extensions import db
 from ucs.models import MultipartUpload
+from ucs.storage import StorageUnavailable
 from ucs.uploads import InvalidTransition, UploadStatus
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
@@ -263,3 +267,58 @@ def test_status_change_and_event_commit_together(rest, app, monkeypatch):
     assert store_uploads(app) == [second]
     assert outbox(app) == [(events.UPLOAD_CANCELED, first_event)]
     assert first_event["upload_id"] == upload_id
+
+
+def test_a_cancel_racing_a_completion_lets_exactly_one_win(rest, app):
+    """The store call of a completion is held open while a cancel arrives: one 204, one 409, one event.
+
+    On SQLite (no row locks) the cancel lands first and the completion's compare-and-set refuses it; on
+    PostgreSQL the completion's row lock makes the cancel wait and find the upload uploaded.
+    """
+    rest.register("race.bam", size=len(DATA))
+    upload_id = rest.start("race.bam")["upload_id"]
+    parts = rest.put_parts(upload_id, CHUNKS)
+    storage = app.extensions["ucs.storage"]
+    cancel_answered = threading.Event()
+    complete_in_store = storage.complete_multipart_upload
+
+    def slow_complete(*args, **kwargs):
+        cancel_answered.wait(timeout=2)
+        return complete_in_store(*args, **kwargs)
+
+    storage.complete_multipart_upload = slow_complete
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            completion = pool.submit(rest.complete, upload_id, parts)
+            time.sleep(0.3)  # let the completion reach the store first
+            cancel = rest.cancel(upload_id)
+            cancel_answered.set()
+            completion = completion.result()
+    finally:
+        storage.complete_multipart_upload = complete_in_store
+
+    assert sorted([completion.status_code, cancel.status_code]) == [204, 409]
+    final = rest.expect(200, "GET", upload_path(upload_id)).json()["status"]
+    expected_event = events.UPLOAD_RECEIVED if completion.status_code == 204 else events.UPLOAD_CANCELED
+    assert final == ("uploaded" if completion.status_code == 204 else "canceled")
+    assert [kind for kind, _ in outbox(app)] == [expected_event]
+
+
+def test_a_store_failing_to_abort_does_not_undo_a_recorded_cancel(rest, app):
+    """The cancel is committed first; an abort the store then fails only leaves parts behind (logged)."""
+    rest.register("f-abort")
+    upload_id = rest.start("f-abort")["upload_id"]
+    storage = app.extensions["ucs.storage"]
+    abort_in_store = storage.abort_multipart_upload
+
+    def unavailable(*args, **kwargs):
+        raise StorageUnavailable("the store is down")
+
+    storage.abort_multipart_upload = unavailable
+    try:
+        assert rest.cancel(upload_id).status_code == 204
+    finally:
+        storage.abort_multipart_upload = abort_in_store
+    assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == "canceled"
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_CANCELED]
+    assert store_uploads(app) == [upload_id]
