@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import os
@@ -220,3 +221,64 @@ def test_the_signing_key_is_made_once_and_kept(tmp_path):
 def test_head_of_a_missing_object_is_not_found(backend):
     with pytest.raises(ObjectNotFound):
         backend.head_object("file/missing")
+
+
+def assemble(backend, parts: list[bytes]) -> bytes:
+    upload_id = backend.create_multipart_upload("file/object")
+    etags = [store_part(backend, upload_id, n, part) for n, part in enumerate(parts, 1)]
+    backend.complete_multipart_upload("file/object", upload_id, list(enumerate(etags, 1)))
+    return (backend.objects_dir / "file" / "object").read_bytes()
+
+
+PARTS = [os.urandom(3 * 1024 * 1024 + 17), b"", os.urandom(1000), os.urandom(2 * 1024 * 1024)]
+
+
+@pytest.mark.skipif(not hasattr(os, "copy_file_range"), reason="copy_file_range is Linux-only")
+def test_assembly_copies_parts_inside_the_kernel(backend, monkeypatch):
+    """Assembly must not push every byte through Python: at tens of GiB that outlasts any HTTP timeout."""
+    copied = []
+    copy_file_range = os.copy_file_range
+
+    def counting(source, target, count, *args):
+        copied.append(size := copy_file_range(source, target, count, *args))
+        return size
+
+    monkeypatch.setattr(os, "copy_file_range", counting)
+    assert assemble(backend, PARTS) == b"".join(PARTS)
+    assert sum(copied) == len(b"".join(PARTS))
+
+
+@pytest.mark.parametrize("code", [errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP])
+def test_assembly_falls_back_to_reading_where_the_kernel_cannot_copy(backend, monkeypatch, code):
+    def unsupported(*_args):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "copy_file_range", unsupported, raising=False)
+    assert assemble(backend, PARTS) == b"".join(PARTS)
+
+
+def test_assembly_falls_back_where_the_kernel_stops_partway(backend, monkeypatch):
+    """A first call that copies some bytes and a second that fails: the rest follows, nothing twice."""
+    calls = []
+
+    def partway(source, target, count, *args):
+        calls.append(count)
+        if len(calls) % 2:
+            return os.write(target, os.read(source, 1000))
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "copy_file_range", partway, raising=False)
+    assert assemble(backend, PARTS) == b"".join(PARTS)
+
+
+def test_an_error_the_fallback_cannot_cure_fails_the_assembly_and_keeps_the_parts(backend, monkeypatch):
+    def disk_full(*_args):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "copy_file_range", disk_full, raising=False)
+    upload_id = backend.create_multipart_upload("file/object")
+    etag = store_part(backend, upload_id, 1, b"data")
+    with pytest.raises(OSError, match="No space"):
+        backend.complete_multipart_upload("file/object", upload_id, [(1, etag)])
+    assert len(backend.list_parts("file/object", upload_id)) == 1
+    assert list((backend.objects_dir / "file").iterdir()) == []
