@@ -32,6 +32,7 @@ from ucs.storage import (
     StoredPart,
     UploadNotFound,
 )
+from ucs.uploads import MAX_PART_SIZE
 from ucs_plugins.fs_signing import UrlSigner
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -43,6 +44,10 @@ MAX_PART_NUMBER = 10_000
 COPY_STEP = 1024 * CHUNK
 # What copy_file_range raises where the kernel or filesystem cannot do it; reading and writing still can.
 COPY_UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM, errno.EBADF}
+
+
+class PartTooLarge(StorageError):
+    """A part larger than S3 accepts (5 GiB): refused, so a holder of a part URL cannot fill the disk."""
 
 
 def checked_key(key: str) -> str:
@@ -88,6 +93,7 @@ def multipart_etag(part_md5s: Sequence[str]) -> str:
 class FilesystemBackend:
     name = "filesystem"
     bucket = "filesystem"
+    max_part_size = MAX_PART_SIZE
 
     def __init__(self, root: str | os.PathLike, signer: UrlSigner, public_url: str | None = None):
         self.root = Path(root).resolve()
@@ -209,19 +215,25 @@ class FilesystemBackend:
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
         """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.
 
-        The bytes go to a temporary file that is renamed into place only once all of them arrived.
+        The bytes go to a temporary file that is renamed into place only once all of them arrived. A part
+        longer than max_part_size is refused before the first byte when its length is given, else as soon
+        as the stream passes the limit.
         """
         if not 1 <= part_no <= MAX_PART_NUMBER:
             raise StorageError(f"part number {part_no} is outside 1..{MAX_PART_NUMBER}")
+        if length is not None and length > self.max_part_size:
+            raise self._too_large(part_no, f"is {length} bytes")
         directory = self.upload_dir(upload_id)
         md5 = hashlib.md5(usedforsecurity=False)
         received = 0
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".incoming-", delete=False) as temporary:
             try:
                 while chunk := stream.read(CHUNK):
+                    received += len(chunk)
+                    if received > self.max_part_size:
+                        raise self._too_large(part_no, f"passed {self.max_part_size} bytes")
                     md5.update(chunk)
                     temporary.write(chunk)
-                    received += len(chunk)
                 if length is not None and received != length:
                     raise StorageError(f"part {part_no} ended after {received} of {length} bytes")
             except BaseException:
@@ -235,6 +247,9 @@ class FilesystemBackend:
         except FileNotFoundError:  # the upload was completed or aborted while the part arrived
             raise UploadNotFound(f"no multipart upload {upload_id}") from None
         return f'"{digest}"'
+
+    def _too_large(self, part_no: int, what: str) -> PartTooLarge:
+        return PartTooLarge(f"part {part_no} {what}: a part may have at most {self.max_part_size} bytes")
 
     @staticmethod
     def _drop_older_copies(final: Path) -> None:

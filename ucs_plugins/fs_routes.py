@@ -1,10 +1,11 @@
 """The HTTP face of the filesystem store: the routes its presigned URLs point at."""
 
 from flask import Blueprint, jsonify, request, send_file
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, LengthRequired
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
+from ucs_plugins.filesystem import PartTooLarge
 from ucs_plugins.fs_signing import SignatureRefused
 
 
@@ -29,6 +30,9 @@ def make_blueprint(backend) -> Blueprint:
     def put_part(upload_id: str, part_no: int):
         # The key is part of what was signed; an unknown upload answers 404 (ids are 128 random bits).
         verify("PUT", backend.key_of(upload_id), upload_id, part_no)
+        # As S3 does: without a length the size check could only come after the disk had filled.
+        if request.content_length is None:
+            raise LengthRequired("a part needs a Content-Length header (chunked bodies are refused)")
         etag = backend.write_part(upload_id, part_no, request.stream, request.content_length)
         response = jsonify({"part_no": part_no, "etag": etag})
         response.headers["ETag"] = etag
@@ -53,6 +57,10 @@ def make_blueprint(backend) -> Blueprint:
     @bp.errorhandler(ObjectNotFound)
     def not_found(error):
         return _error(404, str(error))
+
+    @bp.errorhandler(PartTooLarge)
+    def too_large(error):
+        return _error(413, str(error))
 
     @bp.errorhandler(StorageUnavailable)
     def unavailable(error):

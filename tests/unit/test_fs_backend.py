@@ -10,7 +10,8 @@ import os
 import pytest
 
 from ucs.storage import InvalidParts, ObjectNotFound, StorageError, UploadNotFound
-from ucs_plugins.filesystem import FilesystemBackend, multipart_etag
+from ucs.uploads import MAX_PART_SIZE
+from ucs_plugins.filesystem import FilesystemBackend, PartTooLarge, multipart_etag
 from ucs_plugins.fs_signing import UrlSigner
 
 BAD_KEYS = [
@@ -282,3 +283,22 @@ def test_an_error_the_fallback_cannot_cure_fails_the_assembly_and_keeps_the_part
         backend.complete_multipart_upload("file/object", upload_id, [(1, etag)])
     assert len(backend.list_parts("file/object", upload_id)) == 1
     assert list((backend.objects_dir / "file").iterdir()) == []
+
+
+def test_a_part_announced_larger_than_5_gib_is_refused_before_any_byte_is_read(backend):
+    upload_id = backend.create_multipart_upload("file/object")
+    never_read = io.BytesIO(b"")
+    never_read.read = None  # reading it would fail the test
+    with pytest.raises(PartTooLarge, match=f"part 1 is {MAX_PART_SIZE + 1} bytes: a part may have at most"):
+        backend.write_part(upload_id, 1, never_read, MAX_PART_SIZE + 1)
+    assert os.listdir(backend.uploads_dir / upload_id) == ["key"]
+
+
+@pytest.mark.parametrize("length", [None, 1000], ids=["unannounced", "announced smaller"])
+def test_a_stream_longer_than_the_limit_is_cut_off_and_leaves_no_part(backend, monkeypatch, length):
+    monkeypatch.setattr(backend, "max_part_size", 1000)
+    upload_id = backend.create_multipart_upload("file/object")
+    with pytest.raises(PartTooLarge, match="part 1 passed 1000 bytes"):
+        backend.write_part(upload_id, 1, io.BytesIO(b"x" * 1001), length)
+    assert os.listdir(backend.uploads_dir / upload_id) == ["key"]
+    assert store_part(backend, upload_id, 1, b"x" * 1000) == f'"{md5(b"x" * 1000)}"'

@@ -12,6 +12,7 @@ import requests
 
 from tests.support.live_server import filesystem_app, serving
 from tests.support.processes import free_port
+from ucs.uploads import MAX_PART_SIZE
 
 
 @pytest.fixture
@@ -157,4 +158,38 @@ def test_a_put_whose_body_ends_early_leaves_no_part(live):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
     assert backend.list_parts("file/object", upload_id) == []
+    assert [p.name for p in (backend.uploads_dir / upload_id).iterdir()] == ["key"]
+
+
+def raw_put(url: str, headers: str, body: bytes = b"") -> bytes:
+    """Send a PUT as written (requests would fix the headers) and return the status line and headers."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(
+            f"PUT {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n{headers}"
+            "Connection: close\r\n\r\n".encode()
+            + body
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer and (chunk := connection.recv(65536)):
+            answer += chunk
+    return answer
+
+
+def test_a_part_announced_larger_than_5_gib_is_refused_with_413_before_its_body(live):
+    backend, _ = live
+    upload_id = backend.create_multipart_upload("file/object")
+    url = backend.presign_upload_part("file/object", upload_id, 1, 60).url
+    answer = raw_put(url, f"Content-Length: {MAX_PART_SIZE + 1}\r\n", b"x" * 1000)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert [p.name for p in (backend.uploads_dir / upload_id).iterdir()] == ["key"]
+
+
+def test_a_part_without_content_length_is_refused_with_411_as_s3_does(live):
+    backend, _ = live
+    upload_id = backend.create_multipart_upload("file/object")
+    url = backend.presign_upload_part("file/object", upload_id, 1, 60).url
+    answer = raw_put(url, "Transfer-Encoding: chunked\r\n", b"4\r\ndata\r\n0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 411"), answer[:200]
+    assert b"Content-Length" in requests.put(url, data=iter([b"data"]), timeout=10).content
     assert [p.name for p in (backend.uploads_dir / upload_id).iterdir()] == ["key"]
