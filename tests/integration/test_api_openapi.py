@@ -9,18 +9,20 @@ import pytest
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # The contract's table: each operation with the answers it lists, plus what the implementation adds
-# (400 for malformed JSON, 422 for an invalid file_id, 502/503 when the object store fails).
+# (400 for malformed JSON, 415 for a body not sent as JSON, 422 for an invalid file_id, 502/503 when the
+# object store fails).
 STORE = {"502", "503"}
+BODY = {"400", "415", "422"}
 CONTRACT = {
-    ("put", "/files/{file_id}"): {"200", "201", "400", "409", "422"},
+    ("put", "/files/{file_id}"): {"200", "201", "409"} | BODY,
     ("get", "/files/{file_id}"): {"200", "404", "422"},
-    ("post", "/files/{file_id}/multipart_uploads"): {"201", "400", "404", "409", "422"} | STORE,
+    ("post", "/files/{file_id}/multipart_uploads"): {"201", "404", "409"} | BODY | STORE,
     ("get", "/files/{file_id}/multipart_uploads"): {"200", "404", "422"},
     ("get", "/multipart_uploads/{upload_id}"): {"200", "404"},
     ("get", "/multipart_uploads/{upload_id}/parts"): {"200", "404", "409"} | STORE,
     ("post", "/multipart_uploads/{upload_id}/part/{part_no}/presigned_post"): {"200", "404", "409", "422"}
     | STORE,
-    ("patch", "/multipart_uploads/{upload_id}"): {"204", "400", "404", "409", "422"} | STORE,
+    ("patch", "/multipart_uploads/{upload_id}"): {"204", "404", "409"} | BODY | STORE,
     ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE,
     ("get", "/health"): {"200", "503"},
 }

@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from flask_smorest.error_handler import ErrorSchema
 
+from ucs.api.parsing import Blueprint
 from ucs.fields import sha256_field, size_field
 from ucs.storage import StorageBackend
 from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, is_valid_file_id
@@ -28,6 +29,7 @@ def store_errors(blp: Blueprint):
 
 
 MALFORMED_JSON = "The body is not valid JSON"
+NOT_JSON_BODY = "The body is not sent as JSON (Content-Type: application/json)"
 
 
 def storage() -> StorageBackend:
@@ -63,6 +65,7 @@ class PresignedRequestSchema(ma.Schema):
 
 __all__ = [
     "MALFORMED_JSON",
+    "NOT_JSON_BODY",
     "error",
     "store_errors",
     "FILE_ID_PATTERN",

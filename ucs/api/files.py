@@ -3,11 +3,11 @@
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ucs import services
 from ucs.api.common import (
     MALFORMED_JSON,
+    NOT_JSON_BODY,
     PresignedRequestSchema,
     UtcDateTime,
     checked_file_id,
@@ -18,6 +18,7 @@ from ucs.api.common import (
     store_errors,
 )
 from ucs.api.multipart_uploads import UploadSchema
+from ucs.api.parsing import Blueprint
 from ucs.uploads import UploadStatus
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
@@ -54,6 +55,7 @@ class FileById(MethodView):
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
     @error(blp, 400, MALFORMED_JSON)
+    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 409, "The file has an active upload; its size and sha256 cannot change")
     @error(blp, 422, "Invalid file_id or body")
     def put(self, body, file_id):
@@ -74,6 +76,7 @@ class FileUploads(MethodView):
     @blp.arguments(StartUploadSchema, required=False)
     @blp.response(201, UploadSchema)
     @error(blp, 400, f"{MALFORMED_JSON}, the size differs from the registration, or the file is too large")
+    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "The file is not registered")
     @error(blp, 409, "The file already has a pending, uploaded or accepted upload")
     @error(blp, 422, "Invalid file_id or body")

@@ -2,10 +2,10 @@
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
 from ucs.api.common import storage
+from ucs.api.parsing import Blueprint
 from ucs.extensions import db
 from ucs.storage import StorageError
 

@@ -3,11 +3,12 @@
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from ucs import services
 from ucs.api.common import (
     MALFORMED_JSON,
+    NOT_JSON_BODY,
     PresignedRequestSchema,
     UtcDateTime,
     error,
@@ -15,6 +16,7 @@ from ucs.api.common import (
     storage,
     store_errors,
 )
+from ucs.api.parsing import Blueprint
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -88,7 +90,8 @@ def _upload(upload_id: str):
 
 
 def _part_no(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PARTS:
+    # isascii: str.isdigit also accepts digits such as '²' that int() refuses.
+    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PARTS):
         abort(422, message=f"invalid part_no {text[:20]!r}: {PART_NO_RULE}")
     return int(text)
 
@@ -104,6 +107,7 @@ class UploadById(MethodView):
     @blp.arguments(UploadPatchSchema)
     @blp.response(204)
     @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
+    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
     @error(blp, 422, "Invalid body")
