@@ -32,7 +32,7 @@ from ucs.storage import (
     StoredPart,
     UploadNotFound,
 )
-from ucs.uploads import MAX_PART_SIZE
+from ucs.uploads import MAX_PART_SIZE, normalize_etag
 from ucs_plugins.fs_signing import UrlSigner
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -276,7 +276,7 @@ class FilesystemBackend:
         for number, etag in parts:
             if number not in stored:
                 raise InvalidParts(f"part {number} was never stored")
-            if stored[number][0] != etag.strip().strip('"').lower():
+            if stored[number][0] != normalize_etag(etag):
                 raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)

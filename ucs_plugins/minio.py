@@ -23,6 +23,7 @@ from minio.error import InvalidResponseError, S3Error, ServerError
 
 from ucs.hookspecs import hookimpl
 from ucs.storage import ObjectInfo, PresignedRequest, StorageError, StorageUnavailable, StoredPart
+from ucs.uploads import normalize_etag
 from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
 
 
@@ -123,7 +124,7 @@ class MinioBackend:
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         # The SDK puts the quotes around each ETag itself.
-        listing = [Part(number, etag.strip().strip('"')) for number, etag in parts]
+        listing = [Part(number, normalize_etag(etag)) for number, etag in parts]
         with translated_errors(f"complete {upload_id}"):
             result = self.client._complete_multipart_upload(self.bucket, key, upload_id, listing)
         return quoted(result.etag or "")

@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from ucs.hookspecs import hookimpl
 from ucs.storage import ObjectInfo, ObjectNotFound, PresignedRequest, StorageUnavailable, StoredPart
+from ucs.uploads import normalize_etag
 from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
 
 
@@ -114,7 +115,7 @@ class S3Backend:
         return newest_copies(listing)
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
-        listing = [{"PartNumber": number, "ETag": quoted(etag)} for number, etag in parts]
+        listing = [{"PartNumber": number, "ETag": quoted(normalize_etag(etag))} for number, etag in parts]
         with translated_errors(f"complete {upload_id}"):
             answer = self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listing}

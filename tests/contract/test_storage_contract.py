@@ -176,6 +176,20 @@ def test_complete_may_skip_part_numbers_as_s3_does(store):
     assert backend.head_object(key).size == len(first) + len(third)
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda etag: etag.strip('"'), lambda etag: f" {etag}\t"],
+    ids=["upper case", "unquoted", "padded"],
+)
+def test_complete_takes_an_etag_however_a_client_spells_it(store, spelling):
+    """Clients echo ETags in many spellings; every backend compares them as ucs.uploads.normalize_etag does."""
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    etag = put_part(backend, key, upload_id, 1, b"the only part")
+    backend.complete_multipart_upload(key, upload_id, [(1, spelling(etag))])
+    assert backend.head_object(key).etag == multipart_etag([md5_etag(b"the only part").strip('"')])
+
+
 def test_complete_with_parts_out_of_order_is_refused(store):
     backend, key = store.backend, new_key()
     upload_id = backend.create_multipart_upload(key)
