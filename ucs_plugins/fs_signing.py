@@ -27,10 +27,12 @@ class UrlSigner:
     def verify(
         self, method: str, key: str, upload_id: str, part_no: int, expires: str, signature: str
     ) -> None:
-        if not (expires.isascii() and expires.isdigit()):
+        # Unix times have at most 12 digits for millennia; longer ones would only burden int().
+        if not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
             raise SignatureRefused("the URL has no valid expiry")
         expected = self._signature(method, key, upload_id, part_no, int(expires))
-        if not hmac.compare_digest(expected, signature):
+        # compare_digest takes ASCII strings only; anything else cannot be our hex signature anyway.
+        if not (signature.isascii() and hmac.compare_digest(expected, signature)):
             raise SignatureRefused(
                 "the URL's signature does not match: it was altered or signed for another request"
             )

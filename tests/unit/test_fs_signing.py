@@ -38,8 +38,15 @@ def test_an_expired_signature_is_refused():
         SIGNER.verify(*REQUEST, *signed(int(time.time()) - 1))
 
 
-@pytest.mark.parametrize("expires", ["", "soon", "-5", "1e9", "\u00b2", "\u0663\u0663"])
+@pytest.mark.parametrize("expires", ["", "soon", "-5", "1e9", "\u00b2", "\u0663\u0663", "9" * 5000])
 def test_an_expiry_that_is_not_a_plain_number_is_refused(expires):
     _, signature = signed(int(time.time()) + 60)
     with pytest.raises(SignatureRefused, match="no valid expiry"):
+        SIGNER.verify(*REQUEST, expires, signature)
+
+
+@pytest.mark.parametrize("signature", ["\u00e9" * 64, "", "not hex at all"])
+def test_a_signature_that_cannot_be_ours_is_refused_not_an_error(signature):
+    expires, _ = signed(int(time.time()) + 60)
+    with pytest.raises(SignatureRefused, match="does not match"):
         SIGNER.verify(*REQUEST, expires, signature)
