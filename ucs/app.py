@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ucs import relay
 from ucs.api import register_api
-from ucs.config import ConfigError, DefaultConfig, parse_setting
+from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
@@ -83,3 +83,4 @@ def _derive_settings(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     if app.config["STORAGE_ROOT"] is None:
         app.config["STORAGE_ROOT"] = os.path.join(app.instance_path, "storage")
+    check_limits(app.config)

@@ -6,7 +6,13 @@ The full list, with meanings, is in docs/configuration.md; a test keeps the two 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+
+from ucs.uploads import MAX_PART_SIZE
+
+# SigV4 presigned URLs live 7 days at most; no store should hand out longer-lived ones.
+MAX_PRESIGNED_URL_EXPIRY = 7 * 24 * 3600
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -99,3 +105,18 @@ def parse_setting(name: str, text: str, default: Any) -> Any:
             raise ConfigError(f"{name} must be a JSON object, not {text!r}")
         return parsed
     return text
+
+
+def check_limits(config: Mapping[str, Any]) -> None:
+    """Refuse settings that no store could work with, before anything is served."""
+    part_size = config["PART_SIZE"]
+    if not (isinstance(part_size, int) and 1 <= part_size <= MAX_PART_SIZE):
+        raise ConfigError(
+            f"UCS_PART_SIZE must be a whole number of bytes from 1 to {MAX_PART_SIZE}, not {part_size!r}"
+        )
+    expiry = config["PRESIGNED_URL_EXPIRY"]
+    if not (isinstance(expiry, int) and 1 <= expiry <= MAX_PRESIGNED_URL_EXPIRY):
+        raise ConfigError(
+            f"UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1 to {MAX_PRESIGNED_URL_EXPIRY} "
+            f"(7 days, SigV4's limit), not {expiry!r}"
+        )

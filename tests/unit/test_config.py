@@ -96,6 +96,25 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
     assert str(refused.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("UCS_PART_SIZE", "0", "UCS_PART_SIZE must be a whole number of bytes from 1 to 5368709120, not 0"),
+        ("UCS_PART_SIZE", "5368709121", "UCS_PART_SIZE must be a whole number of bytes from 1 to"),
+        (
+            "UCS_PRESIGNED_URL_EXPIRY",
+            "0",
+            "UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1",
+        ),
+        ("UCS_PRESIGNED_URL_EXPIRY", "604801", "(7 days, SigV4's limit), not 604801"),
+    ],
+)
+def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
+    monkeypatch.setenv(name, text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make(tmp_path)
+
+
 @pytest.mark.parametrize("url", ["nonsense://x", "not a url"])
 def test_a_database_url_sqlalchemy_cannot_use_is_a_clear_error(tmp_path, url):
     with pytest.raises(ConfigError, match="UCS_DATABASE_URL is not a database URL UCS can use"):
