@@ -3,7 +3,7 @@
 import logging
 
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs import services
@@ -50,7 +50,15 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "a concurrent request changed this resource first; retry")
 
 
+def handle_database_unavailable(error: OperationalError):
+    # The database went away (restart, network, failover): nothing was changed, the client may retry.
+    db.session.rollback()
+    log.error("database unavailable: %s", error.orig)
+    return error_response(503, "the database is unavailable; retry in a moment")
+
+
 def register_error_handlers(app):
     app.register_error_handler(UploadError, handle_upload_error)
     app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)

@@ -28,6 +28,14 @@ def test_unreachable_database_is_503_without_its_password(make_app):
     assert "s3cret" not in response.get_data(as_text=True)
 
 
+def test_any_request_while_the_database_is_unreachable_is_503_not_500(make_app):
+    app = make_app(DATABASE_URL=f"postgresql+psycopg://ucs:s3cret@127.0.0.1:{free_port()}/ucs")
+    response = app.test_client().get("/files/f1")
+    assert response.status_code == 503
+    assert response.get_json()["message"] == "the database is unavailable; retry in a moment"
+    assert "s3cret" not in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_unusable_store_is_503(app):
     shutil.rmtree(app.config["STORAGE_ROOT"])
