@@ -7,6 +7,7 @@ SQLite has no row locks; run one relay there.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 
@@ -106,9 +107,40 @@ def relay_from_config(app: Flask) -> Relay | None:
     )
 
 
-def _run_in_thread(app: Flask, relay: Relay, stop: threading.Event) -> None:
-    with app.app_context():
-        relay.run(stop)
+class InServerRelay:
+    """The relay thread of one server process: started by its first request, stopped at exit or by stop()."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self._started = threading.Lock()
+
+    def start_once(self) -> None:
+        """Start the thread unless it was started before; warn when no broker plugin makes a publisher."""
+        if not self._started.acquire(blocking=False):
+            return
+        relay = relay_from_config(self.app)
+        if relay is None:
+            log.warning("EVENTS_RELAY_IN_SERVER is set but no event broker plugin answered: no relay runs")
+            return
+        self.thread = threading.Thread(target=self._run, args=(relay,), name="ucs-events-relay", daemon=True)
+        self.thread.start()
+        # A daemon thread dies mid-batch when the interpreter ends; this lets it finish and close first.
+        atexit.register(self.stop)
+
+    def _run(self, relay: Relay) -> None:
+        with self.app.app_context():
+            relay.run(self.stopping)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Let the relay finish its batch and close its broker connection; True once the thread has ended."""
+        self.stopping.set()
+        atexit.unregister(self.stop)
+        if self.thread is None:
+            return True
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
 
 
 def init_app(app: Flask) -> None:
@@ -117,24 +149,10 @@ def init_app(app: Flask) -> None:
     Starting on the first request rather than here keeps the thread out of CLI commands (which build the
     same app but serve nothing) and out of a pre-forking server's parent process, whose threads its
     workers would not inherit. Events come from requests, so none waits long; events left from an
-    earlier run go out with the first request (a load balancer's health check, say).
+    earlier run go out with the first request (a load balancer's health check, say). The thread stops
+    when the interpreter exits, or earlier through app.extensions["ucs.relay"].stop().
     """
     if not (app.config["AMQP_URL"] and app.config["EVENTS_RELAY_IN_SERVER"]):
         return
-    started = threading.Lock()
-    stop = threading.Event()
-    app.extensions["ucs.relay_stop"] = stop
-
-    @app.before_request
-    def start_relay_thread() -> None:
-        if started.acquire(blocking=False):
-            relay = relay_from_config(app)
-            if relay is None:
-                log.warning(
-                    "EVENTS_RELAY_IN_SERVER is set but no event broker plugin answered: no relay runs"
-                )
-                return
-            thread = threading.Thread(
-                target=_run_in_thread, args=(app, relay, stop), name="ucs-events-relay", daemon=True
-            )
-            thread.start()
+    in_server = app.extensions["ucs.relay"] = InServerRelay(app)
+    app.before_request(in_server.start_once)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
+import ucs.relay
 from tests.support.databases import empty_tables
 from ucs import events
 from ucs.cli import main
@@ -99,6 +102,34 @@ def test_the_relay_marks_sent_only_what_the_broker_confirmed(app):
 
         assert relay.publish_pending() == 3
     assert [message.event_id for message in stub.published] == recorded  # in order, each once
+
+
+def test_the_in_server_relay_publishes_and_is_stopped_at_exit(make_app, sqlite_url, monkeypatch):
+    """The relay thread starts with the first request, which sends what an earlier run left; the exit hook
+    it registers ends it cleanly, and later requests do not start it again."""
+    exit_hooks = []
+    monkeypatch.setattr(ucs.relay.atexit, "register", exit_hooks.append)
+    app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True, AMQP_URL="amqp://127.0.0.1:1/")
+    empty_tables(app)
+    stub = StubPublisher()
+    app.extensions["ucs.plugins"].register(StubBrokerPlugin(publisher=stub))
+    with app.app_context():
+        left_over = events.record_event(events.UPLOAD_FAILED, {"number": 1}).event_id
+        db.session.commit()
+    assert exit_hooks == []  # no thread before the first request
+    app.test_client().get("/health")
+    [thread] = [t for t in threading.enumerate() if t.name == "ucs-events-relay"]
+    deadline = time.monotonic() + 10
+    while not stub.published and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [message.event_id for message in stub.published] == [left_over]
+
+    [stop] = exit_hooks
+    assert stop() is True
+    assert not thread.is_alive()
+    assert stub.closed == 1  # the publisher's connection was closed, not dropped
+    app.test_client().get("/health")
+    assert not any(t.name == "ucs-events-relay" for t in threading.enumerate())  # not started again
 
 
 def test_ucs_events_consume_applies_what_the_source_delivers(app):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -102,10 +101,7 @@ def test_the_relay_inside_the_server_publishes_cancel_and_failure_events(
     try:
         messages = drain(tap, expected=2)
     finally:
-        app.extensions["ucs.relay_stop"].set()
-        for thread in threading.enumerate():
-            if thread.name == "ucs-events-relay":
-                thread.join(10)
+        assert app.extensions["ucs.relay"].stop()
 
     by_type = {message.routing_key: message.document["payload"] for message in messages}
     assert len(messages) == 2
