@@ -63,8 +63,14 @@ main.add_command(run_command)
 
 
 @click.group("events")
+@with_appcontext
 def events_group() -> None:
     """Publish the event outbox, consume events, list the outbox (docs/events.md)."""
+    # The outbox and the processed-event ids live in the database: it must be current, as for serving.
+    try:
+        ensure_schema(current_app._get_current_object())
+    except STARTUP_ERRORS as error:
+        raise click.ClickException(str(error)) from None
 
 
 NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events wait in the outbox)"

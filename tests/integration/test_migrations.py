@@ -154,6 +154,12 @@ def test_servers_refuse_an_unmigrated_database(tmp_path):
         assert "UCS cannot start" in gunicorn.stderr and "run `ucs db upgrade` first" in gunicorn.stderr
         assert "not-a-secret" not in gunicorn.stderr
 
+        # The event commands read and write the outbox: they refuse the same way.
+        for command in (["ucs", "events", "list"], ["ucs", "events", "relay", "--once"]):
+            refused = ucs_command(command, tmp_path, url)
+            assert refused.returncode == 1, command
+            assert "run `ucs db upgrade` first" in refused.stderr and "Traceback" not in refused.stderr
+
 
 def test_the_embedded_default_migrates_itself(tmp_path):
     with ucs_server(tmp_path / "instance") as server:
