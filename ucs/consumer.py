@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from ucs import events, services
 from ucs.events import Outcome, Verdict
@@ -136,10 +136,6 @@ def handle_message(body: bytes) -> Verdict:
     except UploadError as error:
         db.session.rollback()
         return _dead_letter(f"{event_type} {event_id}: {error}")
-    except (OperationalError, InterfaceError) as error:
-        db.session.rollback()
-        log.warning("event %s: database unavailable, will retry: %s", event_id, error.orig or error)
-        return Verdict(Outcome.RETRY, str(error.orig or error))
     except IntegrityError:
         # Another consumer committed the same event id between our check and our commit.
         db.session.rollback()
@@ -147,12 +143,39 @@ def handle_message(body: bytes) -> Verdict:
             return Verdict(Outcome.DUPLICATE)
         log.exception("event %s could not be stored", event_id)
         return _dead_letter(f"{event_type} {event_id}: the database refused the change")
+    except DBAPIError as error:
+        db.session.rollback()
+        return _database_failure(error, f"{event_type} {event_id}")
     except Exception as error:
         db.session.rollback()
         log.exception("event %s: unexpected error", event_id)
         return _dead_letter(f"{event_type} {event_id}: internal error: {type(error).__name__}: {error}")
     log.info("event %s (%s): %s", event_id, event_type, outcome)
     return Verdict(outcome)
+
+
+# PostgreSQL's SQLSTATEs for undefined_table and undefined_column; SQLite only says it in words.
+MISSING_SCHEMA_SQLSTATES = {"42P01", "42703"}
+MISSING_SCHEMA_MESSAGES = ("no such table", "no such column")
+
+
+def schema_is_missing(error: DBAPIError) -> bool:
+    """True when a table or column UCS needs does not exist: an unmigrated database, which no wait cures."""
+    return getattr(error.orig, "sqlstate", None) in MISSING_SCHEMA_SQLSTATES or str(error.orig).startswith(
+        MISSING_SCHEMA_MESSAGES
+    )
+
+
+def _database_failure(error: DBAPIError, what: str) -> Verdict:
+    """Retry while the database is unreachable; dead-letter what waiting cannot cure."""
+    problem = str(error.orig or error).partition("\n")[0]
+    if schema_is_missing(error):
+        return _dead_letter(f"{what}: the database lacks UCS's schema ({problem}): run `ucs db upgrade`")
+    if isinstance(error, (OperationalError, InterfaceError)):
+        log.warning("%s: database unavailable, will retry: %s", what, error.orig or error)
+        return Verdict(Outcome.RETRY, str(error.orig or error))
+    log.exception("%s: the database refused the statement", what)
+    return _dead_letter(f"{what}: internal error: {type(error).__name__}: {problem}")
 
 
 def _dead_letter(reason: str) -> Verdict:
