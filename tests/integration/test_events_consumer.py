@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from tests.support.databases import POSTGRES_ADMIN, empty_tables
+from tests.integration.test_migrations import empty_database  # noqa: F401 (a fixture)
+from tests.support.databases import empty_tables
 from tests.support.processes import free_port
 from tests.support.rabbitmq import (
     broker,  # noqa: F401 (a fixture)
@@ -213,25 +212,9 @@ def test_an_unreachable_database_means_retry_later_not_dead_letter(make_app):
     assert "127.0.0.1" in verdict.reason
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def unmigrated_url(request, tmp_path) -> Iterator[str]:
-    """A database without UCS's tables: a new SQLite file, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/unmigrated.sqlite3"
-        return
-    name = f"ucs_unmigrated_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_a_database_without_the_schema_dead_letters_saying_to_migrate(make_app, unmigrated_url):
+def test_a_database_without_the_schema_dead_letters_saying_to_migrate(make_app, empty_database):  # noqa: F811
     """Waiting cannot create missing tables: retrying would hold the queue forever, on either database."""
-    app = make_app(DATABASE_URL=unmigrated_url)
+    app = make_app(DATABASE_URL=empty_database)
     with app.app_context():
         verdict = handle_message(json.dumps(event("file.registered", file_id="early.bam")).encode())
         db.engine.dispose()
