@@ -8,7 +8,7 @@ from urllib.parse import quote
 import requests
 
 from upload_client.errors import ApiError, NotUcs, UcsUnreachable
-from upload_client.http import ThreadSessions, api_retry, describe_connection_error
+from upload_client.http import ThreadSessions, api_retry, describe_connection_error, timed_out
 
 
 def _segment(text: str) -> str:
@@ -17,13 +17,24 @@ def _segment(text: str) -> str:
 
 
 class UcsApi:
-    """One UCS instance, reached at base_url; safe to use from several threads."""
+    """One UCS instance, reached at base_url; safe to use from several threads.
+
+    timeout is (connect, read) seconds for each call; completion_timeout is the read timeout of the call
+    that completes an upload, which answers only once the store has joined every part: minutes for a
+    TiB object. A shorter wait would give up on a completion that is still running and send it again.
+    """
 
     def __init__(
-        self, base_url: str, retries: int = 4, timeout: tuple[float, float] = (10, 60), pool_size: int = 4
+        self,
+        base_url: str,
+        retries: int = 4,
+        timeout: tuple[float, float] = (10, 60),
+        pool_size: int = 4,
+        completion_timeout: float = 3600,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.completion_timeout = completion_timeout
         self._sessions = ThreadSessions(api_retry(retries), pool_size)
 
     # Files.
@@ -61,7 +72,8 @@ class UcsApi:
     def complete(self, upload_id: str, etags: dict[int, str], sha256: str) -> None:
         parts = [{"part_no": number, "etag": etags[number]} for number in sorted(etags)]
         body = {"status": "uploaded", "parts": parts, "sha256": sha256}
-        self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json=body)
+        timeout = (self.timeout[0], self.completion_timeout)
+        self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json=body, timeout=timeout)
 
     def cancel(self, upload_id: str) -> None:
         self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json={"status": "cancelled"})
@@ -71,14 +83,17 @@ class UcsApi:
     def _call(self, method: str, path: str, expect: tuple[str, ...] = (), **kwargs) -> Any:
         """Make one call; expect names keys a JSON object answer must have (else this is not UCS)."""
         url = self.base_url + path
+        kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self._sessions.get().request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectionError as error:
+            response = self._sessions.get().request(method, url, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            if timed_out(error):
+                raise UcsUnreachable(
+                    f"UCS at {self.base_url} did not answer {method} {path} within {kwargs['timeout'][1]:g} s"
+                ) from None
             raise UcsUnreachable(
                 f"cannot reach UCS at {self.base_url}: {describe_connection_error(error)}"
             ) from None
-        except requests.Timeout:
-            raise UcsUnreachable(f"UCS at {self.base_url} did not answer in time") from None
         except requests.RequestException as error:
             raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}") from None
         body = self._answer(method, path, response)

@@ -16,7 +16,7 @@ import click
 from upload_client import __version__
 from upload_client.api import UcsApi
 from upload_client.download import Downloader
-from upload_client.errors import BadInput, ClientError
+from upload_client.errors import BadInput, ClientError, Interrupted
 from upload_client.progress import ProgressBar, human_size, summary
 from upload_client.transfer import MiB, TransferConfig, TransferEngine
 from upload_client.upload import Uploader, registered_file
@@ -26,14 +26,15 @@ Exit codes:
   0    success
   1    bad input, or UCS refused the request (the message says why)
   2    wrong usage of the command line
-  3    the transfer stopped after its retries ran out; run the same command to resume
+  3    the transfer stopped: a part kept failing until its retries ran out, or the
+       store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
   5    verification failed: the bytes do not match their checksum
-  130  interrupted (Ctrl-C); run the same command to resume
+  130  interrupted (Ctrl-C or SIGTERM); run the same command to resume
 """
 
 
-def reported(command: Callable) -> Callable:
+def reported(command: Callable, interrupted: str = "interrupted") -> Callable:
     """Turn the client's exceptions into one line on stderr and the documented exit code."""
 
     @functools.wraps(command)
@@ -42,8 +43,8 @@ def reported(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ClientError as error:
             fail(str(error), error.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except KeyboardInterrupt:  # a second Ctrl-C
+            fail(interrupted, Interrupted.exit_code)
         except Exception as error:  # a bug: still one line, unless a traceback is asked for
             if os.environ.get("UPLOAD_CLIENT_DEBUG"):
                 raise
@@ -127,7 +128,7 @@ def transfer_command(path_option: Callable) -> Callable:
 
     def decorate(function: Callable) -> Callable:
         for decorator in (
-            reported,
+            functools.partial(reported, interrupted="interrupted; run the same command to resume"),
             transfer_options,
             path_option,
             file_options,

@@ -6,6 +6,7 @@ command again fetches only the missing ranges. PATH appears only once the SHA-25
 
 from __future__ import annotations
 
+import bisect
 import errno
 import json
 import os
@@ -55,49 +56,84 @@ class Journal:
     """Which ranges of PATH.part are complete, saved atomically beside it after each range.
 
     Finished ranges are stored as intervals of range numbers: ranges finish roughly in order, so the
-    journal stays a few bytes long even for the 600,000 ranges of a 10 TiB file.
+    journal stays a few bytes long even for the 600,000 ranges of a 10 TiB file. The intervals are kept
+    up to date range by range, so saving costs the same for the last range as for the first.
     """
 
     def __init__(self, path: Path, identity: dict):
         self.path = path
         self.identity = identity
         self.done: set[int] = set()
+        self._intervals: list[list[int]] = []
         self._lock = threading.Lock()
 
     def load(self) -> bool:
-        """Read the journal; false when there is none or it belongs to another object or range size."""
+        """Read the journal; false when there is none, it is damaged, or it belongs to another object or range size."""
         try:
             saved = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return False
         if not isinstance(saved, dict) or saved.get("identity") != self.identity:
             return False
+        ranges = -(-self.identity["size"] // self.identity["range_size"])
         try:
-            self.done = {number for first, last in saved.get("done", []) for number in range(first, last + 1)}
+            done = {
+                number for first, last in saved.get("done", []) for number in _checked(first, last, ranges)
+            }
         except (TypeError, ValueError):
             return False
+        self.done, self._intervals = done, intervals(done)
         return True
+
+    def forget(self) -> None:
+        """Start afresh: no range is finished."""
+        self.done, self._intervals = set(), []
 
     def mark_done(self, number: int) -> None:
         with self._lock:
             self.done.add(number)
+            add_to_intervals(self._intervals, number)
             temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"identity": self.identity, "done": intervals(self.done)}))
+            temporary.write_text(json.dumps({"identity": self.identity, "done": self._intervals}))
             os.replace(temporary, self.path)
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
 
 
+def _checked(first: int, last: int, ranges: int) -> range:
+    """The range numbers first..last, refused unless they are whole numbers within 1..ranges."""
+    if not (type(first) is int and type(last) is int and 1 <= first <= last <= ranges):
+        raise ValueError(f"[{first}, {last}] is not an interval of 1..{ranges}")
+    return range(first, last + 1)
+
+
 def intervals(numbers: set[int]) -> list[list[int]]:
     """[[first, last], ...] covering the numbers: {1, 2, 3, 7} gives [[1, 3], [7, 7]]."""
     runs: list[list[int]] = []
     for number in sorted(numbers):
-        if runs and runs[-1][1] == number - 1:
-            runs[-1][1] = number
-        else:
-            runs.append([number, number])
+        add_to_intervals(runs, number)
     return runs
+
+
+def add_to_intervals(runs: list[list[int]], number: int) -> None:
+    """Add number to sorted, separate intervals [[first, last], ...], joining the neighbours it touches."""
+    index = bisect.bisect_right(runs, number, key=lambda run: run[0])  # runs[:index] start at or before it
+    before = runs[index - 1] if index else None
+    after = runs[index] if index < len(runs) else None
+    if before is not None and before[1] >= number:
+        return  # already there
+    joins_before = before is not None and before[1] == number - 1
+    joins_after = after is not None and after[0] == number + 1
+    if joins_before and joins_after:
+        before[1] = after[1]
+        del runs[index]
+    elif joins_before:
+        before[1] = number
+    elif joins_after:
+        after[0] = number
+    else:
+        runs.insert(index, [number, number])
 
 
 class DownloadUrl:
@@ -212,7 +248,7 @@ class Downloader:
         }
         journal = Journal(target.with_name(target.name + ".part.json"), identity)
         if not (journal.load() and partial.is_file()):
-            journal.done = set()
+            journal.forget()
         parts = split(size, self.engine.config.download_range_size)
         reused_bytes = sum(p.size for p in parts if p.number in journal.done)
         fd = open_partial(partial, size, fresh=not journal.done)

@@ -2,8 +2,8 @@
 
 Exit codes (documented in docs/client.md and in `upload-client --help`):
 0 success; 1 bad input or UCS refused the request; 2 wrong usage of the command line; 3 the transfer
-stopped after its retries ran out (resumable); 4 UCS unreachable or the URL is not UCS; 5 verification
-failed (checksums differ); 130 interrupted (resumable).
+stopped: retries ran out or the store refused a part (resumable); 4 UCS unreachable or the URL is not UCS;
+5 verification failed (checksums differ); 130 interrupted (resumable).
 """
 
 from __future__ import annotations

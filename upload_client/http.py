@@ -11,6 +11,7 @@ import re
 import threading
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -57,9 +58,19 @@ class ThreadSessions:
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"\)]+)")
 
 
+def timed_out(error: Exception) -> bool:
+    """Whether a requests error is a timeout, also when urllib3's retries wrapped it in a ConnectionError."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    # urllib3's NewConnectionError (connection refused, no route) subclasses its ConnectTimeoutError.
+    return isinstance(error, requests.Timeout) or (
+        isinstance(reason, urllib3.exceptions.TimeoutError)
+        and not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    )
+
+
 def describe_connection_error(error: Exception) -> str:
     """The short cause of a requests connection error ("Connection refused"), not urllib3's whole chain."""
-    if isinstance(error, requests.Timeout):
+    if timed_out(error):
         return "timed out"
     match = _ERRNO_TEXT.search(str(error))
     if match:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import time
 
 import pytest
 import requests
@@ -167,6 +168,31 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(ucs, faulty, tmp_path
     second = run_client(*upload_args(ucs.url, "faults-ctrl-c", source))
     assert second.returncode == 0, second.stderr
     assert "resumed upload" in second.stdout
+
+
+def test_a_second_ctrl_c_quits_at_once_and_still_leaves_a_resumable_upload(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "twice.bin", 8 * MiB, seed=15)
+    register(ucs.url, "faults-ctrl-c-twice", source)
+    faulty.part_rate_limit = MiB // 2  # two seconds per part: both signals land while parts are in flight
+
+    first = start_client(*upload_args(ucs.url, "faults-ctrl-c-twice", source), log=tmp_path / "first.log")
+    wait_until(lambda: pending_upload(ucs.url, "faults-ctrl-c-twice"), what="the pending upload")
+    wait_until(lambda: faulty.stats.part_bytes_received > 0, what="part bytes at the proxy")
+    first.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    first.send_signal(signal.SIGINT)
+    assert first.wait(20) == 130
+    output = (tmp_path / "first.log").read_text()
+    assert "Traceback" not in output
+    assert (
+        output.strip().splitlines()[-1] == "upload-client: error: interrupted; run the same command to resume"
+    )
+
+    faulty.part_rate_limit = None
+    second = run_client(*upload_args(ucs.url, "faults-ctrl-c-twice", source))
+    assert second.returncode == 0, second.stderr
+    [upload] = requests.get(f"{ucs.url}/files/faults-ctrl-c-twice/multipart_uploads", timeout=10).json()
+    assert upload["status"] == "uploaded"
 
 
 def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tmp_path):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+import time
 
 import pytest
 import requests
+import urllib3.exceptions
 
 from upload_client.api import UcsApi, _segment
 from upload_client.errors import ApiError, NotUcs, UcsUnreachable
@@ -66,6 +70,13 @@ def test_connection_errors_are_described_by_their_cause():
     )
     assert describe_connection_error(error) == "Connection refused"
     assert describe_connection_error(requests.ReadTimeout("x")) == "timed out"
+    # After urllib3's retries a read timeout arrives as a ConnectionError wrapping MaxRetryError.
+    read_timeout = urllib3.exceptions.ReadTimeoutError(None, "/files/f", "Read timed out.")
+    retried = requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/files/f", read_timeout))
+    assert describe_connection_error(retried) == "timed out"
+    refused = urllib3.exceptions.NewConnectionError(None, "[Errno 111] Connection refused")
+    retried = requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/files/f", refused))
+    assert describe_connection_error(retried) == "Connection refused"
 
 
 class StubSession:
@@ -94,3 +105,43 @@ def test_connection_failures_become_ucs_unreachable(api, monkeypatch):
         UcsUnreachable, match="^cannot reach UCS at http://ucs.example/api: Connection refused$"
     ):
         api.pending_upload("f")
+
+
+class SlowUcs(http.server.BaseHTTPRequestHandler):
+    """Answers every call like UCS, after half a second."""
+
+    def answer(self):
+        time.sleep(0.5)
+        body = json.dumps({"file_id": "f"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PATCH = answer
+
+    def log_message(self, *args):
+        pass
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # the client hanging up on a slow answer is what the test wants
+
+
+@pytest.fixture
+def slow_ucs():
+    server = QuietServer(("127.0.0.1", 0), SlowUcs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_completing_waits_longer_than_other_calls(slow_ucs):
+    # The store joins every part before UCS answers a completion: minutes for a TiB object.
+    api = UcsApi(slow_ucs, retries=1, timeout=(2, 0.2), completion_timeout=5)
+    with pytest.raises(UcsUnreachable, match="^UCS at .* did not answer GET /files/f within 0.2 s$"):
+        api.get_file("f")
+    api.complete("u", {1: '"etag"'}, "0" * 64)  # answered after 0.5 s: no timeout

@@ -5,10 +5,18 @@ from __future__ import annotations
 import errno
 import json
 import os
+import random
 
 import pytest
 
-from upload_client.download import Journal, check_output, intervals, open_partial, write_all
+from upload_client.download import (
+    Journal,
+    add_to_intervals,
+    check_output,
+    intervals,
+    open_partial,
+    write_all,
+)
 from upload_client.errors import BadInput, DiskFull
 
 IDENTITY = {"etag": '"abc-2"', "size": 100, "sha256": "f" * 64, "range_size": 50}
@@ -33,14 +41,26 @@ def test_finished_ranges_are_kept_as_intervals(tmp_path):
     assert intervals({1, 2, 3, 7, 9, 10}) == [[1, 3], [7, 7], [9, 10]]
     assert intervals(set()) == []
     path = tmp_path / "out.part.json"
-    journal = Journal(path, IDENTITY)
-    for number in range(1, 100_001):
-        journal.done.add(number)
-    journal.mark_done(100_001)
-    assert json.loads(path.read_text())["done"] == [[1, 100_001]]
-    again = Journal(path, IDENTITY)
+    identity = {**IDENTITY, "size": 50 * 1000}  # 1,000 ranges
+    journal = Journal(path, identity)
+    for number in [*range(1, 501), *range(1000, 500, -1)]:
+        journal.mark_done(number)
+    assert json.loads(path.read_text())["done"] == [[1, 1000]]
+    again = Journal(path, identity)
     assert again.load()
-    assert len(again.done) == 100_001
+    assert again.done == set(range(1, 1001))
+
+
+def test_intervals_grow_one_number_at_a_time_in_any_order():
+    numbers = [*range(1, 2001), 5000, 4999, 1, 3000]  # 1 twice: adding a number again changes nothing
+    random.Random(4).shuffle(numbers)
+    runs: list[list[int]] = []
+    seen: set[int] = set()
+    for number in numbers:
+        add_to_intervals(runs, number)
+        seen.add(number)
+        assert runs == intervals(seen)
+    assert runs == [[1, 2000], [3000, 3000], [4999, 5000]]
 
 
 def test_a_damaged_journal_is_ignored(tmp_path):
@@ -50,6 +70,11 @@ def test_a_damaged_journal_is_ignored(tmp_path):
     path.write_text(json.dumps(["a", "list"]))
     assert not Journal(path, IDENTITY).load()
     path.write_text(json.dumps({"identity": IDENTITY, "done": [["x", 2]]}))
+    assert not Journal(path, IDENTITY).load()
+    # Range numbers beyond the object's two ranges would make a huge set out of a few bytes.
+    path.write_text(json.dumps({"identity": IDENTITY, "done": [[1, 10**12]]}))
+    assert not Journal(path, IDENTITY).load()
+    path.write_text(json.dumps({"identity": IDENTITY, "done": [[2, 1]]}))
     assert not Journal(path, IDENTITY).load()
 
 
