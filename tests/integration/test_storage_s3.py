@@ -4,7 +4,8 @@ configuration, bucket creation, and how store failures surface as neutral except
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.support.s3_fixtures import *  # noqa: F403 - the moto and seaweedfs f
 from ucs import create_app
 from ucs.storage import StorageError, StorageUnavailable
 
+ROOT = Path(__file__).resolve().parents[2]
 CASES = [
     pytest.param("s3", "moto", id="s3-moto"),
     pytest.param("s3", "seaweedfs", id="s3-seaweedfs", marks=pytest.mark.seaweedfs),
@@ -97,3 +99,31 @@ def test_an_expiry_sigv4_cannot_carry_is_refused(tmp_path, backend_name, server,
     backend = backend_for(tmp_path, **server.bucket_settings(backend_name))
     with pytest.raises(StorageError, match="outside 1..604800"):
         backend.presign_download("file/object", expires_in)
+
+
+def doc_line(path: str, start: str) -> str:
+    [line] = [line for line in (ROOT / path).read_text().splitlines() if line.lstrip().startswith(start)]
+    return line
+
+
+@pytest.mark.parametrize("backend_name", ["s3", "minio"])
+def test_urls_carry_the_access_key_id_never_the_secret_and_the_docs_say_so(tmp_path, backend_name, moto):
+    """SigV4 puts the access key id in every URL (X-Amz-Credential): only the secret stays on the server."""
+    key_id, secret = "UCSDOCSTESTKEYID", "ucs-docs-test-secret/with+signs"
+    settings = {
+        **moto.bucket_settings(backend_name),
+        "S3_ACCESS_KEY_ID": key_id,
+        "S3_SECRET_ACCESS_KEY": secret,
+    }
+    backend = backend_for(tmp_path, **settings)
+    upload_id = backend.create_multipart_upload("file/object")
+    for request in (
+        backend.presign_upload_part("file/object", upload_id, 1, 600),
+        backend.presign_download("file/object", 600),
+    ):
+        assert parse_qs(urlsplit(request.url).query)["X-Amz-Credential"][0].startswith(f"{key_id}/")
+        assert secret not in unquote(request.url)
+    for path, variable in [("docs/configuration.md", "| `UCS_S3_"), ("README.md", "export UCS_S3_")]:
+        key_id_doc = doc_line(path, f"{variable}ACCESS_KEY_ID")
+        assert "X-Amz-Credential" in key_id_doc and "never leaves" not in key_id_doc
+        assert "stays on the server" in doc_line(path, f"{variable}SECRET_ACCESS_KEY")
