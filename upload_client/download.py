@@ -65,7 +65,7 @@ class Journal:
         self.identity = identity
         self.done: set[int] = set()
         self._intervals: list[list[int]] = []
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
 
     def load(self) -> bool:
         """Read the journal; false when there is none, it is damaged, or it belongs to another object or range size."""
@@ -90,12 +90,18 @@ class Journal:
         self.done, self._intervals = set(), []
 
     def mark_done(self, number: int) -> None:
-        with self._lock:
+        with self._changed:
             self.done.add(number)
             add_to_intervals(self._intervals, number)
             temporary = self.path.with_name(self.path.name + ".tmp")
             temporary.write_text(json.dumps({"identity": self.identity, "done": self._intervals}))
             os.replace(temporary, self.path)
+            self._changed.notify_all()
+
+    def wait_for(self, number: int, timeout: float) -> bool:
+        """Wait up to timeout seconds for range number to be finished; whether it is."""
+        with self._changed:
+            return self._changed.wait_for(lambda: number in self.done, timeout)
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -177,7 +183,6 @@ class RangeFetcher:
         path: Path,
         size: int,
         journal: Journal,
-        ready,
     ):
         self.engine = engine
         self.url = url
@@ -185,7 +190,6 @@ class RangeFetcher:
         self.path = path
         self.size = size
         self.journal = journal
-        self.ready = ready
 
     def __call__(self, part: Part) -> None:
         counter = self.engine.counter()
@@ -219,8 +223,7 @@ class RangeFetcher:
                 raise ChecksumMismatch(f"{what}: the answer ended after {position - part.offset} bytes")
 
         self.engine.with_retries(what, attempt)
-        self.journal.mark_done(part.number)
-        self.ready[part.number].set()
+        self.journal.mark_done(part.number)  # the SHA-256 pass waits for this
 
 
 class Downloader:
@@ -280,14 +283,11 @@ class Downloader:
         self, file_id: str, url: str, fd: int, partial: Path, parts: list[Part], journal: Journal
     ) -> str:
         """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
-        ready = {part.number: threading.Event() for part in parts}
-        for number in journal.done:
-            ready[number].set()
         size = parts[-1].end
         chunk_size = self.engine.config.chunk_size
-        hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, ready).start()
+        hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, journal.wait_for).start()
         download_url = DownloadUrl(self.api, file_id, url)
-        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, ready)
+        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal)
         missing = [p for p in parts if p.number not in journal.done]
         on_disk = size - sum(p.size for p in missing)
         if journal.done:

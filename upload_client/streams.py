@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from upload_client.errors import BadInput, ClientError, Interrupted
 from upload_client.transfer import ByteCounter, Part, TransferEngine
@@ -73,8 +73,8 @@ def part_md5(
 class SequentialHasher:
     """The SHA-256 of a whole file, read front to back in one pass on its own thread beside the transfer.
 
-    Parts whose number is in `ready` are read only once their event is set (a download writes them in
-    any order); other parts are read at once.
+    ready, when given, waits up to a number of seconds for a part to be on disk and says whether it is
+    (a download writes its ranges in any order); without it every part is read at once.
     """
 
     def __init__(
@@ -83,13 +83,13 @@ class SequentialHasher:
         parts: Sequence[Part],
         chunk_size: int,
         stop: threading.Event,
-        ready: Mapping[int, threading.Event] | None = None,
+        ready: Callable[[int, float], bool] | None = None,
     ):
         self.path = path
         self.parts = parts
         self.chunk_size = chunk_size
         self.stop = stop
-        self.ready = ready or {}
+        self.ready = ready
         self._sha256 = hashlib.sha256()
         #: Bytes hashed so far; only the hashing thread writes it.
         self.hashed = 0
@@ -137,7 +137,6 @@ class SequentialHasher:
             self._error = ClientError(f"cannot read {self.path}: {error.strerror}")
 
     def _wait_until_ready(self, part: Part) -> None:
-        event = self.ready.get(part.number)
-        while event is not None and not event.wait(0.2):
+        while self.ready is not None and not self.ready(part.number, 0.2):
             if self.stop.is_set():
                 raise Interrupted("interrupted")

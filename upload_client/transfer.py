@@ -8,9 +8,10 @@ callbacks (the CLI's progress bar is one), and a flat list of exceptions (upload
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -65,7 +66,7 @@ class TransferSubscriber:
         """A line for the person watching, e.g. what a resume reuses, or what a long step is doing."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Part:
     """A byte range of the file: a multipart upload part or a download range (numbered from 1)."""
 
@@ -235,26 +236,38 @@ class TransferEngine:
     def run(self, parts: Iterable[Part], work: Callable[[Part], T]) -> dict[int, T]:
         """Call work(part) for every part on the pool; results by part number.
 
-        The first failure stops the other workers (they stop between chunks) and is raised; an
-        Interrupted is only raised when nothing else went wrong.
+        Only a few parts more than the workers are queued at a time, so memory does not grow with the
+        number of parts (a 10 TiB download has 655,360 ranges). The first failure stops the other
+        workers (they stop between chunks) and is raised; an Interrupted is only raised when nothing
+        else went wrong.
         """
         results: dict[int, T] = {}
         failure: ClientError | None = None
+        waiting = iter(parts)
+        in_flight: dict[Future, Part] = {}
         pool = ThreadPoolExecutor(self.config.max_concurrency, thread_name_prefix="transfer")
+
+        def submit(count: int) -> None:
+            for part in itertools.islice(waiting, count):
+                in_flight[pool.submit(self._guarded, work, part)] = part
+
         try:
-            futures: dict[Future, Part] = {pool.submit(self._guarded, work, part): part for part in parts}
-            for future in as_completed(futures):
-                if future.cancelled():
-                    continue
-                error = future.exception()
-                if error is None:
-                    results[futures[future].number] = future.result()
-                    continue
-                self.stop.set()
-                if failure is None or (
-                    isinstance(failure, Interrupted) and not isinstance(error, Interrupted)
-                ):
-                    failure = error if isinstance(error, ClientError) else _unexpected(error)
+            submit(2 * self.config.max_concurrency)
+            while in_flight:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    part = in_flight.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        results[part.number] = future.result()
+                        continue
+                    self.stop.set()
+                    if failure is None or (
+                        isinstance(failure, Interrupted) and not isinstance(error, Interrupted)
+                    ):
+                        failure = error if isinstance(error, ClientError) else _unexpected(error)
+                if failure is None:
+                    submit(len(finished))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         if failure is not None:

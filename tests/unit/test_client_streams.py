@@ -68,6 +68,11 @@ def test_part_md5(fd):
     assert part_md5(fd, Part(1, 100, 5000), 999) == hashlib.md5(DATA[100:5100]).hexdigest()
 
 
+def waiter(events: dict[int, threading.Event]):
+    """The ready function a SequentialHasher waits with: here, one event per part."""
+    return lambda number, timeout: events[number].wait(timeout)
+
+
 def test_sequential_hasher_gives_the_file_sha256(path):
     hasher = SequentialHasher(path, split(len(DATA), 3000), 1000, threading.Event()).start()
     assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
@@ -78,7 +83,7 @@ def test_sequential_hasher_waits_for_parts_not_yet_written(tmp_path):
     path.write_bytes(b"\0" * len(DATA))
     parts = split(len(DATA), 4096)
     ready = {part.number: threading.Event() for part in parts}
-    hasher = SequentialHasher(path, parts, 1000, threading.Event(), ready).start()
+    hasher = SequentialHasher(path, parts, 1000, threading.Event(), waiter(ready)).start()
     with open(path, "r+b") as output:
         for part in reversed(parts):  # written out of order, as a download does
             output.seek(part.offset)
@@ -91,7 +96,7 @@ def test_sequential_hasher_waits_for_parts_not_yet_written(tmp_path):
 def test_sequential_hasher_stops_when_asked(path):
     stop = threading.Event()
     ready = {1: threading.Event()}
-    hasher = SequentialHasher(path, split(len(DATA), len(DATA)), 1000, stop, ready).start()
+    hasher = SequentialHasher(path, split(len(DATA), len(DATA)), 1000, stop, waiter(ready)).start()
     stop.set()
     with pytest.raises(Interrupted):
         hasher.hexdigest()
@@ -111,7 +116,7 @@ def test_waiting_for_an_unfinished_sha256_pass_is_a_phase_with_progress(tmp_path
     ready[1].set()
     recorder = Recorder()
     engine = TransferEngine(TransferConfig(), [recorder])
-    hasher = SequentialHasher(path, parts, 1000, engine.stop, ready).start()
+    hasher = SequentialHasher(path, parts, 1000, engine.stop, waiter(ready)).start()
     while hasher.hashed < 4096:  # the first part is hashed, the pass waits for the second
         threading.Event().wait(0.01)
     for part in parts[1:]:

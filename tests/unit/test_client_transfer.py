@@ -139,3 +139,28 @@ def test_a_phase_starts_and_ends_for_the_subscribers_even_when_it_fails():
     assert recorder.phases == [("upload", 100, 40)]
     assert recorder.events == ["start upload", "done upload"]
     assert recorder.progress_by_phase == {"upload": 10}
+
+
+def test_run_queues_only_a_few_parts_ahead_of_the_workers():
+    # A 10 TiB download has 655,360 ranges: a future for each, made up front, took gigabytes.
+    engine, _ = fast_engine(max_concurrency=2)
+    pulled = []
+    release = threading.Event()
+    outcome = {}
+
+    def parts():
+        for part in split(1000, 10):
+            pulled.append(part.number)
+            yield part
+
+    def work(part):
+        release.wait(5)
+        return part.number * 2
+
+    runner = threading.Thread(target=lambda: outcome.update(engine.run(parts(), work)))
+    runner.start()
+    threading.Event().wait(0.3)  # both workers are blocked: nothing finishes, so nothing more is queued
+    assert pulled == [1, 2, 3, 4]  # two running, two waiting
+    release.set()
+    runner.join(5)
+    assert outcome == {number: number * 2 for number in range(1, 101)}
