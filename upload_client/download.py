@@ -266,7 +266,7 @@ class Downloader:
             raise VerificationFailed(
                 f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
             )
-        os.replace(partial, target)
+        publish(partial, target)
         journal.remove()
         return DownloadReport(
             file_id,
@@ -317,6 +317,20 @@ def check_output(target: Path) -> None:
         raise BadInput(f"{target.parent} is not a directory")
     if not os.access(target.parent, os.W_OK):
         raise BadInput(f"cannot write in {target.parent}: permission denied")
+
+
+def publish(partial: Path, target: Path) -> None:
+    """Rename the verified PATH.part to PATH, never replacing a PATH that appeared meanwhile."""
+    try:
+        os.link(partial, target)  # unlike a rename, fails when target exists
+    except FileExistsError:
+        raise BadInput(
+            f"{target} appeared during the download and is left as it was; the verified bytes are in {partial}"
+        ) from None
+    except OSError:  # a filesystem without hard links: the check before the download has to do
+        os.replace(partial, target)
+        return
+    partial.unlink()
 
 
 def open_partial(partial: Path, size: int, fresh: bool) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -120,8 +121,20 @@ def check_store_answer(response: requests.Response, what: str) -> None:
     if response.status_code in RETRY_STATUSES or response.status_code >= 500:
         raise Transient(f"{what}: the store answered {response.status_code}")
     raise TransferIncomplete(
-        f"{what}: the store refused it with {response.status_code}: {response.text[:200]}"
+        f"{what}: the store refused it with {response.status_code}: {store_reason(response)}"
     )
+
+
+_S3_ERROR = re.compile(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", re.DOTALL)
+
+
+def store_reason(response: requests.Response) -> str:
+    """The store's reason on one line: S3's error code and message, or the start of the answer."""
+    text = response.text
+    match = _S3_ERROR.search(text)
+    if match:
+        text = f"{match.group(1)}: {match.group(2)}"
+    return " ".join(text.split())[:200] or "no reason given"
 
 
 def describe(error: BaseException) -> str:
@@ -280,6 +293,6 @@ class TransferEngine:
 
 
 def _unexpected(error: BaseException) -> ClientError:
-    failure = ClientError(f"unexpected {type(error).__name__}: {error}")
+    failure = ClientError(" ".join(f"unexpected {type(error).__name__}: {error}".split()))
     failure.__cause__ = error
     return failure

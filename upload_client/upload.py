@@ -46,7 +46,8 @@ def normalize_etag(etag: str) -> str:
 def open_local_file(path: str) -> tuple[int, int]:
     """Open the file to upload; returns (fd, size). Refuses what cannot be uploaded, with the reason."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; reads of a file ignore it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:

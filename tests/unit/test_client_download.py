@@ -16,6 +16,7 @@ from upload_client.download import (
     check_output,
     intervals,
     open_partial,
+    publish,
     write_all,
 )
 from upload_client.errors import BadInput, DiskFull
@@ -125,6 +126,20 @@ def test_the_partial_file_is_reserved_at_full_size(tmp_path):
     fd = open_partial(partial, 12345, fresh=True)
     os.close(fd)
     assert partial.stat().st_size == 12345
+
+
+def test_the_verified_file_takes_its_name_but_never_replaces_a_file_that_appeared(tmp_path):
+    partial, target = tmp_path / "out.part", tmp_path / "out"
+    partial.write_bytes(b"verified")
+    publish(partial, target)
+    assert target.read_bytes() == b"verified"
+    assert not partial.exists()
+
+    partial.write_bytes(b"verified again")
+    with pytest.raises(BadInput, match="appeared during the download .* the verified bytes are in"):
+        publish(partial, target)
+    assert target.read_bytes() == b"verified"
+    assert partial.read_bytes() == b"verified again"
 
 
 def test_output_checks(tmp_path):

@@ -99,11 +99,21 @@ def test_store_answers_that_deserve_another_attempt(status, kind):
         check_store_answer(response, "part 1")
 
 
-def test_a_client_error_from_the_store_is_final():
+def test_a_client_error_from_the_store_is_final_and_one_line():
     response = requests.Response()
     response.status_code = 400
-    response._content = b"<Error>EntityTooLarge</Error>"
-    with pytest.raises(TransferIncomplete, match="400: <Error>EntityTooLarge"):
+    response._content = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>EntityTooLarge</Code>\n'
+        b"<Message>Your proposed upload exceeds the maximum allowed size</Message></Error>"
+    )
+    with pytest.raises(
+        TransferIncomplete,
+        match="^part 1: the store refused it with 400: EntityTooLarge: Your proposed upload exceeds",
+    ) as raised:
+        check_store_answer(response, "part 1")
+    assert "\n" not in str(raised.value)
+    response._content = b"<html>\n<body>Bad Request</body>\n</html>"
+    with pytest.raises(TransferIncomplete, match="400: <html> <body>Bad Request</body> </html>$"):
         check_store_answer(response, "part 1")
 
 

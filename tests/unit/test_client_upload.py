@@ -174,6 +174,10 @@ def test_open_local_file_returns_the_size(tmp_path):
     assert size == 3
 
 
-def test_special_files_are_refused():
+def test_special_files_are_refused(tmp_path):
     with pytest.raises(BadInput, match="not a regular file"):
         open_local_file("/dev/null")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInput, match="not a regular file"):
+        open_local_file(str(fifo))  # at once: opening it does not wait for a writer
