@@ -29,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/transfer.py
 
 clean:
-	rm -rf $(VENV) instance demo-work
+	rm -rf $(VENV) instance
