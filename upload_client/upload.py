@@ -68,6 +68,12 @@ def open_local_file(path: str) -> tuple[int, int]:
     return fd, info.st_size
 
 
+def file_version(fd: int) -> tuple[int, int]:
+    """The size and modification time of an open file: if either changes, so may its bytes."""
+    info = os.fstat(fd)
+    return info.st_size, info.st_mtime_ns
+
+
 def registered_file(api: UcsApi, file_id: str) -> dict:
     try:
         return api.get_file(file_id)
@@ -137,6 +143,7 @@ class Uploader:
     def upload(self, file_id: str, path: str) -> UploadReport:
         began = time.monotonic()
         fd, size = open_local_file(path)
+        version = file_version(fd)
         try:
             file = registered_file(self.api, file_id)
             if file.get("size") is not None and file["size"] != size:
@@ -155,6 +162,10 @@ class Uploader:
             except ClientError as error:
                 raise self._left_pending(error, upload["upload_id"], len(stored), len(parts)) from None
             etags, sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
+            if file_version(fd) != version:
+                # The parts and the SHA-256 may hold bytes from before and after the change.
+                changed = BadInput(f"{path} changed while it was being uploaded")
+                raise self._left_pending(changed, upload["upload_id"], len(etags), len(parts))
             self._complete(upload["upload_id"], etags, path, sha256, file.get("sha256"))
         finally:
             os.close(fd)

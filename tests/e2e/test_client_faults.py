@@ -195,6 +195,35 @@ def test_a_second_ctrl_c_quits_at_once_and_still_leaves_a_resumable_upload(ucs, 
     assert upload["status"] == "uploaded"
 
 
+def test_a_file_changed_during_its_upload_is_not_completed_and_the_rerun_sends_the_new_bytes(
+    ucs, faulty, tmp_path
+):
+    source = make_file(tmp_path / "moving.bin", 6 * MiB, seed=16)
+    register(ucs.url, "faults-changed", size=6 * MiB)  # no SHA-256: UCS could not tell by itself
+    faulty.part_rate_limit = MiB // 2  # two seconds per part: the change lands seconds before the end
+
+    first = start_client(*upload_args(ucs.url, "faults-changed", source), log=tmp_path / "first.log")
+    upload = wait_until(lambda: pending_upload(ucs.url, "faults-changed"), what="the pending upload")
+    wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+    with open(source, "r+b") as data:  # part 1 is stored already; its bytes change now
+        data.write(b"changed!")
+    assert first.wait(30) == 1
+    output = (tmp_path / "first.log").read_text()
+    assert (
+        f"moving.bin changed while it was being uploaded; 6 of 6 parts are stored and upload {upload['upload_id']} is left pending"
+        in output
+    )
+    assert pending_upload(ucs.url, "faults-changed")["upload_id"] == upload["upload_id"]
+
+    faulty.part_rate_limit = None
+    second = run_client(*upload_args(ucs.url, "faults-changed", source))
+    assert second.returncode == 0, second.stderr
+    assert "(1 stored parts do not match the local file and are sent again)" in second.stdout
+    back = tmp_path / "back.bin"
+    assert run_client(*download_args(ucs.url, "faults-changed", back)).returncode == 0
+    assert back.read_bytes() == source.read_bytes()
+
+
 def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tmp_path):
     source = make_file(tmp_path / "down.bin", 12 * MiB + 99, seed=9)
     register(ucs.url, "faults-download", source)
