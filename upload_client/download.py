@@ -7,12 +7,14 @@ command again fetches only the missing ranges. PATH appears only once the SHA-25
 from __future__ import annotations
 
 import bisect
+import ctypes
 import errno
 import json
 import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,13 +342,47 @@ def open_partial(partial: Path, size: int, fresh: bool) -> int:
     except OSError as error:
         raise BadInput(f"cannot write {partial}: {error.strerror}") from None
     try:
-        os.posix_fallocate(fd, 0, size)
+        reserved = reserve(fd, size)
     except OSError as error:
-        if error.errno in NO_SPACE:
-            os.close(fd)
-            if fresh:
-                partial.unlink(missing_ok=True)
-            free = shutil.disk_usage(partial.parent).free
-            raise DiskFull(f"not enough disk space for {partial}: {size} bytes needed, {free} free") from None
+        if error.errno not in NO_SPACE:
+            raise
+        os.close(fd)
+        if fresh:
+            partial.unlink(missing_ok=True)
+        free = shutil.disk_usage(partial.parent).free
+        raise DiskFull(f"not enough disk space for {partial}: {size} bytes needed, {free} free") from None
+    if not reserved:
         os.ftruncate(fd, size)  # the filesystem cannot reserve space; the writes will tell
     return fd
+
+
+def _fallocate() -> Callable[[int, int, int, int], int] | None:
+    """fallocate(2) from the C library, where there is one (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    function = getattr(libc, "fallocate64", None) or getattr(libc, "fallocate", None)
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    return function
+
+
+_FALLOCATE = _fallocate()
+
+
+def reserve(fd: int, size: int) -> bool:
+    """Reserve size bytes of disk for fd at once; false when the filesystem cannot.
+
+    Not os.posix_fallocate: where the filesystem cannot reserve space, glibc emulates it by writing
+    every block, which for a TiB file is hours of silent work (and macOS has no posix_fallocate).
+    Raises OSError (ENOSPC) when the disk has no room.
+    """
+    if _FALLOCATE is None:
+        return False
+    if _FALLOCATE(fd, 0, 0, size) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in NO_SPACE:
+        raise OSError(code, os.strerror(code))
+    return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import os
@@ -10,6 +11,7 @@ import threading
 
 import pytest
 
+from upload_client import download
 from upload_client.download import (
     Journal,
     add_to_intervals,
@@ -111,10 +113,10 @@ def test_short_writes_are_continued(tmp_path):
 
 
 def test_no_room_for_the_download_is_found_before_any_byte_moves(tmp_path, monkeypatch):
-    def no_room(fd, offset, length):
+    def no_room(fd, size):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "posix_fallocate", no_room)
+    monkeypatch.setattr(download, "reserve", no_room)
     partial = tmp_path / "big.part"
     with pytest.raises(DiskFull, match="not enough disk space .* 5000000000 bytes needed"):
         open_partial(partial, 5_000_000_000, fresh=True)
@@ -126,6 +128,27 @@ def test_the_partial_file_is_reserved_at_full_size(tmp_path):
     fd = open_partial(partial, 12345, fresh=True)
     os.close(fd)
     assert partial.stat().st_size == 12345
+    assert partial.stat().st_blocks * 512 >= 12345  # allocated, not a sparse file (Linux has fallocate)
+
+
+def test_a_filesystem_that_cannot_reserve_gets_a_sparse_file_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "_FALLOCATE", lambda fd, mode, offset, size: -1)
+    partial = tmp_path / "x.part"
+    fd = open_partial(partial, 10 * 1024**4, fresh=True)  # 10 TiB: no block is written
+    os.close(fd)
+    assert partial.stat().st_size == 10 * 1024**4
+    assert partial.stat().st_blocks == 0
+
+
+def test_reserve_reports_a_full_disk(tmp_path, monkeypatch):
+    def full(fd, mode, offset, size):
+        ctypes.set_errno(errno.ENOSPC)
+        return -1
+
+    monkeypatch.setattr(download, "_FALLOCATE", full)
+    with open(tmp_path / "x", "wb") as output, pytest.raises(OSError) as raised:
+        download.reserve(output.fileno(), 100)
+    assert raised.value.errno == errno.ENOSPC
 
 
 def test_the_verified_file_takes_its_name_but_never_replaces_a_file_that_appeared(tmp_path):
