@@ -283,11 +283,26 @@ class Uploader:
 
     def _left_pending(self, error: ClientError, upload_id: str, stored: int, total: int) -> ClientError:
         """The error, its message completed with what is stored and the command that resumes."""
+        if not self._still_pending(upload_id):
+            return ClientError(
+                f"{error}; upload {upload_id} is no longer pending at UCS (canceled or failed meanwhile); "
+                f"running the same command starts a new upload: {self.resume_command}"
+            )
         error.args = (
             f"{error}; {stored} of {total} parts are stored and upload {upload_id} is left pending; "
             f"resume with: {self.resume_command}",
         )
         return error
+
+    def _still_pending(self, upload_id: str) -> bool:
+        """Whether UCS still has the upload pending; when UCS cannot tell, assume it has."""
+        try:
+            self.api.stored_parts(upload_id)
+        except ApiError as error:
+            return error.status not in (404, 409)
+        except ClientError:
+            return True
+        return True
 
     def _complete(
         self, upload_id: str, etags: dict[int, str], path: str, sha256: str, registered_sha256: str | None

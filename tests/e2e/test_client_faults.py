@@ -224,6 +224,33 @@ def test_a_file_changed_during_its_upload_is_not_completed_and_the_rerun_sends_t
     assert back.read_bytes() == source.read_bytes()
 
 
+def test_an_upload_canceled_meanwhile_stops_the_client_and_the_rerun_starts_afresh(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "canceled.bin", 8 * MiB, seed=17)
+    register(ucs.url, "faults-canceled", source)
+    faulty.part_rate_limit = MiB // 2
+
+    first = start_client(*upload_args(ucs.url, "faults-canceled", source), log=tmp_path / "first.log")
+    upload = wait_until(lambda: pending_upload(ucs.url, "faults-canceled"), what="the pending upload")
+    wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+    canceled = requests.patch(
+        f"{ucs.url}/multipart_uploads/{upload['upload_id']}", json={"status": "cancelled"}, timeout=10
+    )
+    assert canceled.ok, canceled.text
+    assert first.wait(30) == 1
+    error = (tmp_path / "first.log").read_text().strip().splitlines()[-1]
+    assert (
+        f"upload {upload['upload_id']} is no longer pending at UCS (canceled or failed meanwhile); "
+        "running the same command starts a new upload: upload-client upload --file-id faults-canceled"
+    ) in error
+    assert "left pending" not in error
+
+    faulty.part_rate_limit = None
+    second = run_client(*upload_args(ucs.url, "faults-canceled", source))
+    assert second.returncode == 0, second.stderr
+    statuses = requests.get(f"{ucs.url}/files/faults-canceled/multipart_uploads", timeout=10).json()
+    assert sorted(u["status"] for u in statuses) == ["canceled", "uploaded"]
+
+
 def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tmp_path):
     source = make_file(tmp_path / "down.bin", 12 * MiB + 99, seed=9)
     register(ucs.url, "faults-download", source)

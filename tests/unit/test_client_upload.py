@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import ApiError, BadInput
+from upload_client.errors import ApiError, BadInput, TransferIncomplete
 from upload_client.transfer import TransferConfig, TransferEngine, split
 from upload_client.upload import Uploader, open_local_file
 
@@ -181,3 +181,26 @@ def test_special_files_are_refused(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(BadInput, match="not a regular file"):
         open_local_file(str(fifo))  # at once: opening it does not wait for a writer
+
+
+def test_a_stop_explains_what_is_left_and_how_to_go_on():
+    resuming = Uploader(StubApi(), TransferEngine(TransferConfig()), resume_command="upload-client upload F")
+    stopped = resuming._left_pending(TransferIncomplete("part 3 failed 6 times"), "u", 2, 5)
+    assert str(stopped) == (
+        "part 3 failed 6 times; 2 of 5 parts are stored and upload u is left pending; "
+        "resume with: upload-client upload F"
+    )
+
+
+def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
+    class Canceled(StubApi):
+        def stored_parts(self, upload_id):
+            raise ApiError(409, f"upload {upload_id} is canceled, not pending")
+
+    resuming = Uploader(Canceled(), TransferEngine(TransferConfig()), resume_command="upload-client upload F")
+    stopped = resuming._left_pending(TransferIncomplete("part 5: the store refused it with 404"), "u", 2, 5)
+    assert str(stopped) == (
+        "part 5: the store refused it with 404; upload u is no longer pending at UCS (canceled or failed "
+        "meanwhile); running the same command starts a new upload: upload-client upload F"
+    )
+    assert stopped.exit_code == 1
