@@ -283,7 +283,9 @@ class Uploader:
 
     def _left_pending(self, error: ClientError, upload_id: str, stored: int, total: int) -> ClientError:
         """The error, its message completed with what is stored and the command that resumes."""
-        if not self._still_pending(upload_id):
+        # Only a refusal can mean the upload ended elsewhere; asking after Ctrl-C or with UCS gone only delays.
+        refused = isinstance(error, ApiError | TransferIncomplete)
+        if refused and not self._still_pending(upload_id):
             return ClientError(
                 f"{error}; upload {upload_id} is no longer pending at UCS (canceled or failed meanwhile); "
                 f"running the same command starts a new upload: {self.resume_command}"

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import ApiError, BadInput, TransferIncomplete
+from upload_client.errors import ApiError, BadInput, Interrupted, TransferIncomplete
 from upload_client.transfer import TransferConfig, TransferEngine, split
 from upload_client.upload import Uploader, open_local_file
 
@@ -204,3 +204,6 @@ def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
         "meanwhile); running the same command starts a new upload: upload-client upload F"
     )
     assert stopped.exit_code == 1
+    # Ctrl-C is answered at once, without asking UCS.
+    interrupted = resuming._left_pending(Interrupted("interrupted"), "u", 2, 5)
+    assert "is left pending; resume with" in str(interrupted)
