@@ -39,8 +39,9 @@ class ProgressBar(TransferSubscriber):
                 self._bar.update(bytes_transferred)
 
     def on_retry(self, what: str, reason: str, attempt: int) -> None:
-        if self._bar is not None:
-            self._bar.write(f"retrying {what} (attempt {attempt} failed: {reason})", file=sys.stderr)
+        with self._lock:
+            if self._bar is not None:
+                self._bar.write(f"retrying {what} (attempt {attempt} failed: {reason})", file=sys.stderr)
 
     def on_done(self) -> None:
         with self._lock:
