@@ -12,7 +12,9 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
+from ucs import services
 from ucs.app import STARTUP_ERRORS, create_app
+from ucs.cleanup import parse_duration, stale_uploads
 from ucs.consumer import handle_message
 from ucs.database import db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
@@ -153,3 +155,54 @@ def _stopped_by_signals() -> Iterator[threading.Event]:
 
 
 main.add_command(events_group)
+
+
+@click.group("uploads")
+def uploads_group() -> None:
+    """Operate on multipart uploads (docs/configuration.md, "Abandoned uploads")."""
+
+
+@uploads_group.command("cleanup")
+@click.option(
+    "--older-than",
+    default="7d",
+    show_default=True,
+    help="Cancel pending uploads started longer ago than this (7d, 12h, 30m, 45s).",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be canceled.")
+@with_appcontext
+def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
+    """Cancel abandoned pending uploads and abort them in the store, freeing their parts."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    app = current_app._get_current_object()
+    try:
+        ensure_schema(app)
+    except STARTUP_ERRORS as error:
+        raise click.ClickException(str(error)) from None
+    stale = stale_uploads(age)
+    verb = "would cancel" if dry_run else "canceling"
+    click.echo(f"{len(stale)} pending upload(s) started more than {older_than} ago")
+    canceled = 0
+    for number, upload in enumerate(stale, start=1):
+        click.echo(
+            f"[{number}/{len(stale)}] {verb} {upload.s3_upload_id} of file {upload.file_id}, started {upload.created_at:%Y-%m-%d %H:%M}"
+        )
+        if dry_run:
+            continue
+        try:
+            services.cancel_upload(
+                app.extensions["ucs.storage"],
+                upload.s3_upload_id,
+                reason=f"abandoned: still pending after {older_than}",
+            )
+            canceled += 1
+        except services.Conflict as error:  # completed or canceled meanwhile: nothing to clean
+            click.echo(f"  skipped: {error}")
+    if not dry_run:
+        click.echo(f"canceled {canceled} upload(s)")
+
+
+main.add_command(uploads_group)

@@ -204,7 +204,9 @@ def require_pending(upload: MultipartUpload) -> None:
         raise Conflict(f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending")
 
 
-def cancel_upload(storage: StorageBackend, upload_id: str) -> MultipartUpload:
+def cancel_upload(
+    storage: StorageBackend, upload_id: str, reason: str = "canceled by the client"
+) -> MultipartUpload:
     """Cancel a pending upload, then abort it in the store.
 
     The database commits first: if the commit fails, the store upload is still there to finish. A retried
@@ -213,7 +215,7 @@ def cancel_upload(storage: StorageBackend, upload_id: str) -> MultipartUpload:
     upload = get_upload(upload_id, for_update=True)
     if upload.upload_status is not UploadStatus.CANCELED:
         require_pending(upload)
-        change_status(upload, UploadStatus.CANCELED, reason="canceled by the client")
+        change_status(upload, UploadStatus.CANCELED, reason=reason)
         events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
         db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
