@@ -36,6 +36,9 @@ class UcsApi:
         self.timeout = timeout
         self.completion_timeout = completion_timeout
         self._sessions = ThreadSessions(api_retry(retries), pool_size)
+        # A completion that timed out may still be assembling the object: sending it again would only
+        # start a second assembly behind the first, so a read timeout ends the call (rerun to resume).
+        self._completion_sessions = ThreadSessions(api_retry(retries, read=0), 1)
 
     # Files.
 
@@ -73,19 +76,27 @@ class UcsApi:
         parts = [{"part_no": number, "etag": etags[number]} for number in sorted(etags)]
         body = {"status": "uploaded", "parts": parts, "sha256": sha256}
         timeout = (self.timeout[0], self.completion_timeout)
-        self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json=body, timeout=timeout)
+        path = f"/multipart_uploads/{_segment(upload_id)}"
+        self._call("PATCH", path, json=body, timeout=timeout, sessions=self._completion_sessions)
 
     def cancel(self, upload_id: str) -> None:
         self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json={"status": "cancelled"})
 
     # Plumbing.
 
-    def _call(self, method: str, path: str, expect: tuple[str, ...] = (), **kwargs) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        expect: tuple[str, ...] = (),
+        sessions: ThreadSessions | None = None,
+        **kwargs,
+    ) -> Any:
         """Make one call; expect names keys a JSON object answer must have (else this is not UCS)."""
         url = self.base_url + path
         kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self._sessions.get().request(method, url, **kwargs)
+            response = (sessions or self._sessions).get().request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             if timed_out(error):
                 raise UcsUnreachable(

@@ -21,10 +21,14 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"upload-client/{__version__}"
 
 
-def api_retry(total: int = 4) -> Retry:
-    """The retry policy for UCS calls: every method, because UCS's operations are safe to repeat."""
+def api_retry(total: int = 4, read: int | None = None) -> Retry:
+    """The retry policy for UCS calls: every method, because UCS's operations are safe to repeat.
+
+    read=0 stops retrying a call whose answer timed out: right for a call that may still be running.
+    """
     return Retry(
         total=total,
+        read=read,
         backoff_factor=0.25,
         backoff_jitter=0.25,
         backoff_max=8,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import http.server
 import json
 import threading
@@ -108,9 +109,12 @@ def test_connection_failures_become_ucs_unreachable(api, monkeypatch):
 
 
 class SlowUcs(http.server.BaseHTTPRequestHandler):
-    """Answers every call like UCS, after half a second."""
+    """Answers every call like UCS, after half a second; counts the requests by method."""
+
+    calls: collections.Counter = collections.Counter()
 
     def answer(self):
+        SlowUcs.calls[self.command] += 1
         time.sleep(0.5)
         body = json.dumps({"file_id": "f"}).encode()
         self.send_response(200)
@@ -145,3 +149,15 @@ def test_completing_waits_longer_than_other_calls(slow_ucs):
     with pytest.raises(UcsUnreachable, match="^UCS at .* did not answer GET /files/f within 0.2 s$"):
         api.get_file("f")
     api.complete("u", {1: '"etag"'}, "0" * 64)  # answered after 0.5 s: no timeout
+
+
+def test_a_completion_that_times_out_is_not_sent_again(slow_ucs):
+    """It may still be assembling the object: a second PATCH would only queue a second assembly."""
+    SlowUcs.calls.clear()
+    api = UcsApi(slow_ucs, retries=4, timeout=(2, 0.1), completion_timeout=0.2)
+    with pytest.raises(UcsUnreachable, match="did not answer PATCH /multipart_uploads/u within 0.2 s"):
+        api.complete("u", {1: '"etag"'}, "0" * 64)
+    assert SlowUcs.calls["PATCH"] == 1
+    with pytest.raises(UcsUnreachable):
+        api.get_file("f")  # other calls still retry their timeouts
+    assert SlowUcs.calls["GET"] == 5
