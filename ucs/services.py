@@ -55,7 +55,8 @@ def get_file(file_id: str, for_update: bool = False) -> File:
 def get_upload(upload_id: str, for_update: bool = False) -> MultipartUpload:
     query = select(MultipartUpload).where(MultipartUpload.s3_upload_id == upload_id)
     if for_update:
-        query = query.with_for_update()
+        # populate_existing: once the lock is ours, re-read the row even if this session loaded it before.
+        query = query.with_for_update().execution_options(populate_existing=True)
     upload = db.session.scalars(query).first()
     if upload is None:
         raise NotFound(f"no multipart upload with id {upload_id!r}")
@@ -77,7 +78,6 @@ def register_file(
 
     With commit=False the caller commits (the event consumer, with the event's id in the same transaction).
     """
-    # Locked, so a starting upload cannot read a size that is about to change.
     file = db.session.get(File, file_id, with_for_update=True)
     created = file is None
     if created:
@@ -85,16 +85,23 @@ def register_file(
         db.session.add(file)
     else:
         changes = (size is not None and size != file.size) or (sha256 is not None and sha256 != file.sha256)
-        active = active_upload(file_id)
-        if changes and active is not None:
-            raise Conflict(
-                f"file {file_id!r} has an upload that is {active.upload_status.value} ({active.s3_upload_id}); "
-                "its size and checksum cannot change now"
-            )
         if size is not None:
             file.size = size
         if sha256 is not None:
             file.sha256 = sha256
+        if changes:
+            # Write first, then look for an active upload: the write waits for (or holds off) a starting
+            # upload on both databases (a row lock on PostgreSQL, the single writer on SQLite), so the check
+            # sees any upload that committed first, and _claim_file refuses any that commits later.
+            db.session.flush()
+            active = active_upload(file_id)
+            if active is not None:
+                message = (
+                    f"file {file_id!r} has an upload that is {active.upload_status.value} "
+                    f"({active.s3_upload_id}); its size and checksum cannot change now"
+                )
+                db.session.rollback()
+                raise Conflict(message)
     if commit:
         db.session.commit()
     return file, created
@@ -126,11 +133,13 @@ def start_upload(
     try:
         _claim_file(file, upload_id)
         db.session.commit()
-    except (IntegrityError, Conflict):
-        # Another request won the race between our check and our insert: the index refused ours.
+    except Exception as error:
+        # Nothing in the database points at the store's upload: abort it rather than leave its parts behind.
         db.session.rollback()
         _abort_quietly(storage, key, upload_id)
-        _refuse_if_active(file_id)
+        if isinstance(error, IntegrityError | Conflict):
+            # Another request won the race between our check and our insert: the index refused ours.
+            _refuse_if_active(file_id)
         raise
     return upload
 

@@ -50,6 +50,15 @@ class PartTooLarge(StorageError):
     """A part larger than S3 accepts (5 GiB): refused, so a holder of a part URL cannot fill the disk."""
 
 
+@contextlib.contextmanager
+def _still_there(upload_id: str) -> Iterator[None]:
+    """A concurrent completion or abort may remove an upload's directory while this request reads it."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise UploadNotFound(f"upload {upload_id} was completed or aborted meanwhile") from None
+
+
 def checked_key(key: str) -> str:
     segments = key.split("/")
     if not 1 <= len(segments) <= 8 or not all(KEY_SEGMENT.fullmatch(s) for s in segments):
@@ -281,9 +290,12 @@ class FilesystemBackend:
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         # Unbuffered, so the kernel's copies and any buffered fallback share one file position.
-        with tempfile.NamedTemporaryFile(
-            dir=target.parent, prefix=".assembling-", delete=False, buffering=0
-        ) as assembled:
+        with (
+            _still_there(upload_id),
+            tempfile.NamedTemporaryFile(
+                dir=target.parent, prefix=".assembling-", delete=False, buffering=0
+            ) as assembled,
+        ):
             try:
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
@@ -296,12 +308,15 @@ class FilesystemBackend:
         etag_path.parent.mkdir(parents=True, exist_ok=True)
         etag_path.write_text(etag)
         os.replace(assembled.name, target)
-        shutil.rmtree(self.upload_dir(upload_id))
+        # A concurrent completion of the same upload may have removed the parts first: the object stands.
+        with contextlib.suppress(UploadNotFound, FileNotFoundError):
+            shutil.rmtree(self.upload_dir(upload_id))
         return etag
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         self._check_key_of(upload_id, key)
-        shutil.rmtree(self.upload_dir(upload_id))
+        with _still_there(upload_id):
+            shutil.rmtree(self.upload_dir(upload_id))
 
     def head_object(self, key: str) -> ObjectInfo:
         try:

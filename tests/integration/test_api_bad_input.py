@@ -49,6 +49,13 @@ BAD_REQUESTS = [
         400,
         "the body is not valid JSON",
     ),
+    (
+        "PUT",
+        "/files/f2",
+        {"data": "[" * 100_000 + "]" * 100_000, "headers": {"Content-Type": "application/json"}},
+        400,
+        "nested too deeply",
+    ),
     ("PUT", "/files/f2", {"json": {"size": "big"}}, 422, "json.size: Not a valid integer"),
     ("PUT", "/files/f2", {"json": {"size": -1}}, 422, "json.size"),
     ("PUT", "/files/f2", {"json": {"sha256": "xyz"}}, 422, "sha256 must be 64 lowercase hexadecimal"),

@@ -302,3 +302,25 @@ def test_a_stream_longer_than_the_limit_is_cut_off_and_leaves_no_part(backend, m
         backend.write_part(upload_id, 1, io.BytesIO(b"x" * 1001), length)
     assert os.listdir(backend.uploads_dir / upload_id) == ["key"]
     assert store_part(backend, upload_id, 1, b"x" * 1000) == f'"{md5(b"x" * 1000)}"'
+
+
+def test_an_upload_aborted_during_its_assembly_is_reported_as_gone(backend, monkeypatch):
+    """A concurrent abort removes the parts mid-copy: UploadNotFound, and no half object left behind."""
+    import ucs_plugins.filesystem as filesystem
+
+    upload_id = backend.create_multipart_upload("f/1")
+    etags = [store_part(backend, upload_id, number, bytes([number]) * 100) for number in (1, 2)]
+    copy = filesystem.append_file
+
+    def abort_after_the_first_part(source, target):
+        copy(source, target)
+        backend.abort_multipart_upload("f/1", upload_id)
+
+    monkeypatch.setattr(filesystem, "append_file", abort_after_the_first_part)
+    with pytest.raises(UploadNotFound, match="completed or aborted meanwhile"):
+        backend.complete_multipart_upload("f/1", upload_id, list(enumerate(etags, start=1)))
+    with pytest.raises(ObjectNotFound):
+        backend.head_object("f/1")
+    assert [p.name for p in backend.objects_dir.rglob("*") if p.is_file()] == []
+    with pytest.raises(UploadNotFound):  # a second abort finds nothing to abort
+        backend.abort_multipart_upload("f/1", upload_id)

@@ -15,7 +15,8 @@ class JsonBodyParser(FlaskParser):
 
     webargs ignores a body whose Content-Type is not JSON, so `curl -d '{"size": 5}'` (form-encoded by
     default) would register a file with no size at all: refuse such a body with 415 instead. JSON that
-    decodes but cannot be loaded (an integer of more than 4,300 digits) is a 400 like any malformed JSON.
+    decodes but cannot be loaded (an integer of more than 4,300 digits, arrays nested
+    thousands deep) is a 400 like any malformed JSON.
     """
 
     def _raw_load_json(self, req):
@@ -30,6 +31,8 @@ class JsonBodyParser(FlaskParser):
             raise  # webargs answers these with its own 400
         except ValueError as error:
             abort(400, message=f"the body is not valid JSON: {error}")
+        except RecursionError:
+            abort(400, message="the body is not valid JSON: nested too deeply")
 
 
 class Blueprint(flask_smorest.Blueprint):
