@@ -45,6 +45,11 @@ def reported(command: Callable, interrupted: str = "interrupted") -> Callable:
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:  # a second Ctrl-C
             fail(interrupted, Interrupted.exit_code)
+        except BrokenPipeError:
+            # Whoever read our output went away (`status | head`): stop without a word, as other tools do.
+            # Pointing stdout at /dev/null keeps the interpreter's last flush from raising again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except Exception as error:  # a bug: still one line, unless a traceback is asked for
             if os.environ.get("UPLOAD_CLIENT_DEBUG"):
                 raise

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import os
+import subprocess
 import threading
 
 import pytest
 import requests
 
-from tests.support.client_runs import MiB, client_env, make_file, register, run_client, sha256_of
+from tests.support.client_runs import CLIENT, MiB, client_env, make_file, register, run_client, sha256_of
 from tests.support.processes import free_port
 from tests.support.ucs_server import ucs_server
 
@@ -215,3 +217,23 @@ def test_a_file_whose_sha256_differs_from_its_registration_fails_verification(ap
     [upload] = uploads_of(api, "journey-wrong-sha")
     assert upload["status"] == "failed"
     assert "differs from the registered sha256" in upload["reason"]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(api):
+    """`upload-client status | head`: output into a closed pipe is no error worth a line."""
+    register(api, "journey-piped")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the client writes a byte
+    try:
+        result = subprocess.run(
+            [str(CLIENT), "status", "--file-id", "journey-piped", "--api-url", api],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=client_env(),
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert result.stderr == ""
