@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.local_runs import MiB, sha256_of, write_random_file  # noqa: E402
 from tests.support.s3_servers import S3Server, seaweedfs_server  # noqa: E402
+from tests.support.tokens import bearer, staff_token  # noqa: E402
 from tests.support.ucs_server import ucs_server  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -67,6 +68,7 @@ class Bench:
         self.part_size = args.part_size_mib * MiB
         self.env = {**os.environ, "AWS_ACCESS_KEY_ID": s3.access_key, "AWS_SECRET_ACCESS_KEY": s3.secret_key}
         self.env.pop("UCS_API_URL", None)
+        self.env["UCS_TOKEN"] = staff_token()
 
     def client(self, *args: str) -> list[str]:
         return [
@@ -116,7 +118,7 @@ class Bench:
 
 def register(api_url: str, file_id: str, size: int, sha256: str) -> None:
     requests.put(
-        f"{api_url}/files/{file_id}", json={"size": size, "sha256": sha256}, timeout=10
+        f"{api_url}/files/{file_id}", json={"size": size, "sha256": sha256}, headers=bearer(), timeout=10
     ).raise_for_status()
 
 
@@ -156,7 +158,7 @@ def flatness(args, workdir: Path, settings: dict, source: Path, sha256: str) -> 
             register(ucs.url, file_id, path.stat().st_size, digest)
             command = [str(BIN / "upload-client"), "upload", "--file-id", file_id, "--api-url", ucs.url,
                        "--file-path", str(path), "--quiet", "--parallel", str(args.parallel)]  # fmt: skip
-            run = measure("upload-client", "upload", command, os.environ.copy())
+            run = measure("upload-client", "upload", command, {**os.environ, "UCS_TOKEN": staff_token()})
             lines.append(
                 f"| {path.stat().st_size // MiB} MiB | 64 MiB | {run.peak_rss_mib:.1f} | {run.wall:.1f} |"
             )

@@ -1,8 +1,10 @@
 """The whole journey on the embedded default (SQLite + filesystem store), with the upload-client CLI.
 
 Starts UCS, registers a file (the archive's role, played here over HTTP), uploads a generated file with
-progress, shows its status, downloads it, compares the SHA-256 and stops UCS. Each step is printed; any
-failure ends the demo with a non-zero exit code, and UCS is always stopped and its files removed.
+progress, shows its status, downloads it, compares the SHA-256 and stops UCS. Every call carries a token
+UCS issued itself (its built-in issuer): a registration token for the archive, a token that may upload
+only this file for the submitter, then one that may only download it. Each step is printed; any failure
+ends the demo with a non-zero exit code, and UCS is always stopped and its files removed.
 Run it with `make demo`.
 """
 
@@ -77,12 +79,23 @@ def wait_for_health(url: str, process: subprocess.Popen, log: Path) -> None:
     raise SystemExit(f"UCS did not become healthy in 30 s:\n{log.read_text()[-2000:]}")
 
 
-def client(*args: str) -> None:
+def mint(instance: Path, scope: str, subject: str, ttl: str) -> str:
+    """A token from UCS's built-in issuer, as `TOKEN=$(ucs tokens issue ...)` gives it."""
+    print(f'$ TOKEN=$(ucs tokens issue --scope "{scope}" --subject {subject} --ttl {ttl})', flush=True)
+    env = {**os.environ, "UCS_INSTANCE_PATH": str(instance)}
+    command = [str(BIN / "ucs"), "tokens", "issue", "--scope", scope, "--subject", subject, "--ttl", ttl]
+    token = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    # A token is a secret: show its shape, never its text.
+    print(f"a signed JWT of {len(token)} characters, allowing only: {scope}")
+    return token
+
+
+def client(*args: str, token: str, expect: int = 0) -> None:
     command = [str(BIN / "upload-client"), *args]
-    print("$ " + " ".join(["upload-client", *args]), flush=True)
-    code = subprocess.call(command)
-    if code != 0:
-        raise SystemExit(f"upload-client {args[0]} failed with exit code {code}")
+    print("$ UCS_TOKEN=$TOKEN " + " ".join(["upload-client", *args]), flush=True)
+    code = subprocess.call(command, env={**os.environ, "UCS_TOKEN": token})
+    if code != expect:
+        raise SystemExit(f"upload-client {args[0]} exited with {code}, not {expect}")
 
 
 def main() -> int:
@@ -95,20 +108,37 @@ def main() -> int:
             sha256 = write_random_file(source, SIZE)
             print(f"{source}: sha256 {sha256}")
 
-            step(f"Register {FILE_ID} with its size and SHA-256 (the archive does this)")
-            answer = requests.put(f"{url}/files/{FILE_ID}", json={"size": SIZE, "sha256": sha256}, timeout=10)
+            instance = work / "instance"
+            step(f"The archive registers {FILE_ID} with its size and SHA-256, with a registration token")
+            archive = mint(instance, "files:register", "archive-portal", "5m")
+            answer = requests.put(
+                f"{url}/files/{FILE_ID}",
+                json={"size": SIZE, "sha256": sha256},
+                headers={"Authorization": f"Bearer {archive}"},
+                timeout=10,
+            )
             answer.raise_for_status()
             print(f"PUT /files/{FILE_ID} -> {answer.status_code}")
 
-            step("Upload it with upload-client")
-            client("upload", "--file-id", FILE_ID, "--api-url", url, "--file-path", str(source))
+            step(f"The archive gives the submitter a token that may upload {FILE_ID} and nothing else")
+            uploader = mint(instance, f"upload:{FILE_ID}", "submitter-alice", "1h")
 
-            step("Its status at UCS")
-            client("status", "--file-id", FILE_ID, "--api-url", url)
+            step("The submitter uploads it with upload-client")
+            client(
+                "upload", "--file-id", FILE_ID, "--api-url", url, "--file-path", str(source), token=uploader
+            )
 
-            step("Download it back")
+            step("Its status at UCS (the upload token may read its own file)")
+            client("status", "--file-id", FILE_ID, "--api-url", url, token=uploader)
+
             copy = work / "downloaded.bam"
-            client("download", "--file-id", FILE_ID, "--api-url", url, "--output", str(copy))
+            download = ("download", "--file-id", FILE_ID, "--api-url", url, "--output", str(copy))
+            step("The upload token cannot download: UCS answers 403 and the client exits 6")
+            client(*download, token=uploader, expect=6)
+
+            step("With a download token for this file, download it back")
+            reader = mint(instance, f"download:{FILE_ID}", "analyst-bob", "15m")
+            client(*download, token=reader)
 
             step("Compare the SHA-256 of both copies")
             downloaded = sha256_of(copy)

@@ -9,6 +9,7 @@ from werkzeug.serving import make_server
 
 from tests.support.databases import empty_tables, migrate, postgres_database
 from tests.support.processes import free_port
+from tests.support.tokens import auth_settings, staff_client
 from ucs import create_app
 from ucs.extensions import db
 
@@ -42,6 +43,7 @@ def make_app(tmp_path):
             "TESTING": True,
             "STORAGE_ROOT": str(tmp_path / "storage"),
             "LOAD_ENTRY_POINTS": False,
+            **auth_settings(),
             **settings,
         }
         app = create_app(config, instance_path=str(tmp_path / "instance"))
@@ -63,7 +65,8 @@ def app(make_app, database_url):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client whose requests carry a staff token (tests of access control set their own)."""
+    return staff_client(app)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ucs import relay
+from ucs import auth, relay
 from ucs.api import register_api
 from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
@@ -38,6 +38,7 @@ def create_app(
     _load_environment(app)
     app.config.update(config or {})
     _derive_settings(app)
+    auth.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

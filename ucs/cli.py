@@ -19,6 +19,7 @@ from ucs.consumer import handle_message
 from ucs.database import db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
+from ucs.tokens_cli import tokens_group
 
 
 @click.command("run")
@@ -37,6 +38,7 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"  API docs:  {base}/docs")
     click.echo(f"  database:  {db_url_for_humans(app)}")
     click.echo(f"  storage:   {app.config['STORAGE_BACKEND']}" + _storage_detail(app))
+    click.echo(f"  tokens:    {_auth_detail(app)}")
     # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
     run_simple(host, port, app, threaded=True)
 
@@ -45,6 +47,13 @@ def _storage_detail(app) -> str:
     if app.config["STORAGE_BACKEND"] == "filesystem":
         return f" at {app.config['STORAGE_ROOT']}"
     return f" bucket {app.config['S3_BUCKET']}"
+
+
+def _auth_detail(app) -> str:
+    if app.config["AUTH_DISABLED"]:
+        return "NOT CHECKED (UCS_AUTH_DISABLED): anyone who reaches UCS may do anything"
+    issuers = [entry["issuer"] for entry in app.config["AUTH_ISSUERS"]]
+    return "from " + ", ".join(issuers) if issuers else "from the built-in issuer (ucs tokens issue)"
 
 
 def _create_app():
@@ -62,6 +71,7 @@ main = FlaskGroup(
     help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",
 )
 main.add_command(run_command)
+main.add_command(tokens_group)
 
 
 @click.group("events")
@@ -196,6 +206,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
             services.cancel_upload(
                 app.extensions["ucs.storage"],
                 upload.s3_upload_id,
+                actor="ucs uploads cleanup",
                 reason=f"abandoned: still pending after {older_than}",
             )
             canceled += 1

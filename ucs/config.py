@@ -42,6 +42,24 @@ class DefaultConfig:
     # Create the bucket at start-up when it does not exist.
     S3_CREATE_BUCKET = False
 
+    # Access control (docs/security.md). Trusted token issuers: a JSON list of {"issuer", "jwks_url"} or
+    # {"issuer", "jwks_file"}. Empty: UCS is its own issuer, with a key kept in the instance directory.
+    AUTH_ISSUERS: list[dict] = []
+    # A token's aud claim must contain this.
+    AUTH_AUDIENCE = "ucs"
+    # The signature algorithms accepted; asymmetric ones only.
+    AUTH_ALGORITHMS = ["ES256", "RS256", "EdDSA"]
+    # Seconds of clock difference allowed when checking exp, nbf and iat.
+    AUTH_LEEWAY = 30
+    # Seconds a fetched JWKS is used before it is fetched again.
+    AUTH_JWKS_MAX_AGE = 300
+    # Seconds at least between two fetches of one issuer's JWKS caused by tokens with an unknown kid.
+    AUTH_JWKS_REFRESH_INTERVAL = 10.0
+    # The key file `ucs tokens issue` signs with (made by `ucs tokens keygen`). None: the built-in issuer's.
+    AUTH_SIGNING_KEY = None
+    # Turn access control off, for trusted networks only: every request may do anything.
+    AUTH_DISABLED = False
+
     PART_SIZE = 16 * 1024 * 1024
     PRESIGNED_URL_EXPIRY = 3600
 
@@ -95,16 +113,22 @@ def parse_setting(name: str, text: str, default: Any) -> Any:
             expected = "a whole number" if kind is int else "a number"
             raise ConfigError(f"{name} must be {expected} (default {default}), not {text!r}") from None
     if isinstance(default, list):
+        if value.startswith("["):
+            return _json_setting(name, text, list, "a JSON list")
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(default, dict):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise ConfigError(f"{name} must be a JSON object, not {text!r}")
-        return parsed
+        return _json_setting(name, text, dict, "a JSON object")
     return text
+
+
+def _json_setting(name: str, text: str, kind: type, expected: str) -> Any:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, kind):
+        raise ConfigError(f"{name} must be {expected}, not {text!r}")
+    return parsed
 
 
 def check_limits(config: Mapping[str, Any]) -> None:

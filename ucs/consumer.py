@@ -65,6 +65,10 @@ class UploadValidatedSchema(ma.Schema):
     reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=1024))
 
 
+# The actor of verdicts, in the audit log: events carry no token, so no subject of their own.
+VALIDATOR = "validator (file.upload_validated event)"
+
+
 def apply_file_registered(payload: Mapping[str, Any]) -> Outcome:
     """Create the file, or update its expected size and checksum."""
     services.register_file(payload["file_id"], payload["size"], payload["sha256"], commit=False)
@@ -77,7 +81,7 @@ def apply_upload_validated(payload: Mapping[str, Any]) -> Outcome:
     if upload.upload_status is payload["outcome"]:
         log.info("upload %s is already %s: nothing to change", upload.s3_upload_id, payload["outcome"])
         return Outcome.IGNORED
-    services.record_validation(upload.s3_upload_id, payload["outcome"], payload["reason"])
+    services.record_validation(upload.s3_upload_id, payload["outcome"], payload["reason"], VALIDATOR)
     return Outcome.APPLIED
 
 

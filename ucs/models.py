@@ -76,6 +76,9 @@ class MultipartUpload(db.Model):
     etag: Mapped[str | None] = mapped_column(String(128))
     parts_fingerprint: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(1024))
+    # Audit: the token subjects that started the upload and that completed or canceled it.
+    started_by: Mapped[str | None] = mapped_column(String(255))
+    ended_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
 

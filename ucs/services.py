@@ -108,7 +108,7 @@ def register_file(
 
 
 def start_upload(
-    storage: StorageBackend, file_id: str, size: int | None, default_part_size: int
+    storage: StorageBackend, file_id: str, size: int | None, default_part_size: int, actor: str
 ) -> MultipartUpload:
     """Start a multipart upload in the store and record it as the file's one pending upload."""
     file = get_file(file_id)
@@ -128,6 +128,7 @@ def start_upload(
         backend=storage.name,
         bucket=storage.bucket,
         key=key,
+        started_by=_audit(actor),
     )
     db.session.add(upload)
     try:
@@ -141,7 +142,12 @@ def start_upload(
             # Another request won the race between our check and our insert: the index refused ours.
             _refuse_if_active(file_id)
         raise
+    log.info("upload %s of file %s: started (pending) by %s", upload_id, file_id, actor)
     return upload
+
+
+def _audit(actor: str) -> str:
+    return actor[:255]
 
 
 def _claim_file(file: File, upload_id: str) -> None:
@@ -180,7 +186,7 @@ def _abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
         )
 
 
-def change_status(upload: MultipartUpload, target: UploadStatus, **values) -> None:
+def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **values) -> None:
     """Move an upload to target, if and only if its status is still the one we read (compare-and-set).
 
     Row locks (FOR UPDATE) already serialise this on PostgreSQL; SQLite, the embedded default, has none,
@@ -201,6 +207,9 @@ def change_status(upload: MultipartUpload, target: UploadStatus, **values) -> No
         raise Conflict(
             f"upload {upload.s3_upload_id} became {now.value} meanwhile; it cannot become {target.value}"
         )
+    log.info(
+        "upload %s of file %s: %s -> %s by %s", upload.s3_upload_id, upload.file_id, current, target, actor
+    )
     # Keep the loaded object in step with the row for the rest of this request.
     upload.upload_status = target
     for name, value in values.items():
@@ -214,7 +223,7 @@ def require_pending(upload: MultipartUpload) -> None:
 
 
 def cancel_upload(
-    storage: StorageBackend, upload_id: str, reason: str = "canceled by the client"
+    storage: StorageBackend, upload_id: str, actor: str, reason: str = "canceled by the client"
 ) -> MultipartUpload:
     """Cancel a pending upload, then abort it in the store.
 
@@ -224,15 +233,15 @@ def cancel_upload(
     upload = get_upload(upload_id, for_update=True)
     if upload.upload_status is not UploadStatus.CANCELED:
         require_pending(upload)
-        change_status(upload, UploadStatus.CANCELED, reason=reason)
-        events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload))
+        change_status(upload, UploadStatus.CANCELED, actor, reason=reason, ended_by=_audit(actor))
+        events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload, actor))
         db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
     return upload
 
 
 def complete_upload(
-    storage: StorageBackend, upload_id: str, parts: Sequence[ListedPart], sha256: str | None
+    storage: StorageBackend, upload_id: str, parts: Sequence[ListedPart], sha256: str | None, actor: str
 ) -> MultipartUpload:
     """Complete the upload in the store after checking the listed parts against it.
 
@@ -253,7 +262,7 @@ def complete_upload(
             raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
         etag = _assemble(storage, upload, parts, expected_size)
     except (CompletionRefused, InvalidParts) as refusal:
-        _fail(storage, upload, str(refusal))
+        _fail(storage, upload, str(refusal), actor)
         raise CompletionRefused(str(refusal)) from None
 
     info = storage.head_object(upload.key)
@@ -261,6 +270,8 @@ def complete_upload(
         change_status(
             upload,
             UploadStatus.UPLOADED,
+            actor,
+            ended_by=_audit(actor),
             etag=etag,
             size=info.size,
             sha256=sha256,
@@ -283,6 +294,7 @@ def complete_upload(
             "size": info.size,
             "sha256": sha256 or file.sha256,
             "etag": etag,
+            "actor": actor,
         },
     )
     db.session.commit()
@@ -315,22 +327,29 @@ def _assemble(
     return info.etag
 
 
-def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str) -> None:
+def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:
     """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
-    change_status(upload, UploadStatus.FAILED, reason=reason[:1024])
-    events.record_event(events.UPLOAD_FAILED, _reason_payload(upload))
+    change_status(upload, UploadStatus.FAILED, actor, reason=reason[:1024], ended_by=_audit(actor))
+    events.record_event(events.UPLOAD_FAILED, _reason_payload(upload, actor))
     db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)
 
 
-def _reason_payload(upload: MultipartUpload) -> dict:
-    return {"file_id": upload.file_id, "upload_id": upload.s3_upload_id, "reason": upload.reason}
+def _reason_payload(upload: MultipartUpload, actor: str) -> dict:
+    return {
+        "file_id": upload.file_id,
+        "upload_id": upload.s3_upload_id,
+        "reason": upload.reason,
+        "actor": actor,
+    }
 
 
-def record_validation(upload_id: str, outcome: UploadStatus, reason: str | None) -> MultipartUpload:
+def record_validation(
+    upload_id: str, outcome: UploadStatus, reason: str | None, actor: str
+) -> MultipartUpload:
     """Apply a validator's verdict: uploaded -> accepted or rejected. The caller commits."""
     upload = get_upload(upload_id, for_update=True)
-    change_status(upload, outcome, reason=reason)
+    change_status(upload, outcome, actor, reason=reason)
     return upload
 
 

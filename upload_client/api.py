@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 import requests
 
-from upload_client.errors import ApiError, NotUcs, UcsUnreachable
+from upload_client.credentials import Credentials
+from upload_client.errors import AccessRefused, ApiError, NotUcs, UcsUnreachable
 from upload_client.http import ThreadSessions, api_retry, describe_connection_error, timed_out
 
 
@@ -31,8 +32,10 @@ class UcsApi:
         timeout: tuple[float, float] = (10, 60),
         pool_size: int = 4,
         completion_timeout: float = 3600,
+        credentials: Credentials | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.credentials = credentials or Credentials()
         self.timeout = timeout
         self.completion_timeout = completion_timeout
         self._sessions = ThreadSessions(api_retry(retries), pool_size)
@@ -93,10 +96,20 @@ class UcsApi:
         **kwargs,
     ) -> Any:
         """Make one call; expect names keys a JSON object answer must have (else this is not UCS)."""
-        url = self.base_url + path
         kwargs.setdefault("timeout", self.timeout)
+        response = self._send(method, path, sessions or self._sessions, kwargs)
+        if response.status_code == 401 and self.credentials.refresh(response.request.headers):
+            response = self._send(method, path, sessions or self._sessions, kwargs)
+        body = self._answer(method, path, response)
+        if expect and not (isinstance(body, dict) and all(key in body for key in expect)):
+            raise self._not_ucs(method, path, response)
+        return body
+
+    def _send(self, method: str, path: str, sessions: ThreadSessions, kwargs: dict) -> requests.Response:
+        # The token goes with each call to UCS only: store URLs are fetched by other sessions, without it.
+        options = {**kwargs, "headers": {**kwargs.get("headers", {}), **self.credentials.header()}}
         try:
-            response = (sessions or self._sessions).get().request(method, url, **kwargs)
+            return sessions.get().request(method, self.base_url + path, **options)
         except (requests.ConnectionError, requests.Timeout) as error:
             if timed_out(error):
                 raise UcsUnreachable(
@@ -107,10 +120,6 @@ class UcsApi:
             ) from None
         except requests.RequestException as error:
             raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}") from None
-        body = self._answer(method, path, response)
-        if expect and not (isinstance(body, dict) and all(key in body for key in expect)):
-            raise self._not_ucs(method, path, response)
-        return body
 
     def _answer(self, method: str, path: str, response: requests.Response) -> Any:
         if response.status_code == 204:
@@ -126,7 +135,16 @@ class UcsApi:
         # Every UCS error has the same shape; anything else means the URL points somewhere else.
         if not isinstance(body, dict) or not isinstance(body.get("message"), str) or "code" not in body:
             raise self._not_ucs(method, path, response)
+        if response.status_code in (401, 403):
+            raise self._refused(response.status_code, _one_line(body["message"]))
         raise ApiError(response.status_code, _one_line(body["message"]))
+
+    def _refused(self, status: int, message: str) -> AccessRefused:
+        if status == 403:
+            return AccessRefused(status, f"UCS refused the request: {message}")
+        if self.credentials.missing:
+            return AccessRefused(status, "UCS needs a token: pass --token or --token-file, or set UCS_TOKEN")
+        return AccessRefused(status, f"UCS refused {self.credentials.source}: {message}")
 
     def _not_ucs(self, method: str, path: str, response: requests.Response) -> NotUcs:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]

@@ -15,6 +15,7 @@ import click
 
 from upload_client import __version__
 from upload_client.api import UcsApi
+from upload_client.credentials import Credentials
 from upload_client.download import Downloader
 from upload_client.errors import BadInput, ClientError, Interrupted
 from upload_client.progress import ProgressBar, human_size, summary
@@ -30,6 +31,8 @@ Exit codes:
        store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
   5    verification failed: the bytes do not match their checksum
+  6    UCS refused the token (missing, invalid or expired) or its permission;
+       with a new token, run the same command to resume
   130  interrupted (Ctrl-C or SIGTERM); run the same command to resume
 """
 
@@ -84,13 +87,36 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(number, handler)
 
 
-def make_api(api_url: str, parallel: int = 4) -> UcsApi:
+def make_api(api_url: str, access: Credentials, parallel: int = 4) -> UcsApi:
     if not api_url.startswith(("http://", "https://")):
         raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
-    return UcsApi(api_url, pool_size=parallel)
+    return UcsApi(api_url, pool_size=parallel, credentials=access)
+
+
+def token_options(command: Callable) -> Callable:
+    """--token and --token-file, turned into one Credentials argument named access."""
+
+    @functools.wraps(command)
+    def run(*args, token: str | None, token_file: str | None, **kwargs):
+        return command(*args, access=Credentials(token, token_file), **kwargs)
+
+    run = click.option(
+        "--token-file",
+        envvar="UCS_TOKEN_FILE",
+        show_envvar=True,
+        type=click.Path(dir_okay=False),
+        help="A file holding the token; read again when UCS refuses the token, so a refresher can rotate it.",
+    )(run)
+    return click.option(
+        "--token",
+        envvar="UCS_TOKEN",
+        show_envvar=True,
+        help="The bearer token UCS asks for (prefer UCS_TOKEN: options show in the process list).",
+    )(run)
 
 
 def file_options(command: Callable) -> Callable:
+    command = token_options(command)
     command = click.option("--file-id", required=True, help="The file's id, as registered at UCS.")(command)
     return click.option(
         "--api-url",
@@ -146,9 +172,11 @@ def transfer_command(path_option: Callable) -> Callable:
 
 
 @transfer_command(click.option("--file-path", required=True, help="The local file to upload."))
-def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: bool) -> None:
+def upload(
+    file_id: str, api_url: str, access: Credentials, file_path: str, parallel: int, quiet: bool
+) -> None:
     """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
-    api = make_api(api_url, parallel)
+    api = make_api(api_url, access, parallel)
     with stop_on_signals() as stop:
         engine = engine_for(parallel, quiet, stop)
         uploader = Uploader(
@@ -184,9 +212,11 @@ def upload(file_id: str, api_url: str, file_path: str, parallel: int, quiet: boo
     show_default=True,
     help="MiB fetched by each ranged GET.",
 )
-def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool, range_size: int) -> None:
+def download(
+    file_id: str, api_url: str, access: Credentials, output: str, parallel: int, quiet: bool, range_size: int
+) -> None:
     """Download a file's uploaded object; run it again after a failure or Ctrl-C to resume."""
-    api = make_api(api_url, parallel)
+    api = make_api(api_url, access, parallel)
     with stop_on_signals() as stop:
         engine = engine_for(parallel, quiet, stop)
         engine.config.download_range_size = range_size * MiB
@@ -203,9 +233,9 @@ def download(file_id: str, api_url: str, output: str, parallel: int, quiet: bool
 @main.command(epilog=EXIT_CODES)
 @file_options
 @reported
-def status(file_id: str, api_url: str) -> None:
+def status(file_id: str, api_url: str, access: Credentials) -> None:
     """Show a file's registration and its uploads with their states."""
-    api = make_api(api_url)
+    api = make_api(api_url, access)
     file = registered_file(api, file_id)
     size = "unknown size" if file.get("size") is None else f"{file['size']} bytes"
     click.echo(f"file {file_id}: {size}, sha256 {file.get('sha256') or 'not registered'}")
@@ -226,9 +256,9 @@ def status(file_id: str, api_url: str) -> None:
 @main.command(epilog=EXIT_CODES)
 @file_options
 @reported
-def cancel(file_id: str, api_url: str) -> None:
+def cancel(file_id: str, api_url: str, access: Credentials) -> None:
     """Cancel the file's pending upload (its stored parts are deleted)."""
-    api = make_api(api_url)
+    api = make_api(api_url, access)
     registered_file(api, file_id)
     pending = api.pending_upload(file_id)
     if pending is None:

@@ -3,7 +3,8 @@
 Exit codes (documented in docs/client.md and in `upload-client --help`):
 0 success; 1 bad input or UCS refused the request; 2 wrong usage of the command line; 3 the transfer
 stopped: retries ran out or the store refused a part (resumable); 4 UCS unreachable or the URL is not UCS;
-5 verification failed (checksums differ); 130 interrupted (resumable).
+5 verification failed (checksums differ); 6 UCS refused the token or its permission (resumable with a new
+token); 130 interrupted (resumable).
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ class BadInput(ClientError):
 
 class ApiError(ClientError):
     """UCS answered with an error; the message is UCS's own."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class AccessRefused(ClientError):
+    """UCS refused the token (401: missing, invalid or expired) or its permission (403); get a new token."""
+
+    exit_code = 6
 
     def __init__(self, status: int, message: str):
         super().__init__(message)

@@ -24,6 +24,7 @@ from tests.support.client_runs import (
     show,
     start_client,
     stored_parts,
+    ucs_call,
     wait_until,
 )
 from tests.support.fault_proxy import FaultProxy
@@ -191,7 +192,7 @@ def test_a_second_ctrl_c_quits_at_once_and_still_leaves_a_resumable_upload(ucs, 
     faulty.part_rate_limit = None
     second = run_client(*upload_args(ucs.url, "faults-ctrl-c-twice", source))
     assert second.returncode == 0, second.stderr
-    [upload] = requests.get(f"{ucs.url}/files/faults-ctrl-c-twice/multipart_uploads", timeout=10).json()
+    [upload] = ucs_call("GET", ucs.url, "/files/faults-ctrl-c-twice/multipart_uploads").json()
     assert upload["status"] == "uploaded"
 
 
@@ -232,8 +233,8 @@ def test_an_upload_canceled_meanwhile_stops_the_client_and_the_rerun_starts_afre
     first = start_client(*upload_args(ucs.url, "faults-canceled", source), log=tmp_path / "first.log")
     upload = wait_until(lambda: pending_upload(ucs.url, "faults-canceled"), what="the pending upload")
     wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
-    canceled = requests.patch(
-        f"{ucs.url}/multipart_uploads/{upload['upload_id']}", json={"status": "cancelled"}, timeout=10
+    canceled = ucs_call(
+        "PATCH", ucs.url, f"/multipart_uploads/{upload['upload_id']}", json={"status": "cancelled"}
     )
     assert canceled.ok, canceled.text
     assert first.wait(30) == 1
@@ -247,7 +248,7 @@ def test_an_upload_canceled_meanwhile_stops_the_client_and_the_rerun_starts_afre
     faulty.part_rate_limit = None
     second = run_client(*upload_args(ucs.url, "faults-canceled", source))
     assert second.returncode == 0, second.stderr
-    statuses = requests.get(f"{ucs.url}/files/faults-canceled/multipart_uploads", timeout=10).json()
+    statuses = ucs_call("GET", ucs.url, "/files/faults-canceled/multipart_uploads").json()
     assert sorted(u["status"] for u in statuses) == ["canceled", "uploaded"]
 
 
@@ -301,14 +302,12 @@ def test_retries_running_out_leave_the_upload_pending_with_the_resume_command(uc
 def test_the_progress_bar_never_counts_a_byte_twice_across_retries_and_resume(ucs, faulty, tmp_path):
     source = make_file(tmp_path / "bar.bin", 8 * MiB, seed=12)
     register(ucs.url, "faults-bar", source)
-    started = requests.post(
-        f"{ucs.url}/files/faults-bar/multipart_uploads", json={"size": 8 * MiB}, timeout=10
-    )
+    started = ucs_call("POST", ucs.url, "/files/faults-bar/multipart_uploads", json={"size": 8 * MiB})
     upload_id = started.json()["upload_id"]
     # Store parts 1 and 2 beforehand, as an earlier run would have: the bar must start at 2 MiB.
     for part_no in (1, 2):
-        url = requests.post(
-            f"{ucs.url}/multipart_uploads/{upload_id}/part/{part_no}/presigned_post", timeout=10
+        url = ucs_call(
+            "POST", ucs.url, f"/multipart_uploads/{upload_id}/part/{part_no}/presigned_post"
         ).json()["url"]
         offset = (part_no - 1) * PART_SIZE
         requests.put(

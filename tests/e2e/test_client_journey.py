@@ -8,9 +8,17 @@ import subprocess
 import threading
 
 import pytest
-import requests
 
-from tests.support.client_runs import CLIENT, MiB, client_env, make_file, register, run_client, sha256_of
+from tests.support.client_runs import (
+    CLIENT,
+    MiB,
+    client_env,
+    make_file,
+    register,
+    run_client,
+    sha256_of,
+    ucs_call,
+)
 from tests.support.processes import free_port
 from tests.support.ucs_server import ucs_server
 
@@ -38,7 +46,7 @@ def not_ucs_url():
 
 
 def uploads_of(api: str, file_id: str) -> list[dict]:
-    return requests.get(f"{api}/files/{file_id}/multipart_uploads", timeout=10).json()
+    return ucs_call("GET", api, f"/files/{file_id}/multipart_uploads").json()
 
 
 def assert_one_line_error(result, code: int, *words: str) -> str:
@@ -100,9 +108,7 @@ def test_api_url_comes_from_the_environment_and_quiet_prints_nothing(api, tmp_pa
 
 def test_status_lists_uploads_and_cancel_cancels_the_pending_one(api, tmp_path):
     register(api, "journey-status", size=3 * MiB)
-    started = requests.post(
-        f"{api}/files/journey-status/multipart_uploads", json={"size": 3 * MiB}, timeout=10
-    )
+    started = ucs_call("POST", api, "/files/journey-status/multipart_uploads", json={"size": 3 * MiB})
     upload_id = started.json()["upload_id"]
 
     status = run_client("status", "--file-id", "journey-status", "--api-url", api)
@@ -180,7 +186,7 @@ def test_unreachable_ucs_and_a_url_that_is_not_ucs(tmp_path, not_ucs_url):
 
 def test_a_changed_local_file_is_explained_with_the_cancel_command(api, tmp_path):
     register(api, "journey-resized")  # no size registered: only the pending upload knows it
-    requests.post(f"{api}/files/journey-resized/multipart_uploads", json={"size": 4 * MiB}, timeout=10)
+    ucs_call("POST", api, "/files/journey-resized/multipart_uploads", json={"size": 4 * MiB})
     path = make_file(tmp_path / "grown.bin", 4 * MiB + 1)
 
     result = run_client(*upload_args(api, "journey-resized", path))

@@ -272,7 +272,10 @@ def assert_failed(rest, app, upload_id, reason, store_before, file_id="f1"):
     upload = rest.expect(200, "GET", upload_path(upload_id)).json()
     assert (upload["status"], upload["reason"]) == ("failed", reason)
     assert outbox(app) == [
-        (events.UPLOAD_FAILED, {"file_id": file_id, "upload_id": upload_id, "reason": reason})
+        (
+            events.UPLOAD_FAILED,
+            {"file_id": file_id, "upload_id": upload_id, "reason": reason, "actor": "staff"},
+        )
     ]
     store_after = snapshot(app)["store"]
     assert not any(path.startswith(f"uploads/{upload_id}") for path in store_after)

@@ -6,6 +6,7 @@ import pytest
 
 from tests.support.processes import free_port
 from tests.support.rest import checked_rest, snapshot
+from tests.support.tokens import bearer
 
 
 @pytest.fixture
@@ -14,7 +15,12 @@ def rest(app, live_url):
 
 
 def test_healthy(rest):
-    assert rest.expect(200, "GET", "/health").json() == {"status": "ok", "database": "ok", "storage": "ok"}
+    assert rest.expect(200, "GET", "/health").json() == {
+        "status": "ok",
+        "database": "ok",
+        "storage": "ok",
+        "auth": "enabled",
+    }
 
 
 def test_unreachable_database_is_503_without_its_password(make_app):
@@ -30,7 +36,7 @@ def test_unreachable_database_is_503_without_its_password(make_app):
 
 def test_any_request_while_the_database_is_unreachable_is_503_not_500(make_app):
     app = make_app(DATABASE_URL=f"postgresql+psycopg://ucs:s3cret@127.0.0.1:{free_port()}/ucs")
-    response = app.test_client().get("/files/f1")
+    response = app.test_client().get("/files/f1", headers=bearer())
     assert response.status_code == 503
     assert response.get_json()["message"] == "the database is unavailable; retry in a moment"
     assert "s3cret" not in response.get_data(as_text=True)

@@ -10,22 +10,25 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # The contract's table: each operation with the answers it lists, plus what the implementation adds
 # (400 for malformed JSON, 415 for a body not sent as JSON, 422 for an invalid file_id, 502/503 when the
-# object store fails).
+# object store fails), and 401/403 on every operation that needs a token (DESIGN.md section 9).
 STORE = {"502", "503"}
 BODY = {"400", "415", "422"}
+AUTH = {"401", "403"}
 CONTRACT = {
-    ("put", "/files/{file_id}"): {"200", "201", "409"} | BODY,
-    ("get", "/files/{file_id}"): {"200", "404", "422"},
-    ("post", "/files/{file_id}/multipart_uploads"): {"201", "404", "409"} | BODY | STORE,
-    ("get", "/files/{file_id}/multipart_uploads"): {"200", "404", "422"},
-    ("get", "/multipart_uploads/{upload_id}"): {"200", "404"},
-    ("get", "/multipart_uploads/{upload_id}/parts"): {"200", "404", "409"} | STORE,
+    ("put", "/files/{file_id}"): {"200", "201", "409"} | BODY | AUTH,
+    ("get", "/files/{file_id}"): {"200", "404", "422"} | AUTH,
+    ("post", "/files/{file_id}/multipart_uploads"): {"201", "404", "409"} | BODY | STORE | AUTH,
+    ("get", "/files/{file_id}/multipart_uploads"): {"200", "404", "422"} | AUTH,
+    ("get", "/multipart_uploads/{upload_id}"): {"200", "404"} | AUTH,
+    ("get", "/multipart_uploads/{upload_id}/parts"): {"200", "404", "409"} | STORE | AUTH,
     ("post", "/multipart_uploads/{upload_id}/part/{part_no}/presigned_post"): {"200", "404", "409", "422"}
-    | STORE,
-    ("patch", "/multipart_uploads/{upload_id}"): {"204", "404", "409"} | BODY | STORE,
-    ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE,
+    | STORE
+    | AUTH,
+    ("patch", "/multipart_uploads/{upload_id}"): {"204", "404", "409"} | BODY | STORE | AUTH,
+    ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE | AUTH,
     ("get", "/health"): {"200", "503"},
 }
+PUBLIC = {("get", "/health")}
 
 
 @pytest.fixture
@@ -59,6 +62,17 @@ def test_errors_are_documented_in_the_one_error_shape(spec):
                     response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": error_ref}, f"{method} {path} {status}"
+
+
+def test_every_operation_but_health_names_the_bearer_scheme(spec):
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    for key, operation in operations(spec):
+        expected = [] if key in PUBLIC else [{"bearerAuth": []}]
+        assert operation.get("security", []) == expected, key
 
 
 def test_every_operation_has_a_summary_for_the_docs_page(spec):

@@ -76,6 +76,7 @@ def test_journey_register_upload_resume_complete_download(rest, app):
         "size": len(DATA),
         "sha256": SHA256,
         "etag": done["etag"],
+        "actor": "staff",
     }
     assert payload["key"].startswith("sample.bam/")
 
@@ -137,7 +138,7 @@ def test_cancel_aborts_the_store_upload(rest, app, spelling):
     assert outbox(app) == [
         (
             events.UPLOAD_CANCELED,
-            {"file_id": "f1", "upload_id": upload_id, "reason": "canceled by the client"},
+            {"file_id": "f1", "upload_id": upload_id, "reason": "canceled by the client", "actor": "staff"},
         )
     ]
 
@@ -190,7 +191,7 @@ def test_pending_listing_has_zero_or_one_item(rest):
 def validate(app, upload_id: str, outcome: UploadStatus) -> None:
     """What the event consumer does with a validator's verdict."""
     with app.app_context():
-        services.record_validation(upload_id, outcome, f"validator said {outcome.value}")
+        services.record_validation(upload_id, outcome, f"validator said {outcome.value}", actor="validator")
         db.session.commit()
 
 
@@ -230,11 +231,11 @@ def test_validation_moves_only_uploaded_uploads(rest, app):
     rest.register("f1")
     upload_id = finish_as(rest, app, "f1", "accepted")
     with app.app_context(), pytest.raises(InvalidTransition, match="accepted; it cannot become rejected"):
-        services.record_validation(upload_id, UploadStatus.REJECTED, None)
+        services.record_validation(upload_id, UploadStatus.REJECTED, None, actor="validator")
     rest.register("f2")
     pending_id = finish_as(rest, app, "f2", "pending")
     with app.app_context(), pytest.raises(InvalidTransition, match="pending; it cannot become accepted"):
-        services.record_validation(pending_id, UploadStatus.ACCEPTED, None)
+        services.record_validation(pending_id, UploadStatus.ACCEPTED, None, actor="validator")
 
 
 def test_every_status_change_writes_exactly_one_event(rest, app):

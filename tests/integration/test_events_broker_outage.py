@@ -25,6 +25,7 @@ from tests.support.rabbitmq import (
     wait_for,
 )
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tokens import staff_client
 from ucs.extensions import db
 from ucs.models import File, OutboxEvent
 
@@ -61,7 +62,7 @@ def test_events_recorded_while_the_broker_is_unreachable_arrive_once_it_returns(
 ):
     app = make_app(DATABASE_URL=database_url)
     empty_tables(app)
-    client = app.test_client()
+    client = staff_client(app)
     tap = broker.tap()
     env = {
         **broker.environment(f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F"),

@@ -15,6 +15,7 @@ from tests.support.rabbitmq import (
     start_upload_through_api,
     upload_through_api,
 )
+from tests.support.tokens import staff_client
 from ucs.cli import main
 from ucs.extensions import db
 from ucs.models import MultipartUpload, OutboxEvent
@@ -35,7 +36,7 @@ def test_the_journey_yields_one_upload_received_event_even_when_the_broker_comes
     embedded = make_app(DATABASE_URL=database_url)  # no AMQP_URL: the embedded default
     empty_tables(embedded)
     data = os.urandom(256 * 1024)
-    upload_id = upload_through_api(embedded.test_client(), "journey.cram", data)
+    upload_id = upload_through_api(staff_client(embedded), "journey.cram", data)
 
     pending = run(embedded, "events", "list", "--pending")
     assert pending.exit_code == 0, pending.output
@@ -63,6 +64,7 @@ def test_the_journey_yields_one_upload_received_event_even_when_the_broker_comes
             "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
             "etag": upload.etag,
+            "actor": "staff",
         }
     document = message.document
     assert document == {
@@ -86,7 +88,7 @@ def test_the_relay_inside_the_server_publishes_cancel_and_failure_events(
 ):
     app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True, **broker.settings())
     tap = broker.tap()
-    client = app.test_client()
+    client = staff_client(app)
     for file_id in ("canceled.bam", "failed.bam"):
         assert client.put(f"/files/{file_id}", json={"size": 10}).status_code == 201
     canceled_id = start_upload_through_api(client, "canceled.bam")
@@ -109,6 +111,7 @@ def test_the_relay_inside_the_server_publishes_cancel_and_failure_events(
         "file_id": "canceled.bam",
         "upload_id": canceled_id,
         "reason": "canceled by the client",
+        "actor": "staff",
     }
     assert by_type["file.upload_failed"]["upload_id"] == failed_id
     assert by_type["file.upload_failed"]["file_id"] == "failed.bam"

@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 
 from tests.support.databases import POSTGRES_ADMIN
 from tests.support.processes import VENV_BIN, free_port
+from tests.support.tokens import bearer
 from tests.support.ucs_server import ucs_server
 from ucs import create_app
 from ucs.database import DatabaseUnreachable, SchemaNotCurrent
@@ -79,13 +80,15 @@ def test_upgrade_from_empty_creates_the_design_schema_and_downgrade_removes_it(e
         file_columns = {c["name"] for c in inspector.get_columns("files")}
         assert {"file_id", "s3_upload_id", "size", "sha256", "created_at", "updated_at"} <= file_columns
         assert "upload_status" not in file_columns
+        upload_columns = {c["name"] for c in inspector.get_columns("multipart_uploads")}
+        assert {"started_by", "ended_by"} <= upload_columns
         assert inspector.get_pk_constraint("multipart_uploads")["constrained_columns"] == ["s3_upload_id"]
         indexes = {i["name"]: i for i in inspector.get_indexes("multipart_uploads")}
         assert not indexes["ix_multipart_uploads_file_id"]["unique"]
         assert indexes["uq_multipart_uploads_one_active_per_file"]["unique"]
         assert_partial_index_enforced(connection)
 
-    downgraded = ucs_command(["ucs", "db", "downgrade"], tmp_path, empty_database)
+    downgraded = ucs_command(["ucs", "db", "downgrade", "base"], tmp_path, empty_database)
     assert downgraded.returncode == 0, downgraded.stderr
     with inspected(empty_database) as (inspector, _):
         assert set(inspector.get_table_names()) & TABLES == set()
@@ -164,7 +167,7 @@ def test_servers_refuse_an_unmigrated_database(tmp_path):
 def test_the_embedded_default_migrates_itself(tmp_path):
     with ucs_server(tmp_path / "instance") as server:
         assert requests.get(f"{server.url}/health", timeout=10).json()["database"] == "ok"
-        registered = requests.put(f"{server.url}/files/f1", json={"size": 3}, timeout=10)
+        registered = requests.put(f"{server.url}/files/f1", json={"size": 3}, headers=bearer(), timeout=10)
         assert registered.status_code == 201
     with inspected(f"sqlite:///{tmp_path}/instance/ucs.sqlite3") as (inspector, _):
         assert set(inspector.get_table_names()) >= TABLES

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from tests.support.databases import postgres_database
 from tests.support.processes import VENV_BIN, free_port, running
+from tests.support.tokens import auth_environment, bearer
 from tests.support.ucs_server import ucs_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -28,7 +29,7 @@ def gunicorn(instance_path: Path, workers: int, **settings: str) -> Iterator[str
     instance_path.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
     env = {f"UCS_{key}": value for key, value in settings.items()}
-    env |= {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env |= {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
     command = [str(VENV_BIN / "gunicorn"), "--bind", url[len("http://") :], "--workers", str(workers)]
     with running([*command, "ucs.wsgi:app"], instance_path / "gunicorn.log", f"{url}/health", env):
         yield url
@@ -57,6 +58,7 @@ def race(urls: list[str], file_id: str) -> list[requests.Response]:
 
     def start(index: int) -> None:
         session = requests.Session()
+        session.headers.update(bearer())
         # Connect before the barrier, so the requests leave together.
         session.get(f"{urls[index % 2]}/health", timeout=30)
         barrier.wait(timeout=30)
@@ -75,7 +77,9 @@ def race(urls: list[str], file_id: str) -> list[requests.Response]:
 def test_twenty_concurrent_starts_for_one_file_make_one_upload(two_servers, round_no):
     urls, database_url, storage_root = two_servers
     file_id = f"raced-{round_no}"
-    assert requests.put(f"{urls[0]}/files/{file_id}", json={}, timeout=10).status_code == 201
+    assert (
+        requests.put(f"{urls[0]}/files/{file_id}", json={}, headers=bearer(), timeout=10).status_code == 201
+    )
 
     responses = race(urls, file_id)
     outcome = Counter(response.status_code for response in responses)
@@ -128,7 +132,10 @@ def test_losers_past_the_check_are_stopped_by_the_index(app, live_url, monkeypat
     # Usually the first round has losers past the check; a loaded machine may serialize a few rounds.
     while not refused_by_index and rounds < 4 * ROUNDS:
         file_id = f"raced-in-process-{rounds}"
-        assert requests.put(f"{live_url}/files/{file_id}", json={}, timeout=10).status_code == 201
+        assert (
+            requests.put(f"{live_url}/files/{file_id}", json={}, headers=bearer(), timeout=10).status_code
+            == 201
+        )
         seen.update(response.status_code for response in race([live_url, live_url], file_id))
         rounds += 1
     print(f"{rounds} rounds in one process: {dict(seen)}; refused by the index: {len(refused_by_index)}")

@@ -37,7 +37,7 @@ def test_a_size_change_and_a_starting_upload_never_both_win(app, monkeypatch):
     def start_upload():
         with app.app_context():
             try:
-                services.start_upload(storage, "f1", 100, app.config["PART_SIZE"])
+                services.start_upload(storage, "f1", 100, app.config["PART_SIZE"], actor="tester")
                 outcome["start"] = "started"
             except Exception as error:  # the loser may see a conflict or a locked database
                 outcome["start"] = type(error).__name__

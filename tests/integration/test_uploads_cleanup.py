@@ -18,7 +18,9 @@ from ucs.uploads import UploadStatus
 def start(app, file_id: str, started_ago: timedelta) -> str:
     with app.app_context():
         services.register_file(file_id, None, None)
-        upload = services.start_upload(app.extensions["ucs.storage"], file_id, None, app.config["PART_SIZE"])
+        upload = services.start_upload(
+            app.extensions["ucs.storage"], file_id, None, app.config["PART_SIZE"], actor="tester"
+        )
         db.session.execute(
             update(MultipartUpload)
             .where(MultipartUpload.s3_upload_id == upload.s3_upload_id)
@@ -62,7 +64,12 @@ def test_only_uploads_pending_longer_than_the_limit_are_canceled(app):
     assert outbox(app) == [
         (
             events.UPLOAD_CANCELED,
-            {"file_id": "stale", "upload_id": stale, "reason": "abandoned: still pending after 7d"},
+            {
+                "file_id": "stale",
+                "upload_id": stale,
+                "reason": "abandoned: still pending after 7d",
+                "actor": "ucs uploads cleanup",
+            },
         )
     ]
     assert store_uploads(app) == {fresh}

@@ -16,6 +16,7 @@ import requests
 
 from scripts.local_runs import sha256_of
 from tests.support.processes import VENV_BIN
+from tests.support.tokens import bearer, staff_token
 
 CLIENT = str(VENV_BIN / "upload-client")
 MiB = 1024 * 1024
@@ -34,28 +35,34 @@ def make_file(path: Path, size: int, seed: int = 0) -> Path:
     return path
 
 
+def ucs_call(method: str, api_url: str, path: str, **kwargs) -> requests.Response:
+    """One call to UCS as the archive's staff would make it (a staff token)."""
+    return requests.request(method, api_url + path, headers=bearer(), timeout=10, **kwargs)
+
+
 def register(api_url: str, file_id: str, path: Path | None = None, **body) -> dict:
     """Register a file the way the archive does, with the size and SHA-256 of path when given."""
     if path is not None:
         body = {"size": path.stat().st_size, "sha256": sha256_of(path), **body}
-    response = requests.put(f"{api_url}/files/{file_id}", json=body, timeout=10)
+    response = ucs_call("PUT", api_url, f"/files/{file_id}", json=body)
     response.raise_for_status()
     return response.json()
 
 
 def pending_upload(api_url: str, file_id: str) -> dict | None:
-    answer = requests.get(f"{api_url}/files/{file_id}/multipart_uploads?status=pending", timeout=10).json()
+    answer = ucs_call("GET", api_url, f"/files/{file_id}/multipart_uploads?status=pending").json()
     return answer[0] if answer else None
 
 
 def stored_parts(api_url: str, upload_id: str) -> list[dict]:
-    response = requests.get(f"{api_url}/multipart_uploads/{upload_id}/parts", timeout=10)
+    response = ucs_call("GET", api_url, f"/multipart_uploads/{upload_id}/parts")
     return response.json() if response.ok else []
 
 
 def client_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "UCS_API_URL"}
-    return {**env, **extra}
+    """The client's environment: a staff token in UCS_TOKEN unless extra says otherwise."""
+    env = {key: value for key, value in os.environ.items() if key not in ("UCS_API_URL", "UCS_TOKEN")}
+    return {**env, "UCS_TOKEN": staff_token(), **extra}
 
 
 def run_client(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

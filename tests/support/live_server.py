@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from werkzeug.serving import make_server
 
+from tests.support.tokens import auth_settings
 from ucs import create_app
 
 
@@ -32,6 +33,7 @@ def filesystem_app(tmp_path, **settings):
         "LOAD_ENTRY_POINTS": False,
         "STORAGE_BACKEND": "filesystem",
         "STORAGE_ROOT": str(tmp_path / "storage"),
+        **auth_settings(),
         **settings,
     }
     return create_app(config, instance_path=str(tmp_path / "instance"))

@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from tests.support.tokens import bearer
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload, OutboxEvent
 
@@ -31,9 +32,11 @@ class Rest:
     against what the server really answered.
     """
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, token: str | None = None):
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        # A staff token unless the test says otherwise; store URLs get no token (requests.request below).
+        self.session.headers.update(bearer(token))
         self.seen: list[tuple[str, str, int]] = []
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.processes import VENV_BIN, free_port, running
+from tests.support.tokens import auth_environment
 
 
 @dataclass
@@ -23,7 +24,7 @@ def ucs_server(instance_path: Path, **settings: str) -> Iterator[UcsServer]:
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     log = instance_path / "ucs.log"
     with running([str(VENV_BIN / "ucs"), "run", "--port", str(port)], log, f"{url}/health", env):

@@ -1,11 +1,15 @@
 """The REST API: one module per resource, registered here in one place."""
 
-from ucs.api import docs, files, health, multipart_uploads
+from ucs.api import access, docs, files, health, multipart_uploads
 
 BLUEPRINTS = (files.blp, multipart_uploads.blp, health.blp)
 
 
 def register_api(api, app):
+    # The scheme that protected operations name, and that the "Authorize" button of /docs fills in.
+    api.spec.components.security_scheme(
+        access.SECURITY_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)

@@ -5,6 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from ucs import services
+from ucs.api.access import current_subject, requires
 from ucs.api.common import (
     MALFORMED_JSON,
     NOT_JSON_BODY,
@@ -19,6 +20,7 @@ from ucs.api.common import (
 )
 from ucs.api.multipart_uploads import UploadSchema
 from ucs.api.parsing import Blueprint
+from ucs.auth.scopes import Action
 from ucs.uploads import UploadStatus
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
@@ -51,6 +53,7 @@ class DownloadSchema(PresignedRequestSchema):
 
 @blp.route("/<path:file_id>")
 class FileById(MethodView):
+    @requires(blp, Action.REGISTER)
     @blp.arguments(FileSchema)
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
@@ -63,6 +66,7 @@ class FileById(MethodView):
         file, created = services.register_file(checked_file_id(file_id), body.get("size"), body.get("sha256"))
         return file, 201 if created else 200
 
+    @requires(blp, Action.READ_FILE)
     @blp.response(200, FileSchema)
     @error(blp, 404, "The file is not registered")
     @error(blp, 422, "Invalid file_id")
@@ -73,6 +77,7 @@ class FileById(MethodView):
 
 @blp.route("/<path:file_id>/multipart_uploads")
 class FileUploads(MethodView):
+    @requires(blp, Action.UPLOAD)
     @blp.arguments(StartUploadSchema, required=False)
     @blp.response(201, UploadSchema)
     @error(blp, 400, f"{MALFORMED_JSON}, the size differs from the registration, or the file is too large")
@@ -84,9 +89,14 @@ class FileUploads(MethodView):
     def post(self, body, file_id):
         """Start a multipart upload for a file"""
         return services.start_upload(
-            storage(), checked_file_id(file_id), (body or {}).get("size"), current_app.config["PART_SIZE"]
+            storage(),
+            checked_file_id(file_id),
+            (body or {}).get("size"),
+            current_app.config["PART_SIZE"],
+            actor=current_subject(),
         )
 
+    @requires(blp, Action.READ_UPLOADS)
     @blp.arguments(UploadQueryArgsSchema, location="query")
     @blp.response(200, UploadSchema(many=True))
     @error(blp, 404, "The file is not registered")
@@ -99,6 +109,7 @@ class FileUploads(MethodView):
 
 @blp.route("/<path:file_id>/download")
 class FileDownload(MethodView):
+    @requires(blp, Action.DOWNLOAD)
     @blp.response(200, DownloadSchema)
     @error(blp, 404, "The file is not registered")
     @error(blp, 409, "The file has no completed upload")

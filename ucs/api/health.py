@@ -1,6 +1,7 @@
 """Health: can this instance reach its database and its object store."""
 
 import marshmallow as ma
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import text
 
@@ -16,6 +17,7 @@ class HealthSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "ok or unavailable"})
     database = ma.fields.String()
     storage = ma.fields.String()
+    auth = ma.fields.String(metadata={"description": "enabled, or disabled when UCS_AUTH_DISABLED is set"})
 
 
 @blp.route("")
@@ -36,4 +38,5 @@ class Health(MethodView):
             report["storage"] = f"unavailable: {error}"
         healthy = report["database"] == report["storage"] == "ok"
         report["status"] = "ok" if healthy else "unavailable"
+        report["auth"] = "disabled" if current_app.config["AUTH_DISABLED"] else "enabled"
         return report, 200 if healthy else 503

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from ucs import services
+from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     MALFORMED_JSON,
     NOT_JSON_BODY,
@@ -17,6 +18,7 @@ from ucs.api.common import (
     store_errors,
 )
 from ucs.api.parsing import Blueprint
+from ucs.auth.scopes import Action
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -39,6 +41,12 @@ class UploadSchema(ma.Schema):
     etag = ma.fields.String(allow_none=True)
     reason = ma.fields.String(
         allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
+    )
+    started_by = ma.fields.String(
+        allow_none=True, metadata={"description": "The token subject that started the upload"}
+    )
+    ended_by = ma.fields.String(
+        allow_none=True, metadata={"description": "The token subject that completed or canceled it"}
     )
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
@@ -89,6 +97,11 @@ def _upload(upload_id: str):
         raise
 
 
+def _file_of_upload(view_args: dict) -> str:
+    """Routes keyed by upload id are authorized on the upload's file: a token for file A reaches A only."""
+    return _upload(view_args["upload_id"]).file_id
+
+
 def _part_no(text: str) -> int:
     # isascii: str.isdigit also accepts digits such as '²' that int() refuses.
     if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PARTS):
@@ -98,12 +111,15 @@ def _part_no(text: str) -> int:
 
 @blp.route("/<path:upload_id>")
 class UploadById(MethodView):
+    @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, UploadSchema)
     @error(blp, 404, "No upload with this id")
     def get(self, upload_id):
         """Look up an upload and its state"""
         return _upload(upload_id)
 
+    # Cancel is the least this route allows (uploads:manage may cancel any upload); completing needs more.
+    @requires(blp, Action.CANCEL, _file_of_upload)
     @blp.arguments(UploadPatchSchema)
     @blp.response(204)
     @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
@@ -114,15 +130,19 @@ class UploadById(MethodView):
     @store_errors(blp)
     def patch(self, body, upload_id):
         """Complete an upload (status uploaded, with every part's ETag) or cancel it"""
-        upload_id = _upload(upload_id).s3_upload_id
+        upload = _upload(upload_id)
         if REQUESTED_STATUS_ALIASES[body["status"]] is UploadStatus.CANCELED:
-            services.cancel_upload(storage(), upload_id)
+            services.cancel_upload(storage(), upload.s3_upload_id, actor=current_subject())
         else:
-            services.complete_upload(storage(), upload_id, body["parts"], body.get("sha256"))
+            require(Action.UPLOAD, upload.file_id)
+            services.complete_upload(
+                storage(), upload.s3_upload_id, body["parts"], body.get("sha256"), actor=current_subject()
+            )
 
 
 @blp.route("/<path:upload_id>/parts")
 class UploadParts(MethodView):
+    @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, StoredPartSchema(many=True))
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
@@ -136,6 +156,7 @@ class UploadParts(MethodView):
 
 @blp.route("/<path:upload_id>/part/<part_no>/presigned_post")
 class PartUrl(MethodView):
+    @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.response(200, PresignedRequestSchema)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")

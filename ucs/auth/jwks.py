@@ -1,0 +1,129 @@
+"""The public keys of one trusted issuer, fetched from its JWKS URL (or file) and cached.
+
+Providers rotate keys by kid: a token signed with a kid we do not know makes us fetch the set again, so a
+new key works without a restart. That refetch happens at most once per refresh interval, so a flood of
+tokens with made-up kids costs the provider one request per interval, not one per token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import jwt
+import requests
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT = (3.05, 5)
+
+
+class KeysUnavailable(Exception):
+    """The issuer's keys could not be fetched and none are cached: no token of it can be checked now."""
+
+
+class UnknownKey(Exception):
+    """The token names a key the issuer does not publish (any more)."""
+
+
+def fetch_url(url: str) -> Callable[[], dict]:
+    def fetch() -> dict:
+        try:
+            response = requests.get(url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/json"})
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise KeysUnavailable(f"cannot fetch the JWKS at {url}: {type(error).__name__}") from None
+
+    return fetch
+
+
+def read_file(path: str) -> Callable[[], dict]:
+    def fetch() -> dict:
+        try:
+            return json.loads(Path(path).read_text())
+        except (OSError, ValueError) as error:
+            raise KeysUnavailable(f"cannot read the JWKS file {path}: {error}") from None
+
+    return fetch
+
+
+def parse_jwks(document: object) -> dict[str | None, jwt.PyJWK]:
+    """The usable signing keys of a JWKS by kid; keys for encryption or of unknown types are skipped."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise KeysUnavailable("the JWKS is not a JSON object with a list of keys")
+    keys = {}
+    for entry in document["keys"]:
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        try:
+            key = jwt.PyJWK(entry)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):
+            continue
+        keys[entry.get("kid")] = key
+    return keys
+
+
+class KeySource:
+    """One issuer's keys by kid, refreshed when older than max_age or when a token names an unknown kid."""
+
+    def __init__(
+        self,
+        issuer: str,
+        fetch: Callable[[], dict],
+        max_age: float,
+        refresh_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.issuer = issuer
+        self._fetch = fetch
+        self._max_age = max_age
+        self._refresh_interval = refresh_interval
+        self._clock = clock
+        self._keys: dict[str | None, jwt.PyJWK] | None = None
+        self._fetched_at = float("-inf")
+        self._lock = threading.Lock()
+        self.fetches = 0
+
+    def key(self, kid: str | None) -> jwt.PyJWK:
+        keys = self._current()
+        if kid not in keys and self._may_refresh():
+            keys = self._refresh(keys)
+        if kid in keys:
+            return keys[kid]
+        if kid is None and len(keys) == 1:
+            return next(iter(keys.values()))  # an issuer with one key need not name it
+        raise UnknownKey(
+            "the token names no key"
+            if kid is None
+            else "the token is signed with a key its issuer does not publish"
+        )
+
+    def _current(self) -> dict[str | None, jwt.PyJWK]:
+        if self._keys is None or self._clock() - self._fetched_at > self._max_age:
+            return self._refresh(self._keys)
+        return self._keys
+
+    def _may_refresh(self) -> bool:
+        return self._clock() - self._fetched_at >= self._refresh_interval
+
+    def _refresh(self, seen: dict | None) -> dict[str | None, jwt.PyJWK]:
+        with self._lock:
+            if self._keys is not seen:
+                return self._keys  # another thread refreshed while we waited for the lock
+            if seen is None and not self._may_refresh():
+                raise KeysUnavailable(f"the keys of issuer {self.issuer} could not be fetched; retry shortly")
+            self._fetched_at = self._clock()
+            self.fetches += 1
+            try:
+                self._keys = parse_jwks(self._fetch())
+            except KeysUnavailable as error:
+                if seen is None:
+                    raise
+                # The provider is down: keep verifying with the keys we had rather than refuse every token.
+                log.warning("keeping the cached keys of issuer %s: %s", self.issuer, error)
+            return self._keys

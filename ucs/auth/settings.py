@@ -1,0 +1,103 @@
+"""The UCS_AUTH_* settings, checked at start-up and turned into a token verifier."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ucs.auth.jwks import KeySource, fetch_url, read_file
+from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
+from ucs.auth.verify import ASYMMETRIC_ALGORITHMS, TokenVerifier
+from ucs.config import ConfigError
+
+# The issuer of the tokens UCS signs itself when no other issuer is configured.
+BUILTIN_ISSUER = "urn:ucs:builtin"
+INSTANCE_KEY_FILE = "auth-signing-key.json"
+
+
+def check_auth_settings(config: Mapping[str, Any]) -> None:
+    issuers(config)
+    algorithms = config["AUTH_ALGORITHMS"]
+    refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
+    if refused or not algorithms:
+        raise ConfigError(
+            f"UCS_AUTH_ALGORITHMS may list only asymmetric algorithms ({', '.join(sorted(ASYMMETRIC_ALGORITHMS))}); "
+            f"refused: {', '.join(refused) or 'an empty list'}"
+        )
+    if not (isinstance(config["AUTH_AUDIENCE"], str) and config["AUTH_AUDIENCE"]):
+        raise ConfigError("UCS_AUTH_AUDIENCE must be a non-empty string")
+    for name in ("AUTH_LEEWAY", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_REFRESH_INTERVAL"):
+        value = config[name]
+        if not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"UCS_{name} must be a number of seconds of 0 or more, not {value!r}")
+
+
+def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
+    """UCS_AUTH_ISSUERS, each entry checked: an issuer name and exactly one of jwks_url and jwks_file."""
+    entries = config["AUTH_ISSUERS"]
+    if not isinstance(entries, list):
+        raise ConfigError('UCS_AUTH_ISSUERS must be a JSON list like [{"issuer": "...", "jwks_url": "..."}]')
+    for number, entry in enumerate(entries, start=1):
+        where = f"UCS_AUTH_ISSUERS entry {number}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("issuer"), str) or not entry["issuer"]:
+            raise ConfigError(f'{where} must be an object with an "issuer" string')
+        sources = [name for name in ("jwks_url", "jwks_file") if name in entry]
+        if len(sources) != 1 or not isinstance(entry[sources[0]], str):
+            raise ConfigError(f'{where} ({entry["issuer"]}) needs exactly one of "jwks_url" and "jwks_file"')
+        if "jwks_url" in entry and urlsplit(entry["jwks_url"]).scheme not in ("http", "https"):
+            raise ConfigError(f"{where} ({entry['issuer']}): jwks_url must be an http(s) URL")
+        unknown = set(entry) - {"issuer", "jwks_url", "jwks_file"}
+        if unknown:
+            raise ConfigError(f"{where} ({entry['issuer']}) has unknown keys: {', '.join(sorted(unknown))}")
+    names = [entry["issuer"] for entry in entries]
+    if len(set(names)) != len(names):
+        raise ConfigError("UCS_AUTH_ISSUERS lists an issuer twice")
+    return entries
+
+
+def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifier:
+    """The verifier for the configured issuers, or for the built-in one when none are configured."""
+    timing = {
+        "max_age": config["AUTH_JWKS_MAX_AGE"],
+        "refresh_interval": config["AUTH_JWKS_REFRESH_INTERVAL"],
+    }
+    entries = issuers(config)
+    if entries:
+        sources = [
+            KeySource(
+                entry["issuer"],
+                fetch_url(entry["jwks_url"]) if "jwks_url" in entry else read_file(entry["jwks_file"]),
+                **timing,
+            )
+            for entry in entries
+        ]
+    else:
+        key = builtin_key(instance_path)
+        sources = [KeySource(key.issuer, key.jwks, **timing)]
+    return TokenVerifier(sources, config["AUTH_AUDIENCE"], config["AUTH_ALGORITHMS"], config["AUTH_LEEWAY"])
+
+
+def builtin_key(instance_path: str) -> SigningKey:
+    try:
+        return instance_key(Path(instance_path) / INSTANCE_KEY_FILE, BUILTIN_ISSUER)
+    except (KeyFileError, OSError) as error:
+        raise ConfigError(f"the built-in token issuer's key cannot be used: {error}") from None
+
+
+def signing_key(config: Mapping[str, Any], instance_path: str) -> SigningKey:
+    """The key `ucs tokens issue` signs with: UCS_AUTH_SIGNING_KEY, else the built-in issuer's."""
+    path = config["AUTH_SIGNING_KEY"]
+    if path:
+        try:
+            return read_key(os.path.expanduser(path))
+        except KeyFileError as error:
+            raise ConfigError(f"UCS_AUTH_SIGNING_KEY: {error}") from None
+    if issuers(config):
+        raise ConfigError(
+            "UCS trusts the issuers in UCS_AUTH_ISSUERS, not its built-in one: point UCS_AUTH_SIGNING_KEY "
+            "at a key made by `ucs tokens keygen` (and list its issuer), or mint tokens with your issuer"
+        )
+    return builtin_key(instance_path)

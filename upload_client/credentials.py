@@ -1,0 +1,69 @@
+"""Where the client's bearer token comes from: --token / UCS_TOKEN, or a file an external refresher rewrites.
+
+A token file is read again whenever UCS answers 401, so a day-long upload survives the rotation of a
+token that lives minutes. The token never appears in output, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from upload_client.errors import BadInput
+
+
+class Credentials:
+    """The current token; `refresh()` says whether a newer one is available after a 401.
+
+    Nothing is read or checked until the first call needs the token, so that a bad option is reported
+    like every other error of a command: one line and exit code 1.
+    """
+
+    def __init__(self, token: str | None = None, token_file: str | None = None):
+        self._given = (token, token_file)
+        self._file = Path(token_file) if token_file else None
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._loaded = False
+
+    @property
+    def source(self) -> str:
+        return f"the token in {self._file}" if self._file else "the token"
+
+    def header(self) -> dict[str, str]:
+        with self._lock:
+            self._load()
+            return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    def refresh(self, refused: dict[str, str]) -> bool:
+        """After a 401 to the request that sent header `refused`: re-read the file; True if the token changed."""
+        if self._file is None:
+            return False
+        with self._lock:
+            if refused.get("Authorization") != f"Bearer {self._token}":
+                return True  # another thread already read the new token
+            fresh = self._read()
+            changed = fresh != self._token
+            self._token = fresh
+            return changed
+
+    @property
+    def missing(self) -> bool:
+        return self._token is None
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        token, token_file = self._given
+        if token is not None and token_file is not None:
+            raise BadInput("give either --token (or UCS_TOKEN) or --token-file, not both")
+        self._token = self._read() if self._file else (token.strip() if token is not None else None)
+        if self._token == "":
+            raise BadInput(f"the token in {self._file} is empty" if self._file else "the token is empty")
+        self._loaded = True
+
+    def _read(self) -> str:
+        try:
+            return self._file.read_text().strip()
+        except OSError as error:
+            raise BadInput(f"cannot read the token file {self._file}: {error.strerror}") from None
