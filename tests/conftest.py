@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -20,11 +22,18 @@ def postgres_url(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """One SQLite file migrated to the latest revision; each test gets a copy (migrating takes longer)."""
+    work = tmp_path_factory.mktemp("sqlite-template")
+    migrate(f"sqlite:///{work}/ucs.sqlite3", str(work / "instance"))
+    return work / "ucs.sqlite3"
+
+
 @pytest.fixture
-def sqlite_url(tmp_path):
-    url = f"sqlite:///{tmp_path}/ucs.sqlite3"
-    migrate(url, str(tmp_path / "instance"))
-    return url
+def sqlite_url(tmp_path, migrated_sqlite):
+    shutil.copyfile(migrated_sqlite, tmp_path / "ucs.sqlite3")
+    return f"sqlite:///{tmp_path}/ucs.sqlite3"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -74,7 +83,8 @@ def live_url(app):
     """Serve the app over real HTTP on a free loopback port for the length of the test."""
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval lets shutdown() return at once instead of after half a second.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()

@@ -113,7 +113,7 @@ def parse_setting(name: str, text: str, default: Any) -> Any:
             expected = "a whole number" if kind is int else "a number"
             raise ConfigError(f"{name} must be {expected} (default {default}), not {text!r}") from None
     if isinstance(default, list):
-        if value.startswith("["):
+        if value.startswith(("[", "{")):  # JSON (an object is the mistake of a missing list)
             return _json_setting(name, text, list, "a JSON list")
         return [item.strip() for item in value.split(",") if item.strip()]
     if isinstance(default, dict):

@@ -98,7 +98,8 @@ def token_options(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def run(*args, token: str | None, token_file: str | None, **kwargs):
-        return command(*args, access=Credentials(token, token_file), **kwargs)
+        note = functools.partial(click.echo, err=True)
+        return command(*args, access=Credentials(token, token_file, note=note), **kwargs)
 
     run = click.option(
         "--token-file",

@@ -1,12 +1,15 @@
 """Where the client's bearer token comes from: --token / UCS_TOKEN, or a file an external refresher rewrites.
 
 A token file is read again whenever UCS answers 401, so a day-long upload survives the rotation of a
-token that lives minutes. The token never appears in output, logs or error messages.
+token that lives minutes; if the file still holds the refused token, the client waits a little for the
+refresher to write the next one. The token never appears in output, logs or error messages.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from upload_client.errors import BadInput
@@ -19,8 +22,16 @@ class Credentials:
     like every other error of a command: one line and exit code 1.
     """
 
-    def __init__(self, token: str | None = None, token_file: str | None = None):
+    def __init__(
+        self,
+        token: str | None = None,
+        token_file: str | None = None,
+        grace: float = 15,
+        note: Callable[[str], None] = lambda text: None,
+    ):
         self._given = (token, token_file)
+        self._grace = grace
+        self._note = note
         self._file = Path(token_file) if token_file else None
         self._lock = threading.Lock()
         self._token: str | None = None
@@ -42,7 +53,15 @@ class Credentials:
         with self._lock:
             if refused.get("Authorization") != f"Bearer {self._token}":
                 return True  # another thread already read the new token
+            deadline = time.monotonic() + self._grace
             fresh = self._read()
+            if fresh == self._token and self._grace > 0:
+                self._note(
+                    f"UCS refused the token in {self._file}; waiting up to {self._grace:g} s for a new one"
+                )
+            while fresh == self._token and time.monotonic() < deadline:
+                time.sleep(0.5)
+                fresh = self._read()
             changed = fresh != self._token
             self._token = fresh
             return changed

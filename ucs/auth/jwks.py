@@ -86,12 +86,16 @@ class KeySource:
         self._clock = clock
         self._keys: dict[str | None, jwt.PyJWK] | None = None
         self._fetched_at = float("-inf")
+        # Refetches caused by unknown kids are limited on their own clock: a regular refresh just before
+        # must not make UCS refuse the first token signed with a freshly rotated key.
+        self._kid_refreshed_at = float("-inf")
         self._lock = threading.Lock()
         self.fetches = 0
 
     def key(self, kid: str | None) -> jwt.PyJWK:
         keys = self._current()
-        if kid not in keys and self._may_refresh():
+        if kid not in keys and self._clock() - self._kid_refreshed_at >= self._refresh_interval:
+            self._kid_refreshed_at = self._clock()
             keys = self._refresh(keys)
         if kid in keys:
             return keys[kid]
@@ -108,14 +112,11 @@ class KeySource:
             return self._refresh(self._keys)
         return self._keys
 
-    def _may_refresh(self) -> bool:
-        return self._clock() - self._fetched_at >= self._refresh_interval
-
     def _refresh(self, seen: dict | None) -> dict[str | None, jwt.PyJWK]:
         with self._lock:
             if self._keys is not seen:
                 return self._keys  # another thread refreshed while we waited for the lock
-            if seen is None and not self._may_refresh():
+            if seen is None and self._clock() - self._fetched_at < self._refresh_interval:
                 raise KeysUnavailable(f"the keys of issuer {self.issuer} could not be fetched; retry shortly")
             self._fetched_at = self._clock()
             self.fetches += 1
