@@ -27,7 +27,6 @@ from tests.support.client_runs import (
     ucs_call,
     wait_until,
 )
-from tests.support.fault_proxy import FaultProxy
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.ucs_server import ucs_server
 
@@ -35,13 +34,6 @@ PART_SIZE = MiB
 PARALLEL = 4
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def proxy():
-    proxy = FaultProxy().start()
-    yield proxy
-    proxy.close()
 
 
 @pytest.fixture(scope="module")

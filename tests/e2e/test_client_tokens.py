@@ -23,19 +23,11 @@ from tests.support.client_runs import (
     ucs_call,
     wait_until,
 )
-from tests.support.fault_proxy import FaultProxy
 from tests.support.tokens import default_issuer
 from tests.support.ucs_server import ucs_server
 
 pytestmark = pytest.mark.slow
 ACCESS_REFUSED = 6
-
-
-@pytest.fixture(scope="module")
-def proxy():
-    proxy = FaultProxy().start()
-    yield proxy
-    proxy.close()
 
 
 @pytest.fixture(scope="module")

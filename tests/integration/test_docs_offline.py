@@ -1,13 +1,18 @@
 """/docs works without internet: the page and every asset it references come from the service itself."""
 
+import json
 import re
-import shutil
 import subprocess
+import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+
+from tests.support.browser import BROWSER, browser_page
+from tests.support.rest import checked_rest
+from tests.support.tokens import default_issuer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -71,7 +76,9 @@ def test_docs_assets_refuse_paths_outside_the_package(live_url):
     assert response.status_code == 404
 
 
-BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
+@pytest.fixture
+def rest(app, live_url):
+    yield from checked_rest(app, live_url)
 
 
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (Debian package chromium)")
@@ -95,3 +102,59 @@ def test_a_browser_with_no_name_resolution_renders_every_operation(live_url, app
     drawn = set(re.findall(r'opblock-summary-path" data-path="([^"]+)"', result.stdout))
     spec = app.test_client().get("/openapi.json").get_json()
     assert drawn == set(spec["paths"]), result.stderr[-2000:]
+
+
+# JavaScript run in the page: wait for an element, click it, read text. Swagger UI renders with React.
+WAIT_FOR = """new Promise((resolve, reject) => {
+  const deadline = Date.now() + 20000;
+  (function poll() {
+    const found = document.querySelector(%s);
+    if (found) return resolve(true);
+    if (Date.now() > deadline) return reject(new Error("no element " + %s));
+    setTimeout(poll, 100);
+  })();
+})"""
+
+
+def wait_for(page, selector: str) -> None:
+    quoted = json.dumps(selector)
+    page.evaluate(WAIT_FOR % (quoted, quoted))
+
+
+def click(page, selector: str) -> None:
+    wait_for(page, selector)
+    page.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+
+
+def execute_get_file(page) -> str:
+    """Press Execute on GET /files/{file_id} and return the status code Swagger UI shows."""
+    # Clear shows the operation as before its first Execute, so the status read below is the new one.
+    page.evaluate(f"document.querySelector('{OPERATION} .btn-clear')?.click()")
+    click(page, f"{OPERATION} .execute")
+    status = f"{OPERATION} .live-responses-table tbody .response-col_status"
+    wait_for(page, status)
+    return page.evaluate(f"document.querySelector({json.dumps(status)}).innerText").strip()
+
+
+OPERATION = "#operations-files-get_files__file_id_"
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium on this machine (Debian package chromium)")
+def test_the_authorize_button_of_docs_sends_the_pasted_token(live_url, rest):
+    rest.register("f1", size=3)
+    with browser_page(live_url + "/docs") as page:
+        click(page, f"{OPERATION} .opblock-summary-control")
+        click(page, f"{OPERATION} .try-out__btn")
+        page.evaluate(f"document.querySelector('{OPERATION} input[placeholder=file_id]').focus()")
+        page.type_text("f1")
+        time.sleep(1)  # Swagger UI debounces what is typed into a parameter before it takes it
+        assert execute_get_file(page) == "401"
+
+        click(page, ".btn.authorize")
+        page.evaluate("document.querySelector('.auth-container input').focus()")
+        page.type_text(default_issuer().token("download:f1"))  # pasted, as a person would
+        click(page, ".auth-btn-wrapper .btn.modal-btn.auth.authorize")
+        click(page, ".auth-btn-wrapper .btn-done")
+        assert execute_get_file(page) == "200"
+        curl = page.evaluate(f"document.querySelector('{OPERATION} .curl-command').innerText")
+        assert "Authorization: Bearer ey" in curl
