@@ -4,6 +4,8 @@ The API tests check the other direction: each status the server really answered 
 (tests/support/rest.py checked_rest).
 """
 
+import re
+
 import pytest
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -78,3 +80,20 @@ def test_every_operation_but_health_names_the_bearer_scheme(spec):
 def test_every_operation_has_a_summary_for_the_docs_page(spec):
     for key, operation in operations(spec):
         assert operation.get("summary"), key
+
+
+def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(app):
+    """A new route that forgets its access check fails here, whatever its blueprint."""
+    public = ("/health", "/openapi.json", "/docs", "/storage/")
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(public) or rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, json={})
+            assert response.status_code == 401, (method, rule.rule, response.status_code)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            checked += 1
+    assert checked >= len(CONTRACT) - 1

@@ -20,6 +20,7 @@ import requests
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = (3.05, 5)
+ASYMMETRIC_KEY_TYPES = ("EC", "RSA", "OKP")
 
 
 class KeysUnavailable(Exception):
@@ -53,13 +54,15 @@ def read_file(path: str) -> Callable[[], dict]:
 
 
 def parse_jwks(document: object) -> dict[str | None, jwt.PyJWK]:
-    """The usable signing keys of a JWKS by kid; keys for encryption or of unknown types are skipped."""
+    """The usable signing keys of a JWKS by kid; encryption keys, symmetric keys and unknown types are skipped."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise KeysUnavailable("the JWKS is not a JSON object with a list of keys")
     keys = {}
     for entry in document["keys"]:
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
             continue
+        if entry.get("kty") not in ASYMMETRIC_KEY_TYPES:
+            continue  # a shared secret published in a JWKS would let anyone sign
         try:
             key = jwt.PyJWK(entry)
         except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):

@@ -1,0 +1,65 @@
+"""Where upload-client's token comes from, and how a token file is read again after a 401."""
+
+import threading
+import time
+
+import pytest
+
+from upload_client.credentials import Credentials
+from upload_client.errors import BadInput
+
+
+def test_a_given_token_is_sent_and_never_refreshed():
+    credentials = Credentials("abc")
+    assert credentials.header() == {"Authorization": "Bearer abc"}
+    assert credentials.refresh({"Authorization": "Bearer abc"}) is False
+
+
+def test_no_token_sends_no_header():
+    credentials = Credentials()
+    assert credentials.header() == {} and credentials.missing
+
+
+def test_a_token_file_is_read_again_when_it_changed(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("first\n")
+    credentials = Credentials(token_file=str(path), grace=0)
+    refused = credentials.header()
+    assert refused == {"Authorization": "Bearer first"}
+    assert credentials.refresh(refused) is False  # unchanged: nothing better to send
+    path.write_text("second")
+    assert credentials.refresh(refused) is True
+    assert credentials.header() == {"Authorization": "Bearer second"}
+    # Another thread got the 401 for the old token too: it is told to retry, without reading again.
+    assert credentials.refresh(refused) is True
+
+
+def test_a_late_refresher_is_waited_for_and_said_so(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("old-secret")
+    notes = []
+    credentials = Credentials(token_file=str(path), grace=5, note=notes.append)
+    refused = credentials.header()
+    threading.Timer(0.6, path.write_text, args=("new-secret",)).start()
+    began = time.monotonic()
+    assert credentials.refresh(refused) is True
+    assert 0.5 < time.monotonic() - began < 5
+    assert notes == [f"UCS refused the token in {path}; waiting up to 5 s for a new one"]
+    assert "secret" not in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("token", "content", "words"),
+    [
+        ("abc", "x", r"either --token \(or UCS_TOKEN\) or --token-file"),
+        (None, "", "is empty"),
+        (None, None, "cannot read the token file"),
+    ],
+)
+def test_unusable_token_options_are_bad_input_on_first_use(tmp_path, token, content, words):
+    path = tmp_path / "token"
+    if content is not None:
+        path.write_text(content)
+    credentials = Credentials(token, str(path))  # nothing is checked yet
+    with pytest.raises(BadInput, match=words):
+        credentials.header()
