@@ -74,6 +74,11 @@ class StorageBackend(Protocol):
     ) -> PresignedRequest:
         """Return a PUT request that stores part part_no of the upload, valid for expires_in seconds."""
 
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]:
+        """Return presign_upload_part's request for each of part_nos, in that order, with no store round trip."""
+
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         """Return every part stored so far, in part order (all pages of the store's listing)."""
 

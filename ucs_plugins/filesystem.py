@@ -164,6 +164,12 @@ class FilesystemBackend:
         self._check_key_of(upload_id, key)
         return self._presign("PUT", key, upload_id, part_no, expires_in)
 
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]:
+        self._check_key_of(upload_id, key)  # once for the batch: it reads the upload's key file
+        return [self._presign("PUT", key, upload_id, part_no, expires_in) for part_no in part_nos]
+
     def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
         checked_key(key)
         return self._presign("GET", key, "", 0, expires_in)

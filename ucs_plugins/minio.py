@@ -92,6 +92,12 @@ class MinioBackend:
         query = {"uploadId": upload_id, "partNumber": str(part_no)}
         return self._presign("PUT", key, expires_in, query)
 
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]:
+        # The SDK signs locally once it knows the region (set from UCS_S3_REGION): no store round trip.
+        return [self.presign_upload_part(key, upload_id, part_no, expires_in) for part_no in part_nos]
+
     def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
         return self._presign("GET", key, expires_in)
 

@@ -88,6 +88,12 @@ class S3Backend:
         params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_no}
         return self._presign("upload_part", params, "PUT", expires_in)
 
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]:
+        # boto3 signs locally: one signature per part, no request to the store.
+        return [self.presign_upload_part(key, upload_id, part_no, expires_in) for part_no in part_nos]
+
     def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, "GET", expires_in)
 

@@ -56,6 +56,19 @@ def test_the_backend_implements_the_protocol(store):
     assert store.backend.name and store.backend.bucket
 
 
+def test_parts_signed_in_one_batch_are_stored_through_their_urls(store):
+    backend, key = store.backend, new_key()
+    upload_id = backend.create_multipart_upload(key)
+    data = {number: os.urandom(100 + number) for number in (3, 1, 2)}
+    signed = backend.presign_upload_parts(key, upload_id, [3, 1, 2], EXPIRY)
+    assert len(signed) == 3 and all(request.method == "PUT" for request in signed)
+    assert len({request.url for request in signed}) == 3
+    for number, request in zip([3, 1, 2], signed, strict=True):
+        assert send(request, data[number]).status_code == 200
+    listed = {part.part_no: part.etag for part in backend.list_parts(key, upload_id)}
+    assert listed == {number: md5_etag(data[number]) for number in (1, 2, 3)}
+
+
 def test_create_gives_each_upload_its_own_id(store):
     key = new_key()
     first = store.backend.create_multipart_upload(key)

@@ -54,6 +54,8 @@ OPERATIONS = [
               "download:mine uploads:manage", "upload:other", 200),
     Operation("part URL", "POST", "/multipart_uploads/{upload}/part/1/presigned_post", "upload:mine",
               "download:mine files:read uploads:manage", "upload:other", 200),
+    Operation("part URLs", "POST", "/multipart_uploads/{upload}/parts/presigned_posts", "upload:mine",
+              "download:mine files:read uploads:manage", "upload:other", 200, {"part_nos": [1, 2]}),
     Operation("complete", "PATCH", "/multipart_uploads/{upload}", "upload:mine",
               "download:mine files:read uploads:manage", "upload:other", 204,
               {"status": "uploaded", "parts": PARTS}),

@@ -27,6 +27,10 @@ CONTRACT = {
     | STORE
     | AUTH,
     ("patch", "/multipart_uploads/{upload_id}"): {"204", "404", "409"} | BODY | STORE | AUTH,
+    ("post", "/multipart_uploads/{upload_id}/parts/presigned_posts"): {"200", "404", "409"}
+    | BODY
+    | STORE
+    | AUTH,
     ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE | AUTH,
     ("get", "/health"): {"200", "503"},
 }

@@ -29,6 +29,8 @@ blp = Blueprint(
 )
 
 PART_NO_RULE = f"part_no must be a whole number from 1 to {MAX_PARTS}"
+# Part URLs signed in one request: enough to keep many workers busy, few enough to use before they expire.
+MAX_PARTS_PER_BATCH = 1000
 
 
 class UploadSchema(ma.Schema):
@@ -85,6 +87,33 @@ class UploadPatchSchema(ma.Schema):
         numbers = [p.part_no for p in parts or []]
         if numbers != sorted(set(numbers)):
             raise ma.ValidationError("parts must be listed in ascending part_no order, each once", "parts")
+
+
+class PartUrlsRequestSchema(ma.Schema):
+    part_nos = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)),
+        required=True,
+        metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers"},
+    )
+
+    @ma.pre_load
+    def check_length(self, data, **kwargs):
+        # Measured before the items are: a list of millions of numbers is refused without reading them.
+        numbers = data.get("part_nos") if isinstance(data, dict) else None
+        if isinstance(numbers, list) and not 1 <= len(numbers) <= MAX_PARTS_PER_BATCH:
+            raise ma.ValidationError(
+                f"part_nos must list 1 to {MAX_PARTS_PER_BATCH} part numbers, not {len(numbers)}", "part_nos"
+            )
+        return data
+
+    @ma.validates_schema
+    def check_distinct(self, data, **kwargs):
+        if len(set(data["part_nos"])) != len(data["part_nos"]):
+            raise ma.ValidationError("part_nos must not repeat a part number", "part_nos")
+
+
+class PartUrlSchema(PresignedRequestSchema):
+    part_no = ma.fields.Integer(required=True)
 
 
 def _upload(upload_id: str):
@@ -170,3 +199,25 @@ class PartUrl(MethodView):
         return storage().presign_upload_part(
             upload.key, upload.s3_upload_id, number, current_app.config["PRESIGNED_URL_EXPIRY"]
         )
+
+
+@blp.route("/<path:upload_id>/parts/presigned_posts")
+class PartUrls(MethodView):
+    @requires(blp, Action.UPLOAD, _file_of_upload)
+    @blp.arguments(PartUrlsRequestSchema)
+    @blp.response(200, PartUrlSchema(many=True), description="One URL per part, in part order")
+    @error(blp, 400, MALFORMED_JSON)
+    @error(blp, 415, NOT_JSON_BODY)
+    @error(blp, 404, "No upload with this id")
+    @error(blp, 409, "The upload is not pending")
+    @error(blp, 422, f"part_nos is not 1 to {MAX_PARTS_PER_BATCH} distinct numbers in 1..{MAX_PARTS}")
+    @store_errors(blp)
+    def post(self, body, upload_id):
+        """Get presigned URLs for many parts at once (PUT each part's bytes to its URL)"""
+        upload = _upload(upload_id)
+        services.require_pending(upload)
+        numbers = sorted(body["part_nos"])
+        signed = storage().presign_upload_parts(
+            upload.key, upload.s3_upload_id, numbers, current_app.config["PRESIGNED_URL_EXPIRY"]
+        )
+        return [{"part_no": number, **vars(request)} for number, request in zip(numbers, signed, strict=True)]

@@ -38,6 +38,11 @@ class PrefixedS3Backend:
     ) -> PresignedRequest:
         return self.inner.presign_upload_part(self.prefix + key, upload_id, part_no, expires_in)
 
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]:
+        return self.inner.presign_upload_parts(self.prefix + key, upload_id, part_nos, expires_in)
+
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         return self.inner.list_parts(self.prefix + key, upload_id)
 
