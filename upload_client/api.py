@@ -75,6 +75,14 @@ class UcsApi:
     def part_url(self, upload_id: str, part_no: int) -> dict:
         return self._call("POST", f"/multipart_uploads/{_segment(upload_id)}/part/{part_no}/presigned_post")
 
+    def part_urls(self, upload_id: str, part_nos: list[int]) -> list[dict]:
+        """Presigned URLs for many parts in one call (UCS's batch route), in part order."""
+        path = f"/multipart_uploads/{_segment(upload_id)}/parts/presigned_posts"
+        answer = self._call("POST", path, json={"part_nos": part_nos})
+        if not (isinstance(answer, list) and all(isinstance(i, dict) and "url" in i for i in answer)):
+            raise NotUcs(f"{self.base_url} does not answer like UCS: POST {path} gave no list of URLs")
+        return answer
+
     def complete(self, upload_id: str, etags: dict[int, str], sha256: str) -> None:
         parts = [{"part_no": number, "etag": etags[number]} for number in sorted(etags)]
         body = {"status": "uploaded", "parts": parts, "sha256": sha256}

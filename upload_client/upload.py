@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from upload_client.api import UcsApi
 from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
+from upload_client.part_urls import PartUrls
 from upload_client.progress import human_size
 from upload_client.streams import PartBody, SequentialHasher, part_md5
 from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer, split
@@ -86,11 +87,12 @@ def registered_file(api: UcsApi, file_id: str) -> dict:
 class PartSender:
     """Sends one part: a fresh presigned URL, the bytes streamed from disk, the ETag checked against MD5."""
 
-    def __init__(self, api: UcsApi, engine: TransferEngine, fd: int, upload_id: str):
+    def __init__(self, api: UcsApi, engine: TransferEngine, fd: int, upload_id: str, urls: PartUrls):
         self.api = api
         self.engine = engine
         self.fd = fd
         self.upload_id = upload_id
+        self.urls = urls
         self.stored = 0
         self._lock = threading.Lock()
 
@@ -99,7 +101,7 @@ class PartSender:
         what = f"part {part.number}"
 
         def attempt() -> str:
-            request = self.api.part_url(self.upload_id, part.number)
+            request = self.urls.url(part.number)
             body = PartBody(self.fd, part, self.engine.config.chunk_size, self.engine.stop, counter)
             response = self.engine.store_sessions.get().request(
                 request.get("method") or "PUT",
@@ -258,12 +260,16 @@ class Uploader:
         self, fd: int, path: str, upload_id: str, parts: list[Part], reused: dict[int, str]
     ) -> tuple[dict[int, str], str]:
         """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
-        sender = PartSender(self.api, self.engine, fd, upload_id)
+        missing = [p for p in parts if p.number not in reused]
+        # A window of a few parts per worker: URLs are used within minutes of being signed.
+        window = max(32, 8 * self.engine.config.max_concurrency)
+        urls = PartUrls(self.api, upload_id, [p.number for p in missing], window)
+        sender = PartSender(self.api, self.engine, fd, upload_id, urls)
         hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
         etags = dict(reused)
         try:
             with self.engine.phase("upload", parts[-1].end, sum(p.size for p in parts if p.number in reused)):
-                etags.update(self.engine.run([p for p in parts if p.number not in reused], sender))
+                etags.update(self.engine.run(missing, sender))
             sha256 = hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()

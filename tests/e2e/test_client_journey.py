@@ -243,3 +243,16 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(api):
         os.close(write_end)
     assert result.returncode == 1
     assert result.stderr == ""
+
+
+def test_part_urls_are_asked_for_in_batches_not_one_request_per_part(ucs, tmp_path):
+    source = make_file(tmp_path / "many.bin", 70 * PART_SIZE + 1, seed=31)  # 71 parts
+    register(ucs.url, "journey-batched", source)
+    uploaded = run_client(*upload_args(ucs.url, "journey-batched", source))
+    assert uploaded.returncode == 0, uploaded.stderr
+    upload_id = uploads_of(ucs.url, "journey-batched")[0]["upload_id"]
+    log = ucs.log.read_text()
+    batches = log.count(f"POST /multipart_uploads/{upload_id}/parts/presigned_posts ")
+    singles = log.count(f"POST /multipart_uploads/{upload_id}/part/")
+    # 4 workers: a window of 32 parts per request, so 71 parts take 3 requests and none go one by one.
+    assert (batches, singles) == (3, 0), (batches, singles)
