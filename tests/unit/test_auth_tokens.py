@@ -202,3 +202,23 @@ def test_a_key_file_ucs_cannot_sign_with_is_named(tmp_path, content, words):
         read_key(path)
     with pytest.raises(KeyFileError, match="cannot read"):
         read_key(tmp_path / "missing.json")
+
+
+def test_a_remembered_verification_ends_with_the_token_and_with_its_key(issuer):
+    verifier = verifier_for(issuer, leeway=0)
+    short = issuer.token(ttl=1)
+    assert verifier.verify(short).subject == "tester"
+    assert verifier.verify(short).subject == "tester"  # remembered
+    time.sleep(1.1)
+    assert "expired" in refusal(verifier, short)
+
+    rotating = TestIssuer()
+    try:
+        verifier = TokenVerifier([KeySource(rotating.name, rotating.jwks, 300, 0)], "ucs", ["ES256"], 30)
+        old = rotating.token()
+        verifier.verify(old)
+        rotating.rotate()
+        verifier.verify(rotating.token())  # an unknown kid: the source fetches the new set
+        assert "does not publish" in refusal(verifier, old)
+    finally:
+        rotating.close()

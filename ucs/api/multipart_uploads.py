@@ -1,7 +1,7 @@
 """Multipart uploads: their state, stored parts, part URLs, completion and cancellation."""
 
 import marshmallow as ma
-from flask import current_app
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
 
@@ -117,13 +117,21 @@ class PartUrlSchema(PresignedRequestSchema):
 
 
 def _upload(upload_id: str):
-    """Find an upload; the PATCH route also answers with a trailing slash, as the seed writes it."""
+    """Find an upload; the PATCH route also answers with a trailing slash, as the seed writes it.
+
+    The access check looks the upload up first; the view then gets the same row without a second query.
+    """
+    found = g.get("ucs_upload")
+    if found is not None and upload_id in (found.s3_upload_id, found.s3_upload_id + "/"):
+        return found
     try:
-        return services.get_upload(upload_id)
+        found = services.get_upload(upload_id)
     except services.NotFound:
-        if upload_id.endswith("/"):
-            return services.get_upload(upload_id[:-1])
-        raise
+        if not upload_id.endswith("/"):
+            raise
+        found = services.get_upload(upload_id[:-1])
+    g.ucs_upload = found
+    return found
 
 
 def _file_of_upload(view_args: dict) -> str:

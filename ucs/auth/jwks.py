@@ -110,6 +110,11 @@ class KeySource:
             else "the token is signed with a key its issuer does not publish"
         )
 
+    def publishes(self, kid: str | None) -> bool:
+        """Whether the keys as last fetched still hold kid (no fetch): remembered verifications check it."""
+        keys = self._keys or {}
+        return kid in keys or (kid is None and len(keys) == 1)
+
     def _current(self) -> dict[str | None, jwt.PyJWK]:
         if self._keys is None or self._clock() - self._fetched_at > self._max_age:
             return self._refresh(self._keys)

@@ -7,6 +7,9 @@ repeating the token itself.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import jwt
@@ -21,6 +24,10 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp")
 # Longer than any real JWT; a bigger header is refused before any parsing.
 MAX_TOKEN_LENGTH = 16 * 1024
+# A client sends one token with thousands of requests (a part URL each): its verification is remembered
+# for this long at most, never past its exp, and only while its issuer still publishes its key.
+VERIFIED_CACHE_SECONDS = 60
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidToken(Exception):
@@ -33,8 +40,27 @@ class TokenVerifier:
         self.audience = audience
         self.algorithms = [name for name in algorithms if name in ASYMMETRIC_ALGORITHMS]
         self.leeway = leeway
+        self._verified: OrderedDict[str, tuple[Principal, float, KeySource, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        """The token's principal, or InvalidToken saying why not."""
+        now = time.time()
+        with self._lock:
+            remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, until, source, kid = remembered
+            if now < until and source.publishes(kid):
+                return principal
+        principal, expires_at, source, kid = self._verify(token)
+        until = min(expires_at + self.leeway, now + VERIFIED_CACHE_SECONDS)
+        with self._lock:
+            self._verified[token] = (principal, until, source, kid)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float, KeySource, str | None]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken(f"the token is longer than {MAX_TOKEN_LENGTH} characters")
         try:
@@ -51,9 +77,9 @@ class TokenVerifier:
         source = self.sources.get(unverified.get("iss"))
         if source is None:
             raise InvalidToken(f"the token's issuer {_shown(unverified.get('iss'))} is not trusted by UCS")
-        kid = header.get("kid")
+        kid = header.get("kid") if isinstance(header.get("kid"), str) else None
         try:
-            key = source.key(kid if isinstance(kid, str) else None)
+            key = source.key(kid)
         except UnknownKey as error:
             raise InvalidToken(str(error)) from None
         if key.algorithm_name != algorithm:
@@ -68,7 +94,12 @@ class TokenVerifier:
             scopes = parse_scope(claims.get("scope"))
         except ValueError as error:
             raise InvalidToken(str(error)) from None
-        return Principal(subject=subject, scopes=scopes, issuer=source.issuer)
+        return (
+            Principal(subject=subject, scopes=scopes, issuer=source.issuer),
+            float(claims["exp"]),
+            source,
+            kid,
+        )
 
     def _decode(self, token: str, key: jwt.PyJWK, algorithm: str, issuer: str, unverified: dict) -> dict:
         try:
