@@ -17,6 +17,7 @@ from ucs.api.common import (
     store_errors,
 )
 from ucs.api.parsing import Blueprint
+from ucs.fields import BoundedList
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -66,7 +67,7 @@ class UploadPatchSchema(ma.Schema):
         required=True,
         validate=ma.validate.OneOf(list(REQUESTED_STATUS_ALIASES), error="status must be one of {choices}"),
     )
-    parts = ma.fields.List(ma.fields.Nested(ListedPartSchema), validate=ma.validate.Length(max=MAX_PARTS))
+    parts = BoundedList(ma.fields.Nested(ListedPartSchema), max_length=MAX_PARTS)
     sha256 = sha256_field()
 
     @ma.validates_schema
