@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 
-from ucs.storage import InvalidParts, ObjectNotFound, PresignedRequest, StorageBackend, UploadNotFound
+from ucs.storage import (
+    InvalidParts,
+    ListsUploads,
+    ObjectNotFound,
+    PresignedRequest,
+    StorageBackend,
+    UploadNotFound,
+)
 from ucs_plugins.filesystem import multipart_etag
 
 MiB = 1024 * 1024
@@ -209,6 +216,27 @@ def test_abort_discards_the_upload(store):
         pytest.skip("moto answers CompleteMultipartUpload on an aborted upload with 500, not NoSuchUpload")
     with pytest.raises(UploadNotFound):
         backend.complete_multipart_upload(key, upload_id, [(1, etag)])
+
+
+def test_unfinished_uploads_are_listed_until_completed_or_aborted(store):
+    """The optional listing `ucs uploads cleanup` uses to find uploads nothing will finish."""
+    backend = store.backend
+    if not isinstance(backend, ListsUploads):
+        pytest.skip(f"the {backend.name} backend does not list its uploads (optional)")
+    began = datetime.now(UTC)
+    unfinished, completed = new_key(), new_key()
+    unfinished_id = backend.create_multipart_upload(unfinished)
+    completed_id = backend.create_multipart_upload(completed)
+    etag = put_part(backend, completed, completed_id, 1, b"done")
+    backend.complete_multipart_upload(completed, completed_id, [(1, etag)])
+
+    listed = {upload.upload_id: upload for upload in backend.list_multipart_uploads()}
+    assert completed_id not in listed
+    assert listed[unfinished_id].key == unfinished
+    if store.server != "moto server":  # moto lists every upload as initiated on 2010-11-10
+        assert abs(listed[unfinished_id].started - began).total_seconds() < 60
+    backend.abort_multipart_upload(unfinished, unfinished_id)
+    assert unfinished_id not in {upload.upload_id for upload in backend.list_multipart_uploads()}
 
 
 def test_unknown_uploads_and_objects_are_reported_as_such(store):

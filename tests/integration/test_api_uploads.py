@@ -322,3 +322,41 @@ def test_a_store_failing_to_abort_does_not_undo_a_recorded_cancel(rest, app):
     assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == "canceled"
     assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_CANCELED]
     assert store_uploads(app) == [upload_id]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("round_no", range(3))
+def test_a_cancel_racing_part_puts_leaves_no_part_behind(rest, app, round_no):
+    """Eight clients keep storing parts while the upload is canceled: its directory goes, all of it.
+
+    The abort used to remove the files it had listed while new parts were being renamed in, so it gave up
+    half-way (a part gone missing looked like a concurrent abort) and left parts on disk forever.
+    """
+    rest.register("f-raced")
+    upload_id = rest.start("f-raced")["upload_id"]
+    urls = [
+        rest.expect(200, "POST", upload_path(upload_id, f"/part/{number}/presigned_post")).json()["url"]
+        for number in range(1, 9)
+    ]
+    root = Path(app.config["STORAGE_ROOT"])
+    stored = threading.Event()
+
+    def keep_storing(url: str) -> int:
+        with requests.Session() as session:
+            while True:
+                answer = session.put(url, data=b"p" * 256 * 1024, timeout=30)
+                if answer.status_code != 200:
+                    return answer.status_code
+                stored.set()
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        puts = [pool.submit(keep_storing, url) for url in urls]
+        assert stored.wait(30)
+        time.sleep(0.2)  # parts arriving all the time
+        assert rest.cancel(upload_id).status_code == 204
+        endings = {put.result(timeout=60) for put in puts}
+
+    assert endings == {404}  # every client was told the upload is gone
+    assert store_uploads(app) == []
+    left = [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()]
+    assert [path for path in left if not path.startswith(".signing-key")] == []

@@ -324,3 +324,29 @@ def test_an_upload_aborted_during_its_assembly_is_reported_as_gone(backend, monk
     assert [p.name for p in backend.objects_dir.rglob("*") if p.is_file()] == []
     with pytest.raises(UploadNotFound):  # a second abort finds nothing to abort
         backend.abort_multipart_upload("f/1", upload_id)
+
+
+def test_an_upload_half_removed_by_an_older_abort_is_removed_by_the_next(backend):
+    """An abort racing part uploads used to stop midway, leaving parts and no key file."""
+    upload_id = backend.create_multipart_upload("f/1")
+    store_part(backend, upload_id, 1, b"left behind")
+    (backend.uploads_dir / upload_id / "key").unlink()
+    assert [(u.upload_id, u.key) for u in backend.list_multipart_uploads()] == [(upload_id, None)]
+    backend.abort_multipart_upload("f/1", upload_id)
+    assert list(backend.uploads_dir.iterdir()) == []
+    assert backend.list_multipart_uploads() == []
+
+
+def test_an_abort_for_another_key_removes_nothing(backend):
+    upload_id = backend.create_multipart_upload("f/1")
+    with pytest.raises(UploadNotFound, match="is not for key f/2"):
+        backend.abort_multipart_upload("f/2", upload_id)
+    assert backend.key_of(upload_id) == "f/1"
+
+
+def test_a_removal_a_crash_interrupted_is_finished_at_the_next_start(backend):
+    doomed = backend.trash_dir / "0123456789abcdef0123456789abcdef.cafe"
+    doomed.mkdir()
+    (doomed / "00001.0123").write_bytes(b"x" * 1000)
+    FilesystemBackend(backend.root, UrlSigner(b"k" * 32))
+    assert list(backend.trash_dir.iterdir()) == []
