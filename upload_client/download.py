@@ -203,7 +203,8 @@ class RangeFetcher:
         def attempt() -> None:
             counter.restart()
             url = self.url.url
-            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"}
+            # An empty object has no byte to ask for (bytes=0--1 is no range): ask for all of it.
+            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"} if part.size else {}
             session = self.engine.store_sessions.get()
             with session.get(url, headers=headers, stream=True, timeout=self.engine.timeout) as response:
                 try:

@@ -60,8 +60,6 @@ def open_local_file(path: str) -> tuple[int, int]:
         problem = f"{path} is a directory, not a file"
     elif not stat.S_ISREG(info.st_mode):
         problem = f"{path} is not a regular file"
-    elif info.st_size == 0:
-        problem = f"{path} is empty: an object store cannot complete an upload without parts"
     if problem:
         os.close(fd)
         raise BadInput(problem)
@@ -104,7 +102,8 @@ class PartSender:
             response = self.engine.store_sessions.get().request(
                 request.get("method") or "PUT",
                 request["url"],
-                data=body,
+                # requests sends an empty iterable chunked, which stores refuse: an empty part is b"".
+                data=body if part.size else b"",
                 headers=request.get("headers") or {},
                 timeout=self.engine.timeout,
             )

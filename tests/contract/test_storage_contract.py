@@ -150,6 +150,15 @@ def test_the_download_url_answers_a_range_with_206_and_those_bytes(store):
     assert response.headers["Content-Range"] == "bytes 1000-1999/100000"
 
 
+def test_one_empty_part_completes_an_empty_object(store):
+    """Empty files are uploaded as one empty part; S3 accepts it, and so must every backend."""
+    key, etag = uploaded_object(store.backend, b"")
+    info = store.backend.head_object(key)
+    assert (info.size, info.etag) == (0, etag)
+    answer = send(store.backend.presign_download(key, EXPIRY))
+    assert (answer.status_code, answer.content) == (200, b"")
+
+
 def test_complete_with_a_wrong_etag_is_refused_and_the_upload_kept(store):
     backend, key = store.backend, new_key()
     upload_id = backend.create_multipart_upload(key)
