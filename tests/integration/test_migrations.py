@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from alembic.migration import MigrationContext
 
 from tests.support.databases import POSTGRES_ADMIN
 from tests.support.processes import VENV_BIN, free_port
+from tests.support.rest import Rest
 from tests.support.ucs_server import ucs_server
 from ucs import create_app
 from ucs.database import DatabaseUnreachable, SchemaNotCurrent
@@ -168,6 +170,19 @@ def test_the_embedded_default_migrates_itself(tmp_path):
         assert registered.status_code == 201
     with inspected(f"sqlite:///{tmp_path}/instance/ucs.sqlite3") as (inspector, _):
         assert set(inspector.get_table_names()) >= TABLES
+
+
+def test_ucs_error_logs_survive_the_embedded_default_migrating_itself(tmp_path):
+    """alembic's env.py configures logging from alembic.ini; that must not switch off UCS's own loggers."""
+    storage = tmp_path / "storage"
+    with ucs_server(tmp_path / "instance", STORAGE_ROOT=str(storage)) as server:
+        rest = Rest(server.url)
+        rest.register("f1")
+        shutil.rmtree(storage)
+        refused = rest.call("POST", "/files/f1/multipart_uploads")
+        assert refused.status_code == 503
+    assert "Running upgrade" in server.log.read_text()  # it did migrate itself
+    assert "[ucs.errors] object store error: cannot write to the storage root" in server.log.read_text()
 
 
 def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
