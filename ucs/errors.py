@@ -3,10 +3,11 @@
 import logging
 
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs import services
+from ucs.database import refuses_writes
 from ucs.extensions import db
 from ucs.storage import StorageError, StorageUnavailable
 from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
@@ -50,9 +51,18 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "a concurrent request changed this resource first; retry")
 
 
-def handle_database_unavailable(error: OperationalError):
-    # The database went away (restart, network, failover): nothing was changed, the client may retry.
+def handle_database_error(error: OperationalError | InternalError):
     db.session.rollback()
+    if refuses_writes(error):
+        # Read-only (a file or mount made read-only, a standby): waiting does not cure it.
+        log.error("database refuses writes: %s", error.orig)
+        return error_response(
+            503, "the database does not accept writes (it is read-only); an operator has to fix this"
+        )
+    if isinstance(error, InternalError):
+        log.error("database error: %s", error.orig)
+        return error_response(500, "the database failed the request")
+    # The database went away (restart, network, failover): nothing was changed, the client may retry.
     log.error("database unavailable: %s", error.orig)
     return error_response(503, "the database is unavailable; retry in a moment")
 
@@ -61,4 +71,6 @@ def register_error_handlers(app):
     app.register_error_handler(UploadError, handle_upload_error)
     app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(OperationalError, handle_database_error)
+    # PostgreSQL's 'read-only transaction' arrives as an InternalError.
+    app.register_error_handler(InternalError, handle_database_error)

@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from tests.support.databases import read_only
 from tests.support.processes import free_port
 from tests.support.rest import checked_rest, snapshot
 
@@ -54,3 +55,22 @@ def test_starting_an_upload_on_a_vanished_store_is_503_and_changes_nothing(rest,
     refused = rest.expect(503, "POST", "/files/f1/multipart_uploads").json()
     assert refused["message"].startswith("the object store is unavailable: cannot write to the storage root")
     assert snapshot(app) == before
+
+
+def test_a_read_only_database_is_unhealthy_and_its_refusals_do_not_say_retry(make_app, sqlite_url):
+    app = make_app(DATABASE_URL=read_only(sqlite_url))
+    client = app.test_client()
+
+    health = client.get("/health")
+    assert health.status_code == 503
+    assert health.get_json() == {
+        "status": "unavailable",
+        "database": "read-only: it refuses writes",
+        "storage": "ok",
+    }
+    refused = client.put("/files/f1", json={"size": 3})
+    assert refused.status_code == 503
+    assert refused.get_json()["message"] == (
+        "the database does not accept writes (it is read-only); an operator has to fix this"
+    )
+    assert client.get("/files/f1").status_code == 404  # reads still work, and nothing was written

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.support.databases import POSTGRES_ADMIN
+from tests.support.databases import POSTGRES_ADMIN, read_only
 from tests.support.processes import VENV_BIN, free_port
 from tests.support.rest import Rest
 from tests.support.ucs_server import ucs_server
 from ucs import create_app
-from ucs.database import DatabaseUnreachable, SchemaNotCurrent
+from ucs.database import DatabaseReadOnly, DatabaseUnreachable, SchemaNotCurrent
 from ucs.extensions import db
 
 TABLES = {"files", "multipart_uploads", "outbox_events", "processed_events"}
@@ -183,6 +183,18 @@ def test_ucs_error_logs_survive_the_embedded_default_migrating_itself(tmp_path):
         assert refused.status_code == 503
     assert "Running upgrade" in server.log.read_text()  # it did migrate itself
     assert "[ucs.errors] object store error: cannot write to the storage root" in server.log.read_text()
+
+
+def test_servers_refuse_a_read_only_database_in_one_line(sqlite_url, tmp_path):
+    """Tested with the migrated SQLite file opened read-only (mode=ro): writes fail as on a read-only mount."""
+    url = read_only(sqlite_url)
+    with pytest.raises(
+        DatabaseReadOnly, match="does not accept writes .*readonly database.*UCS needs to write"
+    ):
+        create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+    run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "Error: the database at sqlite:///file" in run.stderr and "does not accept writes" in run.stderr
 
 
 def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
