@@ -114,11 +114,21 @@ class FilesystemBackend:
         self.etags_dir = self.root / "etags"
         # Upload directories being removed: renamed here first, so no part can be added behind the removal.
         self.trash_dir = self.root / "trash"
-        for directory in (self.uploads_dir, self.objects_dir, self.etags_dir, self.trash_dir):
+        # Objects being joined from their parts, renamed into objects/ once complete.
+        self.assembling_dir = self.root / "assembling"
+        for directory in (
+            self.uploads_dir,
+            self.objects_dir,
+            self.etags_dir,
+            self.trash_dir,
+            self.assembling_dir,
+        ):
             directory.mkdir(parents=True, exist_ok=True)
         self.signer = signer
         self.public_url = public_url.rstrip("/") if public_url else None
+        # What UCS processes that stopped mid-way left behind.
         self._empty_trash()
+        self._remove_dead_assemblies()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FilesystemBackend:
@@ -318,29 +328,52 @@ class FilesystemBackend:
                 raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Unbuffered, so the kernel's copies and any buffered fallback share one file position.
-        with (
-            _still_there(upload_id),
-            tempfile.NamedTemporaryFile(
-                dir=target.parent, prefix=".assembling-", delete=False, buffering=0
-            ) as assembled,
-        ):
-            try:
+        with self._assembling() as assembled:
+            with _still_there(upload_id):
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
                         append_file(part, assembled)
-            except BaseException:
-                os.unlink(assembled.name)
-                raise
-        etag = multipart_etag([stored[number][0] for number, _ in parts])
-        etag_path = self.etag_path(key)
-        etag_path.parent.mkdir(parents=True, exist_ok=True)
-        etag_path.write_text(etag)
-        os.replace(assembled.name, target)
+            etag = multipart_etag([stored[number][0] for number, _ in parts])
+            etag_path = self.etag_path(key)
+            etag_path.parent.mkdir(parents=True, exist_ok=True)
+            etag_path.write_text(etag)
+            os.replace(assembled.name, target)
         # A concurrent completion of the same upload may have removed the parts first: the object stands.
         with contextlib.suppress(UploadNotFound):
             self._discard(upload_id)
         return etag
+
+    @contextlib.contextmanager
+    def _assembling(self) -> Iterator[BinaryIO]:
+        """A temporary file in assembling/ for an object being joined, locked until it is renamed into place.
+
+        A UCS killed while joining leaves its file unlocked: the sweep at the next start removes those only.
+        Unbuffered, so the kernel's copies and any buffered fallback share one file position.
+        """
+        with tempfile.NamedTemporaryFile(dir=self.assembling_dir, delete=False, buffering=0) as assembled:
+            with contextlib.suppress(OSError):  # a filesystem without locks: its leftovers stay
+                fcntl.flock(assembled.fileno(), fcntl.LOCK_EX)
+            try:
+                yield assembled
+            except BaseException:
+                os.unlink(assembled.name)
+                raise
+
+    def _remove_dead_assemblies(self) -> None:
+        """Remove what UCS processes killed while joining parts left in assembling/ (files nobody locks)."""
+        for path in self.assembling_dir.iterdir():
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:  # renamed into place meanwhile
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a live assembly, in this process or another
+                continue
+            else:
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         try:
