@@ -9,7 +9,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ucs import services
 from ucs.database import refuses_writes
 from ucs.extensions import db
-from ucs.storage import StorageError, StorageUnavailable
+from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,13 @@ def handle_upload_error(error: UploadError):
 def handle_storage_error(error: StorageError):
     db.session.rollback()
     log.warning("object store error: %s", error)
+    if isinstance(error, UploadNotFound):
+        # A pending upload the store lost (expired, aborted, or another store): no retry brings it back.
+        return error_response(
+            409,
+            f"the object store no longer holds this upload ({error}): it expired or was aborted, or UCS "
+            "now uses another store; cancel the upload and start a new one",
+        )
     if isinstance(error, StorageUnavailable):
         return error_response(503, f"the object store is unavailable: {error}")
     return error_response(502, f"the object store refused the request: {error}")

@@ -16,7 +16,7 @@ import click
 from upload_client import __version__
 from upload_client.api import UcsApi
 from upload_client.download import Downloader
-from upload_client.errors import BadInput, ClientError, Interrupted
+from upload_client.errors import ApiError, BadInput, ClientError, Interrupted
 from upload_client.progress import ProgressBar, human_size, summary
 from upload_client.transfer import MiB, TransferConfig, TransferEngine
 from upload_client.upload import Uploader, registered_file
@@ -216,11 +216,21 @@ def status(file_id: str, api_url: str) -> None:
         line = f"upload {item['upload_id']}: {item['status']}, part size {human_size(item['part_size'])}"
         line += f", started {item.get('created_at')}"
         if item["status"] == "pending":
-            stored = api.stored_parts(item["upload_id"])
-            line += f", {len(stored)} parts stored ({sum(p['size'] for p in stored)} bytes)"
+            line += ", " + stored_summary(api, item["upload_id"])
         if item.get("reason"):
             line += f", reason: {item['reason']}"
         click.echo(line)
+
+
+def stored_summary(api: UcsApi, upload_id: str) -> str:
+    """What the store holds of a pending upload, or UCS's word that it holds nothing any more."""
+    try:
+        stored = api.stored_parts(upload_id)
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        return str(error)
+    return f"{len(stored)} parts stored ({sum(p['size'] for p in stored)} bytes)"
 
 
 @main.command(epilog=EXIT_CODES)

@@ -44,6 +44,10 @@ from upload_client.transfer import (
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
+class ObjectMissing(ClientError):
+    """The store holds no object at the download URL: nothing to resume, so exit 1, not 3."""
+
+
 @dataclass
 class DownloadReport:
     file_id: str
@@ -207,6 +211,11 @@ class RangeFetcher:
             headers = {"Range": f"bytes={part.offset}-{part.end - 1}"} if part.size else {}
             session = self.engine.store_sessions.get()
             with session.get(url, headers=headers, stream=True, timeout=self.engine.timeout) as response:
+                if response.status_code == 404:
+                    raise ObjectMissing(
+                        f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
+                        "404): it was deleted, or UCS now uses another store"
+                    )
                 try:
                     check_store_answer(response, what)
                 except UrlRefused:
@@ -264,7 +273,12 @@ class Downloader:
             parts = split(size, self.engine.config.download_range_size)
             reused_bytes = sum(p.size for p in parts if p.number in journal.done)
             reserve_partial(fd, partial, size, fresh=not journal.done)
-            sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
+            try:
+                sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
+            except ObjectMissing as missing:
+                partial.unlink(missing_ok=True)  # its ranges belong to an object that is gone
+                journal.remove()
+                raise ObjectMissing(f"{missing}; {partial} was removed") from None
             expected = info.get("sha256")
             if expected and sha256 != expected:
                 partial.unlink(missing_ok=True)
@@ -310,10 +324,11 @@ class Downloader:
             return hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
-            error.args = (
-                f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
-                "run the same command to resume",
-            )
+            if not isinstance(error, ObjectMissing):  # which leaves nothing to resume
+                error.args = (
+                    f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
+                    "run the same command to resume",
+                )
             raise
 
 

@@ -194,7 +194,12 @@ class Uploader:
                 f"{path} now has {size} bytes but the pending upload {pending['upload_id']} of file "
                 f"{file_id!r} was started for {expected} bytes; to start over, cancel it: {self.cancel_command}"
             )
-        return pending, self.api.stored_parts(pending["upload_id"])
+        try:
+            return pending, self.api.stored_parts(pending["upload_id"])
+        except ApiError as error:
+            if error.status != 409:  # 409: the store lost the upload, or it ended meanwhile
+                raise
+            raise BadInput(f"{error}; to start over: {self.cancel_command}") from None
 
     def _already_uploaded(
         self, completed: _Completed, file_id: str, path: str, size: int, began: float

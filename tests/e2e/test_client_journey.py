@@ -12,6 +12,7 @@ import requests
 
 from tests.support.client_runs import CLIENT, MiB, client_env, make_file, register, run_client, sha256_of
 from tests.support.processes import free_port
+from tests.support.rest import Rest
 from tests.support.ucs_server import ucs_server
 
 PART_SIZE = MiB
@@ -254,3 +255,30 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(api):
         os.close(write_end)
     assert result.returncode == 1
     assert result.stderr == ""
+
+
+def test_a_store_that_lost_the_uploads_is_reported_as_such_with_what_to_do(tmp_path):
+    """UCS restarted on another UCS_STORAGE_ROOT: its pending upload and its object are gone from the store."""
+    source = make_file(tmp_path / "data.bin", 3 * MiB, seed=20)
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "first")) as ucs:
+        register(ucs.url, "lost-object", source)
+        assert run_client(*upload_args(ucs.url, "lost-object", source)).returncode == 0
+        register(ucs.url, "lost-upload", source)
+        upload_id = Rest(ucs.url).start("lost-upload")["upload_id"]
+
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "other")) as ucs:
+        status = run_client("status", "--file-id", "lost-upload", "--api-url", ucs.url)
+        upload = run_client(*upload_args(ucs.url, "lost-upload", source))
+        target = tmp_path / "back.bin"
+        download = run_client(
+            "download", "--file-id", "lost-object", "--api-url", ucs.url, "--output", str(target)
+        )
+
+    assert status.returncode == 0, status.stderr
+    assert f"upload {upload_id}: pending" in status.stdout
+    assert "the object store no longer holds this upload" in status.stdout
+    line = assert_one_line_error(upload, 1, "the object store no longer holds this upload")
+    assert f"to start over: upload-client cancel --file-id lost-upload --api-url {ucs.url}" in line
+    line = assert_one_line_error(download, 1, "the store holds no object for file 'lost-object'")
+    assert "resume" not in line
+    assert list(tmp_path.glob("back.bin*")) == []  # no object-sized .part left for a resume that cannot be

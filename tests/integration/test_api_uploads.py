@@ -4,6 +4,7 @@ The filesystem store is the backend: its presigned URLs point back at the live s
 """
 
 import hashlib
+import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -360,3 +361,22 @@ def test_a_cancel_racing_part_puts_leaves_no_part_behind(rest, app, round_no):
     assert store_uploads(app) == []
     left = [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()]
     assert [path for path in left if not path.startswith(".signing-key")] == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_pending_upload_the_store_lost_is_a_409_that_says_what_to_do(rest, app):
+    """Not a 502 a client would retry: no wait brings back an upload the store no longer holds."""
+    rest.register("f-lost")
+    upload_id = rest.start("f-lost")["upload_id"]
+    shutil.rmtree(Path(app.config["STORAGE_ROOT"]) / "uploads" / upload_id)  # as another store root would
+    before = snapshot(app)
+    for suffix, method in (("/parts", "GET"), ("/part/1/presigned_post", "POST")):
+        answer = rest.call(method, upload_path(upload_id, suffix))
+        assert answer.status_code == 409, answer.text
+        message = answer.json()["message"]
+        assert message.startswith(
+            f"the object store no longer holds this upload (no multipart upload {upload_id})"
+        )
+        assert message.endswith("cancel the upload and start a new one")
+    assert snapshot(app) == before
+    assert rest.cancel(upload_id).status_code == 204  # which the client is told to do

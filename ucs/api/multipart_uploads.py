@@ -126,7 +126,7 @@ class UploadById(MethodView):
 class UploadParts(MethodView):
     @blp.response(200, StoredPartSchema(many=True))
     @error(blp, 404, "No upload with this id")
-    @error(blp, 409, "The upload is not pending")
+    @error(blp, 409, "The upload is not pending, or the store no longer holds it")
     @store_errors(blp)
     def get(self, upload_id):
         """List the parts the store holds so far (to resume an upload)"""
@@ -139,7 +139,7 @@ class UploadParts(MethodView):
 class PartUrl(MethodView):
     @blp.response(200, PresignedRequestSchema)
     @error(blp, 404, "No upload with this id")
-    @error(blp, 409, "The upload is not pending")
+    @error(blp, 409, "The upload is not pending, or the store no longer holds it")
     @error(blp, 422, "part_no outside 1..10000")
     @store_errors(blp)
     def post(self, upload_id, part_no):
