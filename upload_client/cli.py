@@ -16,7 +16,7 @@ import click
 from upload_client import __version__
 from upload_client.api import UcsApi
 from upload_client.download import Downloader
-from upload_client.errors import ApiError, BadInput, ClientError, Interrupted
+from upload_client.errors import ApiError, BadInput, ClientError, Interrupted, NotUcs
 from upload_client.progress import ProgressBar, human_size, summary
 from upload_client.transfer import MiB, TransferConfig, TransferEngine
 from upload_client.upload import Uploader, registered_file
@@ -87,6 +87,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def make_api(api_url: str, parallel: int = 4) -> UcsApi:
     if not api_url.startswith(("http://", "https://")):
         raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
+    if "?" in api_url or "#" in api_url:  # the API's paths would land in the query or be dropped
+        raise NotUcs(
+            f"--api-url {api_url} does not point at UCS: a base URL has no query (?) or fragment (#)"
+        )
     return UcsApi(api_url, pool_size=parallel)
 
 

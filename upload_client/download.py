@@ -254,7 +254,7 @@ class Downloader:
             info = self.api.download_info(file_id)
         except ApiError as error:
             if error.status == 404:
-                raise BadInput(f"file {file_id!r} is not registered at {self.api.base_url}") from None
+                raise self.api.file_not_found(file_id) from None
             raise BadInput(str(error)) from None
         size = info["size"]
         partial = target.with_name(target.name + ".part")

@@ -77,7 +77,7 @@ def registered_file(api: UcsApi, file_id: str) -> dict:
         return api.get_file(file_id)
     except ApiError as error:
         if error.status == 404:
-            raise BadInput(f"file {file_id!r} is not registered at {api.base_url}") from None
+            raise api.file_not_found(file_id) from None
         raise BadInput(str(error)) from None
 
 

@@ -196,6 +196,20 @@ def test_unreachable_ucs_and_a_url_that_is_not_ucs(tmp_path, not_ucs_url):
     assert_one_line_error(not_http, 1, "not an http")
 
 
+@pytest.mark.parametrize("suffix", ["/api", "/api/", "?x=1", "#frag"])
+@pytest.mark.parametrize("command", ["upload", "download", "status", "cancel"])
+def test_an_api_url_with_more_than_the_base_is_not_ucs(api, tmp_path, suffix, command):
+    """Not 'file is not registered' (exit 1): UCS answers 404 for a route it lacks, too."""
+    path = make_file(tmp_path / "data.bin", MiB, seed=4)
+    register(api, "journey-url", path)
+    options = {"upload": ["--file-path", str(path)], "download": ["--output", str(tmp_path / "out")]}
+    result = run_client(
+        command, "--file-id", "journey-url", "--api-url", api + suffix, *options.get(command, [])
+    )
+    assert_one_line_error(result, 4, f"{(api + suffix).rstrip('/')} does not point at UCS")
+    assert uploads_of(api, "journey-url") == []
+
+
 def test_a_changed_local_file_is_explained_with_the_cancel_command(api, tmp_path):
     register(api, "journey-resized")  # no size registered: only the pending upload knows it
     requests.post(f"{api}/files/journey-resized/multipart_uploads", json={"size": 4 * MiB}, timeout=10)
