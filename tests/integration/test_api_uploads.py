@@ -133,7 +133,7 @@ def test_cancel_aborts_the_store_upload(rest, app, spelling):
     assert rest.cancel(upload_id, spelling).status_code == 204
     for method, suffix in (("GET", "/parts"), ("POST", "/part/1/presigned_post")):
         refused = rest.expect(409, method, upload_path(upload_id, suffix)).json()
-        assert "is canceled, not pending" in refused["message"]
+        assert refused["message"] == f"upload {upload_id} is canceled, not pending (canceled by the client)"
     assert rest.complete(upload_id, parts).status_code == 409
     assert outbox(app) == [
         (
@@ -299,6 +299,10 @@ def test_a_cancel_racing_a_completion_lets_exactly_one_win(rest, app):
         storage.complete_multipart_upload = complete_in_store
 
     assert sorted([completion.status_code, cancel.status_code]) == [204, 409]
+    if completion.status_code == 409:  # the cancel won: the completion found the store upload aborted
+        assert completion.json()["message"] == (
+            f"upload {upload_id} became canceled meanwhile (canceled by the client), so it cannot be completed"
+        )
     final = rest.expect(200, "GET", upload_path(upload_id)).json()["status"]
     expected_event = events.UPLOAD_RECEIVED if completion.status_code == 204 else events.UPLOAD_CANCELED
     assert final == ("uploaded" if completion.status_code == 204 else "canceled")
@@ -380,3 +384,45 @@ def test_a_pending_upload_the_store_lost_is_a_409_that_says_what_to_do(rest, app
         assert message.endswith("cancel the upload and start a new one")
     assert snapshot(app) == before
     assert rest.cancel(upload_id).status_code == 204  # which the client is told to do
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_two_clients_failing_one_upload_at_once_both_learn_what_happened(rest, app):
+    """Two same-size files sent to one upload overwrite each other's parts; both completions are refused.
+
+    The store call of each completion waits for the other, so both pass their status check before
+    either fails the upload (SQLite has no row locks to order them). The loser used to read 'upload X
+    became failed meanwhile; it cannot become failed'.
+    """
+    rest.register("f-two-clients")
+    upload_id = rest.start("f-two-clients")["upload_id"]
+    first, second = [b"1" * 1000, b"1" * 500], [b"2" * 1000, b"2" * 500]
+    stored = [rest.put_part(upload_id, 1, first[0]), rest.put_part(upload_id, 2, second[1])]
+    listed_by = {
+        "first": [stored[0], {"part_no": 2, "etag": hashlib.md5(first[1]).hexdigest()}],
+        "second": [{"part_no": 1, "etag": hashlib.md5(second[0]).hexdigest()}, stored[1]],
+    }
+    storage = app.extensions["ucs.storage"]
+    both_read = threading.Barrier(2, timeout=10)
+    list_parts = storage.list_parts
+
+    def listed_once_both_have_read(*args):
+        both_read.wait()
+        return list_parts(*args)
+
+    storage.list_parts = listed_once_both_have_read
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda parts: rest.complete(upload_id, parts), listed_by.values()))
+    finally:
+        storage.list_parts = list_parts
+
+    assert [answer.status_code for answer in answers] == [400, 400]
+    messages = sorted((answer.json()["message"] for answer in answers), key=len)
+    assert messages[0].startswith("ETag mismatch for part")
+    assert messages[1].startswith("ETag mismatch for part")
+    assert f"meanwhile another request failed upload {upload_id} ({messages[0]})" in messages[1]
+    assert "two clients may have been uploading to file 'f-two-clients' at once" in messages[1]
+    upload = rest.expect(200, "GET", upload_path(upload_id)).json()
+    assert (upload["status"], upload["reason"]) == ("failed", messages[0])
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_FAILED]
