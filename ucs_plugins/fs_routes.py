@@ -1,7 +1,7 @@
 """The HTTP face of the filesystem store: the routes its presigned URLs point at."""
 
 from flask import Blueprint, jsonify, request, send_file
-from werkzeug.exceptions import HTTPException, LengthRequired
+from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
@@ -30,6 +30,11 @@ def make_blueprint(backend) -> Blueprint:
     def put_part(upload_id: str, part_no: int):
         # The key is part of what was signed; an unknown upload answers 404 (ids are 128 random bits).
         verify("PUT", backend.key_of(upload_id), upload_id, part_no)
+        # werkzeug reads a Content-Length it cannot parse (-1, abc, +10, 0x0a) as 0: an empty part would
+        # silently replace the stored one.
+        declared = request.headers.get("Content-Length")
+        if declared is not None and not (declared.isascii() and declared.isdigit()):
+            raise BadRequest(f"Content-Length {declared[:40]!r} is not a whole number of bytes")
         # As S3 does: without a length the size check could only come after the disk had filled.
         if request.content_length is None:
             raise LengthRequired("a part needs a Content-Length header (chunked bodies are refused)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import socket
 import time
 from urllib.parse import unquote, urlsplit
@@ -193,3 +195,19 @@ def test_a_part_without_content_length_is_refused_with_411_as_s3_does(live):
     assert answer.startswith(b"HTTP/1.1 411"), answer[:200]
     assert b"Content-Length" in requests.put(url, data=iter([b"data"]), timeout=10).content
     assert [p.name for p in (backend.uploads_dir / upload_id).iterdir()] == ["key"]
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "+10", "0x0a", "1e3", "10, 10"])
+def test_a_part_with_a_content_length_that_is_no_number_is_400_and_keeps_the_stored_part(live, length):
+    """werkzeug reads such a length as 0: the empty part used to replace the stored one, with a 200."""
+    backend, _ = live
+    upload_id = backend.create_multipart_upload("file/object")
+    url = urlsplit(backend.presign_upload_part("file/object", upload_id, 1, 60).url)
+    stored = requests.put(url.geturl(), data=b"the part", timeout=10)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("PUT", f"{url.path}?{url.query}", b"x" * 10, {"Content-Length": length})
+    answer = connection.getresponse()
+    assert answer.status == 400
+    assert json.loads(answer.read())["message"] == f"Content-Length {length!r} is not a whole number of bytes"
+    connection.close()
+    assert backend.list_parts("file/object", upload_id)[0].etag == stored.headers["ETag"]
