@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
-from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.http import HTTP_STATUS_CODES, parse_range_header
 
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.filesystem import PartTooLarge
@@ -49,6 +49,10 @@ def make_blueprint(backend) -> Blueprint:
         path = backend.object_path(key)
         if not path.is_file():
             raise ObjectNotFound(f"no object {key}")
+        if not _one_byte_range(request.headers.get("Range")):
+            # RFC 9110 14.2: a Range of another unit, malformed, or of several ranges (which werkzeug
+            # cannot serve) is ignored, and the whole object answered, rather than refused with 416.
+            request.environ.pop("HTTP_RANGE", None)
         # conditional=True answers Range requests with 206 Partial Content.
         response = send_file(path, mimetype="application/octet-stream", conditional=True, etag=False)
         response.headers["ETag"] = backend.etag_path(key).read_text()
@@ -77,6 +81,19 @@ def make_blueprint(backend) -> Blueprint:
 
     @bp.errorhandler(HTTPException)
     def http_error(error):
-        return _error(error.code or 500, error.description or "")
+        response, code = _error(error.code or 500, error.description or "")
+        # What the exception adds, such as a 416's Content-Range: bytes */<size>.
+        for name, value in error.get_headers(request.environ):
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, code
 
     return bp
+
+
+def _one_byte_range(header: str | None) -> bool:
+    """Whether a Range header is absent or one range of bytes, the only kind this store serves."""
+    if header is None:
+        return True
+    parsed = parse_range_header(header)
+    return parsed is not None and parsed.units == "bytes" and len(parsed.ranges) == 1

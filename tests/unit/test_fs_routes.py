@@ -60,11 +60,26 @@ def test_downloads_answer_ranges_with_206_and_those_bytes(live, header, status, 
     assert response.headers["ETag"] == backend.head_object("file/object").etag
 
 
-def test_a_range_beyond_the_object_is_416(live):
+def test_a_range_beyond_the_object_is_416_with_the_size_in_content_range(live):
     backend, _ = live
     stored_object(backend, "file/object", b"short")
     url = backend.presign_download("file/object", 60).url
-    assert requests.get(url, headers={"Range": "bytes=100-200"}, timeout=10).status_code == 416
+    answer = requests.get(url, headers={"Range": "bytes=100-200"}, timeout=10)
+    assert answer.status_code == 416
+    assert answer.headers["Content-Range"] == "bytes */5"  # RFC 9110 15.5.17
+    assert "message" in answer.json()
+
+
+@pytest.mark.parametrize(
+    "header", ["items=0-1", "bytes=abc", "bytes=-", "bytes=3-1", "bytes=0-1,3-4", "bytes 0-1", "=0-1"]
+)
+def test_a_range_of_another_unit_or_malformed_is_ignored(live, header):
+    """RFC 9110 14.2: a server ignores a Range header it does not understand, and answers the whole object."""
+    backend, _ = live
+    stored_object(backend, "file/object", b"the whole object")
+    url = backend.presign_download("file/object", 60).url
+    answer = requests.get(url, headers={"Range": header}, timeout=10)
+    assert (answer.status_code, answer.content) == (200, b"the whole object")
 
 
 def swap(url: str, old: str, new: str) -> str:
