@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from werkzeug.exceptions import BadRequest
+
 from ucs.hookspecs import hookimpl
 from ucs.storage import (
     InvalidParts,
@@ -40,6 +42,8 @@ from ucs_plugins.fs_signing import UrlSigner
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
 PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
+# What a Host header may be for URLs to start with it: a name or IPv4 address, or an IPv6 literal, and a port.
+HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 CHUNK = 1024 * 1024
 MAX_PART_NUMBER = 10_000
 # copy_file_range copies at most this much per call; the loop calls it again until the part ends.
@@ -202,6 +206,14 @@ class FilesystemBackend:
 
         if not has_request_context():
             raise StorageError("set PUBLIC_URL: outside a request UCS cannot tell the address clients use")
+        # A Host such as 'evil.example.com:80/x?' made 'http:/storage/...' (werkzeug, depending on its
+        # version, passes it through or turns it into ''): no URL is built from one that is not host[:port].
+        if not HOST.fullmatch(request.host):
+            shown = request.headers.get("Host", "")[:80]
+            raise BadRequest(
+                f"the Host header {shown!r} is not a host name or address with an optional port, so UCS "
+                "cannot build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
+            )
         return request.host_url.rstrip("/")
 
     def key_of(self, upload_id: str) -> str:

@@ -426,3 +426,29 @@ def test_two_clients_failing_one_upload_at_once_both_learn_what_happened(rest, a
     upload = rest.expect(200, "GET", upload_path(upload_id)).json()
     assert (upload["status"], upload["reason"]) == ("failed", messages[0])
     assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_FAILED]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "host", ["evil.example.com:80/x?", "a b", "host:port", "user@host", "x#y", "[::1", ""]
+)
+def test_no_url_is_built_from_a_malformed_host_header(client, host):
+    """Without UCS_PUBLIC_URL the store's URLs start with the request's host: evil.example.com:80/x? made
+    'http:/storage/objects/...'."""
+    client.put("/files/f-host", json={})
+    upload_id = client.post("/files/f-host/multipart_uploads").get_json()["upload_id"]
+    answer = client.post(upload_path(upload_id, "/part/1/presigned_post"), headers={"Host": host})
+    assert answer.status_code == 400
+    assert answer.get_json()["message"] == (
+        f"the Host header {host!r} is not a host name or address with an optional port, so UCS cannot "
+        "build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("host", ["ucs.example:8080", "10.0.0.7", "[::1]:5000", "UCS.example."])
+def test_a_well_formed_host_header_is_what_the_signed_urls_start_with(client, host):
+    client.put("/files/f-host", json={})
+    upload_id = client.post("/files/f-host/multipart_uploads", headers={"Host": host}).get_json()["upload_id"]
+    signed = client.post(upload_path(upload_id, "/part/1/presigned_post"), headers={"Host": host})
+    assert signed.get_json()["url"].startswith(f"http://{host.lower()}/storage/uploads/{upload_id}/1?")
