@@ -9,14 +9,15 @@ from collections.abc import Iterator
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import run_simple
 
 from ucs import services
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
-from ucs.database import db_url_for_humans, ensure_schema
+from ucs.database import database_problem, db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
 from ucs.storage import ListsUploads, StorageError, UploadNotFound
@@ -56,7 +57,21 @@ def _create_app():
         raise click.ClickException(str(error)) from None
 
 
-main = FlaskGroup(
+class UcsGroup(FlaskGroup):
+    """Flask's command group, whose commands report an unreachable database in one line.
+
+    Flask-Migrate's `db` commands let SQLAlchemy's OperationalError escape: a 154-line traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            raise click.ClickException(str(database_problem(app, error))) from None
+
+
+main = UcsGroup(
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,

@@ -50,10 +50,7 @@ def schema_revisions(app: Flask) -> tuple[str | None, set[str]]:
             with db.engine.connect() as connection:
                 current = MigrationContext.configure(connection).get_current_revision()
         except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0]
-            raise DatabaseUnreachable(
-                f"cannot reach the database at {db_url_for_humans(app)}: {reason}"
-            ) from None
+            raise database_problem(app, error) from None
         script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config(MIGRATIONS_DIR))
         return current, set(script.get_heads())
 
@@ -82,13 +79,20 @@ def check_writable(app: Flask) -> None:
         except DBAPIError as error:
             if not refuses_writes(error):
                 raise
-            reason = str(error.orig or error).strip().splitlines()[0]
-            raise DatabaseReadOnly(
-                f"the database at {db_url_for_humans(app)} does not accept writes ({reason}); "
-                "UCS needs to write to it"
-            ) from None
+            raise database_problem(app, error) from None
         finally:
             connection.rollback()
+
+
+def database_problem(app: Flask, error: DBAPIError) -> DatabaseNotReady:
+    """What stops UCS or a command on this database, in one line and without the password."""
+    reason = str(error.orig or error).strip().splitlines()[0]
+    if refuses_writes(error):
+        return DatabaseReadOnly(
+            f"the database at {db_url_for_humans(app)} does not accept writes ({reason}); "
+            "UCS needs to write to it"
+        )
+    return DatabaseUnreachable(f"cannot reach the database at {db_url_for_humans(app)}: {reason}")
 
 
 def db_url_for_humans(app: Flask) -> str:

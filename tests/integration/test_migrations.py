@@ -201,7 +201,13 @@ def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
     url = f"postgresql+psycopg://ucs:not-a-secret@127.0.0.1:{free_port()}/ucs"
     with pytest.raises(DatabaseUnreachable, match="cannot reach the database at postgresql"):
         create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
-    run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
-    assert run.returncode != 0 and "Traceback" not in run.stderr
-    assert "Error: cannot reach the database at postgresql+psycopg://ucs:***@127.0.0.1" in run.stderr
-    assert "not-a-secret" not in run.stderr
+    for command in (
+        ["ucs", "run", "--port", str(free_port())],
+        ["ucs", "db", "upgrade"],
+        ["ucs", "db", "current"],
+    ):
+        run = ucs_command(command, tmp_path, url)
+        assert run.returncode != 0 and "Traceback" not in run.stderr, command
+        [line] = run.stderr.strip().splitlines()
+        assert line.startswith("Error: cannot reach the database at postgresql+psycopg://ucs:***@127.0.0.1")
+        assert "Connection refused" in line and "not-a-secret" not in line
