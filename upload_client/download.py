@@ -337,6 +337,8 @@ def check_output(target: Path) -> None:
         raise BadInput(f"{target} is a directory; --output names the file to write")
     if target.exists():
         raise BadInput(f"{target} already exists; remove it or choose another --output")
+    if not target.parent.exists():
+        raise BadInput(f"{target.parent} does not exist; create it or choose another --output")
     if not target.parent.is_dir():
         raise BadInput(f"{target.parent} is not a directory")
     if not os.access(target.parent, os.W_OK):

@@ -234,7 +234,10 @@ def test_bad_download_input(api, tmp_path):
     assert_one_line_error(download("never-registered", tmp_path / "b"), 1, "not registered")
     assert_one_line_error(download("journey-not-uploaded", existing), 1, "already exists")
     assert_one_line_error(download("journey-not-uploaded", tmp_path), 1, "is a directory")
-    assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "is not a directory")
+    assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "no does not exist")
+    assert_one_line_error(
+        download("journey-not-uploaded", existing / "x"), 1, "exists.bin is not a directory"
+    )
     assert existing.read_bytes() == b"keep me"
     assert not (tmp_path / "a.part").exists()
 

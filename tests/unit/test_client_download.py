@@ -208,6 +208,8 @@ def test_output_checks(tmp_path):
         check_output(tmp_path / "exists")
     with pytest.raises(BadInput, match="is a directory"):
         check_output(tmp_path)
-    with pytest.raises(BadInput, match="is not a directory"):
+    with pytest.raises(BadInput, match=f"^{tmp_path}/missing does not exist; create it or choose another"):
         check_output(tmp_path / "missing" / "out")
+    with pytest.raises(BadInput, match=f"^{tmp_path}/exists is not a directory$"):
+        check_output(tmp_path / "exists" / "out")
     check_output(tmp_path / "new")
