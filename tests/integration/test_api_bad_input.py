@@ -221,15 +221,17 @@ def test_a_body_over_the_limit_is_413_and_changes_nothing(rest, app, pending_upl
     assert snapshot(app) == before
 
 
-def test_the_largest_legal_completion_body_is_read_in_full(rest):
-    """10,000 parts with 128-character ETags fit the limit: the body is valid and only the id is unknown."""
+def test_the_largest_legal_completion_body_is_read_in_full(rest, pending_upload):
+    """10,000 parts with 128-character ETags fit the limit: read, valid, and checked against the store."""
     body = parts_body(MAX_PARTS)
     assert len(body) > 1_500_000
     response = rest.call(
-        "PATCH", "/multipart_uploads/unknown", data=body, headers={"Content-Type": "application/json"}
+        "PATCH", upload_path(pending_upload[0]), data=body, headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 404, response.text[:300]
-    assert "no multipart upload with id 'unknown'" in response.json()["message"]
+    assert response.status_code == 400, response.text[:300]
+    assert (
+        response.json()["message"] == "the store holds no part 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 9987 more"
+    )
 
 
 def test_a_parts_list_too_long_is_refused_before_its_items_are_checked(rest, app, pending_upload):
