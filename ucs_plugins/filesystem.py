@@ -350,8 +350,9 @@ class FilesystemBackend:
             etag_path.parent.mkdir(parents=True, exist_ok=True)
             etag_path.write_text(etag)
             os.replace(assembled.name, target)
-        # A concurrent completion of the same upload may have removed the parts first: the object stands.
-        with contextlib.suppress(UploadNotFound):
+        # The object stands, whatever becomes of its parts: a concurrent completion may have removed them
+        # first, and what a failed removal leaves in trash/ goes at the next start.
+        with contextlib.suppress(StorageError):
             self._discard(upload_id)
         return etag
 
