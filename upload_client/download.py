@@ -276,13 +276,11 @@ class Downloader:
             try:
                 sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
             except ObjectMissing as missing:
-                partial.unlink(missing_ok=True)  # its ranges belong to an object that is gone
-                journal.remove()
+                discard(partial, journal)  # its ranges belong to an object that is gone
                 raise ObjectMissing(f"{missing}; {partial} was removed") from None
             expected = info.get("sha256")
             if expected and sha256 != expected:
-                partial.unlink(missing_ok=True)
-                journal.remove()
+                discard(partial, journal)
                 raise VerificationFailed(
                     f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
                 )
@@ -343,6 +341,12 @@ def check_output(target: Path) -> None:
         raise BadInput(f"{target.parent} is not a directory")
     if not os.access(target.parent, os.W_OK):
         raise BadInput(f"cannot write in {target.parent}: permission denied")
+
+
+def discard(partial: Path, journal: Journal) -> None:
+    """Remove PATH.part and its journal: what they hold can never be resumed into the file."""
+    partial.unlink(missing_ok=True)
+    journal.remove()
 
 
 def publish(partial: Path, target: Path) -> None:
