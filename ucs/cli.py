@@ -9,16 +9,18 @@ from collections.abc import Iterator
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import run_simple
 
 from ucs import services
 from ucs.app import STARTUP_ERRORS, create_app
-from ucs.cleanup import parse_duration, stale_uploads
+from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
-from ucs.database import db_url_for_humans, ensure_schema
+from ucs.database import database_problem, db_url_for_humans, ensure_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
+from ucs.storage import ListsUploads, StorageError, UploadNotFound
 from ucs.tokens_cli import tokens_group
 
 
@@ -64,7 +66,21 @@ def _create_app():
         raise click.ClickException(str(error)) from None
 
 
-main = FlaskGroup(
+class UcsGroup(FlaskGroup):
+    """Flask's command group, whose commands report an unreachable database in one line.
+
+    Flask-Migrate's `db` commands let SQLAlchemy's OperationalError escape: a 154-line traceback.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+            raise click.ClickException(str(database_problem(app, error))) from None
+
+
+main = UcsGroup(
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,
@@ -179,10 +195,15 @@ def uploads_group() -> None:
     show_default=True,
     help="Cancel pending uploads started longer ago than this (7d, 12h, 30m, 45s).",
 )
-@click.option("--dry-run", is_flag=True, help="Only list what would be canceled.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be canceled or aborted.")
 @with_appcontext
 def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
-    """Cancel abandoned pending uploads and abort them in the store, freeing their parts."""
+    """Cancel abandoned pending uploads, then abort the store's leftovers, freeing their parts.
+
+    Leftovers are unfinished uploads in the store that no pending upload accounts for: canceled, failed
+    or completed ones whose abort never finished, and ones the database does not know, once older than
+    --older-than.
+    """
     try:
         age = parse_duration(older_than)
     except ValueError as error:
@@ -214,6 +235,33 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
             click.echo(f"  skipped: {error}")
     if not dry_run:
         click.echo(f"canceled {canceled} upload(s)")
+    storage = app.extensions["ucs.storage"]
+    if isinstance(storage, ListsUploads):
+        _abort_leftovers(storage, age, dry_run)
+    else:
+        click.echo(f"the {storage.name} store cannot list its unfinished uploads: no leftovers looked for")
+
+
+def _abort_leftovers(storage, age, dry_run: bool) -> None:
+    leftovers = store_leftovers(storage, age)
+    click.echo(f"{len(leftovers)} unfinished upload(s) in the store that no pending upload accounts for")
+    aborted = 0
+    for number, leftover in enumerate(leftovers, start=1):
+        click.echo(
+            f"[{number}/{len(leftovers)}] {'would abort' if dry_run else 'aborting'} "
+            f"{leftover.upload.upload_id}, started {leftover.upload.started:%Y-%m-%d %H:%M}: {leftover.why}"
+        )
+        if dry_run:
+            continue
+        try:
+            storage.abort_multipart_upload(leftover.key, leftover.upload.upload_id)
+            aborted += 1
+        except UploadNotFound:
+            click.echo("  skipped: aborted or completed meanwhile")
+        except StorageError as error:
+            click.echo(f"  failed: {error}")
+    if not dry_run:
+        click.echo(f"aborted {aborted} leftover(s)")
 
 
 main.add_command(uploads_group)

@@ -14,6 +14,10 @@ from ucs.uploads import MAX_PART_SIZE
 # SigV4 presigned URLs live 7 days at most; no store should hand out longer-lived ones.
 MAX_PRESIGNED_URL_EXPIRY = 7 * 24 * 3600
 
+# The largest legal request, a completion listing 10,000 parts with 128-character ETags, takes about
+# 1.6 MB: a body limit below this would refuse it.
+MIN_JSON_BODY_SIZE = 2 * 1024 * 1024
+
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -62,6 +66,8 @@ class DefaultConfig:
 
     PART_SIZE = 16 * 1024 * 1024
     PRESIGNED_URL_EXPIRY = 3600
+    # Bytes of a JSON request body UCS reads at most; a larger one is refused with 413 before it is read.
+    MAX_JSON_BODY_SIZE = 4 * 1024 * 1024
 
     # Storage backends and event publishers are plugins; these names are never loaded.
     BLOCKED_PLUGINS: list[str] = []
@@ -143,4 +149,10 @@ def check_limits(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1 to {MAX_PRESIGNED_URL_EXPIRY} "
             f"(7 days, SigV4's limit), not {expiry!r}"
+        )
+    body_size = config["MAX_JSON_BODY_SIZE"]
+    if not (isinstance(body_size, int) and body_size >= MIN_JSON_BODY_SIZE):
+        raise ConfigError(
+            f"UCS_MAX_JSON_BODY_SIZE must be a whole number of bytes of at least {MIN_JSON_BODY_SIZE} "
+            f"(room for a completion of 10,000 parts), not {body_size!r}"
         )

@@ -3,12 +3,13 @@
 import logging
 
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs import services
+from ucs.database import refuses_writes
 from ucs.extensions import db
-from ucs.storage import StorageError, StorageUnavailable
+from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,13 @@ def handle_upload_error(error: UploadError):
 def handle_storage_error(error: StorageError):
     db.session.rollback()
     log.warning("object store error: %s", error)
+    if isinstance(error, UploadNotFound):
+        # A pending upload the store lost (expired, aborted, or another store): no retry brings it back.
+        return error_response(
+            409,
+            f"the object store no longer holds this upload ({error}): it expired or was aborted, or UCS "
+            "now uses another store; cancel the upload and start a new one",
+        )
     if isinstance(error, StorageUnavailable):
         return error_response(503, f"the object store is unavailable: {error}")
     return error_response(502, f"the object store refused the request: {error}")
@@ -50,9 +58,18 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "a concurrent request changed this resource first; retry")
 
 
-def handle_database_unavailable(error: OperationalError):
-    # The database went away (restart, network, failover): nothing was changed, the client may retry.
+def handle_database_error(error: OperationalError | InternalError):
     db.session.rollback()
+    if refuses_writes(error):
+        # Read-only (a file or mount made read-only, a standby): waiting does not cure it.
+        log.error("database refuses writes: %s", error.orig)
+        return error_response(
+            503, "the database does not accept writes (it is read-only); an operator has to fix this"
+        )
+    if isinstance(error, InternalError):
+        log.error("database error: %s", error.orig)
+        return error_response(500, "the database failed the request")
+    # The database went away (restart, network, failover): nothing was changed, the client may retry.
     log.error("database unavailable: %s", error.orig)
     return error_response(503, "the database is unavailable; retry in a moment")
 
@@ -61,4 +78,6 @@ def register_error_handlers(app):
     app.register_error_handler(UploadError, handle_upload_error)
     app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(OperationalError, handle_database_error)
+    # PostgreSQL's 'read-only transaction' arrives as an InternalError.
+    app.register_error_handler(InternalError, handle_database_error)

@@ -26,3 +26,16 @@ def sha256_field(**kwargs) -> ma.fields.String:
         metadata={"description": "SHA-256 of the whole file, lowercase hex"},
         **kwargs,
     )
+
+
+class BoundedList(ma.fields.List):
+    """A list whose length is checked before its items: a million wrong items make one error, not a million."""
+
+    def __init__(self, inner, max_length: int, **kwargs):
+        super().__init__(inner, **kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list) and len(value) > self.max_length:
+            raise ma.ValidationError(f"at most {self.max_length} items, not {len(value)}")
+        return super()._deserialize(value, attr, data, **kwargs)

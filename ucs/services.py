@@ -203,9 +203,10 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
     ).rowcount
     if changed != 1:
         db.session.rollback()
-        now = get_upload(upload.s3_upload_id).upload_status
+        now = get_upload(upload.s3_upload_id)
         raise Conflict(
-            f"upload {upload.s3_upload_id} became {now.value} meanwhile; it cannot become {target.value}"
+            f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{_why(now)}; "
+            f"it cannot become {target.value}"
         )
     log.info(
         "upload %s of file %s: %s -> %s by %s", upload.s3_upload_id, upload.file_id, current, target, actor
@@ -219,7 +220,14 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
 
 def require_pending(upload: MultipartUpload) -> None:
     if upload.upload_status is not UploadStatus.PENDING:
-        raise Conflict(f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending")
+        raise Conflict(
+            f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending{_why(upload)}"
+        )
+
+
+def _why(upload: MultipartUpload) -> str:
+    """The reason an upload ended, in parentheses after its state, when it has one."""
+    return f" ({upload.reason})" if upload.reason else ""
 
 
 def cancel_upload(
@@ -329,7 +337,21 @@ def _assemble(
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:
     """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
-    change_status(upload, UploadStatus.FAILED, actor, reason=reason[:1024], ended_by=_audit(actor))
+    try:
+        change_status(upload, UploadStatus.FAILED, actor, reason=reason[:1024], ended_by=_audit(actor))
+    except Conflict:
+        first = get_upload(upload.s3_upload_id)
+        if first.upload_status is not UploadStatus.FAILED:  # canceled or completed: this request lost
+            raise Conflict(
+                f"upload {upload.s3_upload_id} became {first.upload_status.value} meanwhile{_why(first)}, "
+                "so it cannot be completed"
+            ) from None
+        # Another completion, refused as well, failed it first: typically two clients sending different
+        # bytes to one upload, each overwriting the other's parts.
+        raise CompletionRefused(
+            f"{reason}; meanwhile another request failed upload {upload.s3_upload_id} ({first.reason}): "
+            f"two clients may have been uploading to file {upload.file_id!r} at once"
+        ) from None
     events.record_event(events.UPLOAD_FAILED, _reason_payload(upload, actor))
     db.session.commit()
     _abort_quietly(storage, upload.key, upload.s3_upload_id)

@@ -35,6 +35,16 @@ class ObjectInfo:
     etag: str
 
 
+@dataclass(frozen=True)
+class StoreUpload:
+    """An unfinished multipart upload the store holds."""
+
+    upload_id: str
+    #: None when the store no longer knows the key (a filesystem upload half removed by an older UCS).
+    key: str | None
+    started: datetime
+
+
 class StorageError(Exception):
     """The store refused or failed an operation; the message says what and why."""
 
@@ -96,6 +106,15 @@ class StorageBackend(Protocol):
 
     def check(self) -> None:
         """Raise StorageUnavailable when the store cannot serve requests (used by /health)."""
+
+
+@runtime_checkable
+class ListsUploads(Protocol):
+    """What a backend may add: a listing of its unfinished uploads, so `ucs uploads cleanup` can abort
+    those no pending upload accounts for (an abort that never finished, a start that was never recorded)."""
+
+    def list_multipart_uploads(self) -> list[StoreUpload]:
+        """Every unfinished multipart upload of the bucket (all pages of the store's listing)."""
 
 
 # A factory builds a backend from the app's settings (a mapping of the Flask config).

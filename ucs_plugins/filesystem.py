@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import re
@@ -21,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from werkzeug.exceptions import BadRequest
+
 from ucs.hookspecs import hookimpl
 from ucs.storage import (
     InvalidParts,
@@ -30,6 +33,7 @@ from ucs.storage import (
     StorageError,
     StorageUnavailable,
     StoredPart,
+    StoreUpload,
     UploadNotFound,
 )
 from ucs.uploads import MAX_PART_SIZE, normalize_etag
@@ -38,6 +42,8 @@ from ucs_plugins.fs_signing import UrlSigner
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
 PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
+# What a Host header may be for URLs to start with it: a name or IPv4 address, or an IPv6 literal, and a port.
+HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 CHUNK = 1024 * 1024
 MAX_PART_NUMBER = 10_000
 # copy_file_range copies at most this much per call; the loop calls it again until the part ends.
@@ -110,10 +116,23 @@ class FilesystemBackend:
         self.objects_dir = self.root / "objects"
         # ETags live in their own tree, so no object key can collide with another object's ETag file.
         self.etags_dir = self.root / "etags"
-        for directory in (self.uploads_dir, self.objects_dir, self.etags_dir):
+        # Upload directories being removed: renamed here first, so no part can be added behind the removal.
+        self.trash_dir = self.root / "trash"
+        # Objects being joined from their parts, renamed into objects/ once complete.
+        self.assembling_dir = self.root / "assembling"
+        for directory in (
+            self.uploads_dir,
+            self.objects_dir,
+            self.etags_dir,
+            self.trash_dir,
+            self.assembling_dir,
+        ):
             directory.mkdir(parents=True, exist_ok=True)
         self.signer = signer
         self.public_url = public_url.rstrip("/") if public_url else None
+        # What UCS processes that stopped mid-way left behind.
+        self._empty_trash()
+        self._remove_dead_assemblies()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FilesystemBackend:
@@ -193,6 +212,14 @@ class FilesystemBackend:
 
         if not has_request_context():
             raise StorageError("set PUBLIC_URL: outside a request UCS cannot tell the address clients use")
+        # A Host such as 'evil.example.com:80/x?' made 'http:/storage/...' (werkzeug, depending on its
+        # version, passes it through or turns it into ''): no URL is built from one that is not host[:port].
+        if not HOST.fullmatch(request.host):
+            shown = request.headers.get("Host", "")[:80]
+            raise BadRequest(
+                f"the Host header {shown!r} is not a host name or address with an optional port, so UCS "
+                "cannot build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
+            )
         return request.host_url.rstrip("/")
 
     def key_of(self, upload_id: str) -> str:
@@ -238,10 +265,12 @@ class FilesystemBackend:
             raise StorageError(f"part number {part_no} is outside 1..{MAX_PART_NUMBER}")
         if length is not None and length > self.max_part_size:
             raise self._too_large(part_no, f"is {length} bytes")
-        directory = self.upload_dir(upload_id)
         md5 = hashlib.md5(usedforsecurity=False)
         received = 0
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".incoming-", delete=False) as temporary:
+        # Created under the lock, which is not held while the bytes arrive; the with below closes it.
+        with self._adding_to(upload_id) as directory:
+            temporary = tempfile.NamedTemporaryFile(dir=directory, prefix=".incoming-", delete=False)  # noqa: SIM115
+        with temporary:
             try:
                 while chunk := stream.read(CHUNK):
                     received += len(chunk)
@@ -252,16 +281,38 @@ class FilesystemBackend:
                 if length is not None and received != length:
                     raise StorageError(f"part {part_no} ended after {received} of {length} bytes")
             except BaseException:
-                os.unlink(temporary.name)
+                with contextlib.suppress(FileNotFoundError):  # an abort took the directory meanwhile
+                    os.unlink(temporary.name)
                 raise
         digest = md5.hexdigest()
         final = directory / f"{part_no:05d}.{digest}"
-        try:
+        # UploadNotFound when the upload was completed or aborted while the part arrived.
+        with self._adding_to(upload_id):
             os.replace(temporary.name, final)
             self._drop_older_copies(final)
-        except FileNotFoundError:  # the upload was completed or aborted while the part arrived
-            raise UploadNotFound(f"no multipart upload {upload_id}") from None
         return f'"{digest}"'
+
+    @contextlib.contextmanager
+    def _adding_to(self, upload_id: str) -> Iterator[Path]:
+        """The upload's directory, held (a shared lock) while a file is added to it.
+
+        _discard takes the directory away under the exclusive lock, so a file is added either before,
+        or not at all: its path then names nothing, and UploadNotFound says the upload is gone.
+        """
+        with _still_there(upload_id), self._locked(upload_id, fcntl.LOCK_SH) as directory:
+            yield directory
+
+    @contextlib.contextmanager
+    def _locked(self, upload_id: str, mode: int) -> Iterator[Path]:
+        directory = self.upload_dir(upload_id)
+        with _still_there(upload_id):
+            fd = os.open(directory, os.O_RDONLY)
+        try:
+            with contextlib.suppress(OSError):  # a filesystem without locks: the race stays possible there
+                fcntl.flock(fd, mode)
+            yield directory
+        finally:
+            os.close(fd)
 
     def _too_large(self, part_no: int, what: str) -> PartTooLarge:
         return PartTooLarge(f"part {part_no} {what}: a part may have at most {self.max_part_size} bytes")
@@ -295,34 +346,98 @@ class FilesystemBackend:
                 raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        # Unbuffered, so the kernel's copies and any buffered fallback share one file position.
-        with (
-            _still_there(upload_id),
-            tempfile.NamedTemporaryFile(
-                dir=target.parent, prefix=".assembling-", delete=False, buffering=0
-            ) as assembled,
-        ):
-            try:
+        with self._assembling() as assembled:
+            with _still_there(upload_id):
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
                         append_file(part, assembled)
+            etag = multipart_etag([stored[number][0] for number, _ in parts])
+            etag_path = self.etag_path(key)
+            etag_path.parent.mkdir(parents=True, exist_ok=True)
+            etag_path.write_text(etag)
+            os.replace(assembled.name, target)
+        # The object stands, whatever becomes of its parts: a concurrent completion may have removed them
+        # first, and what a failed removal leaves in trash/ goes at the next start.
+        with contextlib.suppress(StorageError):
+            self._discard(upload_id)
+        return etag
+
+    @contextlib.contextmanager
+    def _assembling(self) -> Iterator[BinaryIO]:
+        """A temporary file in assembling/ for an object being joined, locked until it is renamed into place.
+
+        A UCS killed while joining leaves its file unlocked: the sweep at the next start removes those only.
+        Unbuffered, so the kernel's copies and any buffered fallback share one file position.
+        """
+        with tempfile.NamedTemporaryFile(dir=self.assembling_dir, delete=False, buffering=0) as assembled:
+            with contextlib.suppress(OSError):  # a filesystem without locks: its leftovers stay
+                fcntl.flock(assembled.fileno(), fcntl.LOCK_EX)
+            try:
+                yield assembled
             except BaseException:
                 os.unlink(assembled.name)
                 raise
-        etag = multipart_etag([stored[number][0] for number, _ in parts])
-        etag_path = self.etag_path(key)
-        etag_path.parent.mkdir(parents=True, exist_ok=True)
-        etag_path.write_text(etag)
-        os.replace(assembled.name, target)
-        # A concurrent completion of the same upload may have removed the parts first: the object stands.
-        with contextlib.suppress(UploadNotFound, FileNotFoundError):
-            shutil.rmtree(self.upload_dir(upload_id))
-        return etag
+
+    def _remove_dead_assemblies(self) -> None:
+        """Remove what UCS processes killed while joining parts left in assembling/ (files nobody locks)."""
+        for path in self.assembling_dir.iterdir():
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:  # renamed into place meanwhile
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a live assembly, in this process or another
+                continue
+            else:
+                path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        self._check_key_of(upload_id, key)
-        with _still_there(upload_id):
-            shutil.rmtree(self.upload_dir(upload_id))
+        try:
+            stored_key = (self.upload_dir(upload_id) / "key").read_text()
+        except FileNotFoundError:
+            stored_key = None  # half removed by an older UCS, whose abort stopped midway: remove the rest
+        if stored_key is not None and stored_key != key:
+            raise UploadNotFound(f"upload {upload_id} is not for key {key}")
+        self._discard(upload_id)
+
+    def _discard(self, upload_id: str) -> None:
+        """Remove an upload's directory for good, even while its parts are still arriving.
+
+        Removing it in place raced with parts being renamed in: the removal stopped at a file that had
+        just appeared or gone, and left the rest on disk forever. Renamed into trash/ first, under the lock
+        that every request adding a file holds, the directory can no longer gain files (a part still
+        arriving finds its upload gone); what a crash leaves in trash/ goes at the next start.
+        """
+        doomed = self.trash_dir / f"{upload_id}.{secrets.token_hex(4)}"
+        with _still_there(upload_id), self._locked(upload_id, fcntl.LOCK_EX) as directory:
+            os.rename(directory, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        if doomed.exists():
+            raise StorageError(f"could not remove all of {doomed}; it is removed when UCS next starts")
+
+    def _empty_trash(self) -> None:
+        for path in self.trash_dir.iterdir():
+            shutil.rmtree(path, ignore_errors=True)
+
+    def list_multipart_uploads(self) -> list[StoreUpload]:
+        """The unfinished uploads, for `ucs uploads cleanup` to find those nothing will finish."""
+        uploads = []
+        for directory in self.uploads_dir.iterdir():
+            if not UPLOAD_ID.fullmatch(directory.name):
+                continue
+            key_file = directory / "key"
+            try:
+                key, started = key_file.read_text(), key_file.stat().st_mtime
+            except FileNotFoundError:  # half removed by an older UCS, or completed or aborted meanwhile
+                try:
+                    key, started = None, directory.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+            uploads.append(StoreUpload(directory.name, key, datetime.fromtimestamp(started, UTC)))
+        return uploads
 
     def head_object(self, key: str) -> ObjectInfo:
         try:

@@ -1,8 +1,8 @@
 """The HTTP face of the filesystem store: the routes its presigned URLs point at."""
 
 from flask import Blueprint, jsonify, request, send_file
-from werkzeug.exceptions import HTTPException, LengthRequired
-from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
+from werkzeug.http import HTTP_STATUS_CODES, parse_range_header
 
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.filesystem import PartTooLarge
@@ -30,6 +30,11 @@ def make_blueprint(backend) -> Blueprint:
     def put_part(upload_id: str, part_no: int):
         # The key is part of what was signed; an unknown upload answers 404 (ids are 128 random bits).
         verify("PUT", backend.key_of(upload_id), upload_id, part_no)
+        # werkzeug reads a Content-Length it cannot parse (-1, abc, +10, 0x0a) as 0: an empty part would
+        # silently replace the stored one.
+        declared = request.headers.get("Content-Length")
+        if declared is not None and not (declared.isascii() and declared.isdigit()):
+            raise BadRequest(f"Content-Length {declared[:40]!r} is not a whole number of bytes")
         # As S3 does: without a length the size check could only come after the disk had filled.
         if request.content_length is None:
             raise LengthRequired("a part needs a Content-Length header (chunked bodies are refused)")
@@ -44,6 +49,10 @@ def make_blueprint(backend) -> Blueprint:
         path = backend.object_path(key)
         if not path.is_file():
             raise ObjectNotFound(f"no object {key}")
+        if not _one_byte_range(request.headers.get("Range")):
+            # RFC 9110 14.2: a Range of another unit, malformed, or of several ranges (which werkzeug
+            # cannot serve) is ignored, and the whole object answered, rather than refused with 416.
+            request.environ.pop("HTTP_RANGE", None)
         # conditional=True answers Range requests with 206 Partial Content.
         response = send_file(path, mimetype="application/octet-stream", conditional=True, etag=False)
         response.headers["ETag"] = backend.etag_path(key).read_text()
@@ -72,6 +81,19 @@ def make_blueprint(backend) -> Blueprint:
 
     @bp.errorhandler(HTTPException)
     def http_error(error):
-        return _error(error.code or 500, error.description or "")
+        response, code = _error(error.code or 500, error.description or "")
+        # What the exception adds, such as a 416's Content-Range: bytes */<size>.
+        for name, value in error.get_headers(request.environ):
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, code
 
     return bp
+
+
+def _one_byte_range(header: str | None) -> bool:
+    """Whether a Range header is absent or one range of bytes, the only kind this store serves."""
+    if header is None:
+        return True
+    parsed = parse_range_header(header)
+    return parsed is not None and parsed.units == "bytes" and len(parsed.ranges) == 1

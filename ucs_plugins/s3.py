@@ -12,7 +12,14 @@ from botocore.client import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ucs.hookspecs import hookimpl
-from ucs.storage import ObjectInfo, ObjectNotFound, PresignedRequest, StorageUnavailable, StoredPart
+from ucs.storage import (
+    ObjectInfo,
+    ObjectNotFound,
+    PresignedRequest,
+    StorageUnavailable,
+    StoredPart,
+    StoreUpload,
+)
 from ucs.uploads import normalize_etag
 from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
 
@@ -119,6 +126,16 @@ class S3Backend:
                     for p in page.get("Parts", [])
                 )
         return newest_copies(listing)
+
+    def list_multipart_uploads(self) -> list[StoreUpload]:
+        with translated_errors(f"list multipart uploads of bucket {self.bucket}"):
+            # ListMultipartUploads answers at most 1,000 uploads a page; the paginator follows the markers.
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
+            return [
+                StoreUpload(upload["UploadId"], upload["Key"], upload["Initiated"])
+                for page in pages
+                for upload in page.get("Uploads", [])
+            ]
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         listing = [{"PartNumber": number, "ETag": quoted(normalize_etag(etag))} for number, etag in parts]

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import requests
 
 from upload_client.credentials import Credentials
-from upload_client.errors import AccessRefused, ApiError, NotUcs, UcsUnreachable
+from upload_client.errors import AccessRefused, ApiError, BadInput, ClientError, NotUcs, UcsUnreachable
 from upload_client.http import ThreadSessions, api_retry, describe_connection_error, timed_out
 
 
@@ -92,6 +92,23 @@ class UcsApi:
 
     def cancel(self, upload_id: str) -> None:
         self._call("PATCH", f"/multipart_uploads/{_segment(upload_id)}", json={"status": "cancelled"})
+
+    def file_not_found(self, file_id: str) -> ClientError:
+        """What a 404 for a file means: not registered, if the URL leads to UCS at all.
+
+        UCS answers 404 for a route it lacks too, so a base URL with a path too many (.../api) would read
+        as an unregistered file: UCS's /health tells the two apart.
+        """
+        url = self.base_url + "/health"
+        try:
+            body = self._sessions.get().get(url, timeout=self.timeout).json()
+        except (requests.RequestException, ValueError):
+            body = None
+        if not (isinstance(body, dict) and {"database", "storage"} <= body.keys()):
+            return NotUcs(
+                f"{self.base_url} does not point at UCS: {url} is not UCS's health check; check --api-url"
+            )
+        return BadInput(f"file {file_id!r} is not registered at {self.base_url}")
 
     # Plumbing.
 

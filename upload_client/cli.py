@@ -17,7 +17,7 @@ from upload_client import __version__
 from upload_client.api import UcsApi
 from upload_client.credentials import Credentials
 from upload_client.download import Downloader
-from upload_client.errors import BadInput, ClientError, Interrupted
+from upload_client.errors import ApiError, BadInput, ClientError, Interrupted, NotUcs
 from upload_client.progress import ProgressBar, human_size, summary
 from upload_client.transfer import MiB, TransferConfig, TransferEngine
 from upload_client.upload import Uploader, registered_file
@@ -90,6 +90,10 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def make_api(api_url: str, access: Credentials, parallel: int = 4) -> UcsApi:
     if not api_url.startswith(("http://", "https://")):
         raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
+    if "?" in api_url or "#" in api_url:  # the API's paths would land in the query or be dropped
+        raise NotUcs(
+            f"--api-url {api_url} does not point at UCS: a base URL has no query (?) or fragment (#)"
+        )
     return UcsApi(api_url, pool_size=parallel, credentials=access)
 
 
@@ -247,11 +251,21 @@ def status(file_id: str, api_url: str, access: Credentials) -> None:
         line = f"upload {item['upload_id']}: {item['status']}, part size {human_size(item['part_size'])}"
         line += f", started {item.get('created_at')}"
         if item["status"] == "pending":
-            stored = api.stored_parts(item["upload_id"])
-            line += f", {len(stored)} parts stored ({sum(p['size'] for p in stored)} bytes)"
+            line += ", " + stored_summary(api, item["upload_id"])
         if item.get("reason"):
             line += f", reason: {item['reason']}"
         click.echo(line)
+
+
+def stored_summary(api: UcsApi, upload_id: str) -> str:
+    """What the store holds of a pending upload, or UCS's word that it holds nothing any more."""
+    try:
+        stored = api.stored_parts(upload_id)
+    except ApiError as error:
+        if error.status != 409:
+            raise
+        return str(error)
+    return f"{len(stored)} parts stored ({sum(p['size'] for p in stored)} bytes)"
 
 
 @main.command(epilog=EXIT_CODES)

@@ -1,7 +1,9 @@
 """Downloading a file: parallel ranged GETs written in place into PATH.part, resumable, verified by SHA-256.
 
 PATH.part.json remembers which ranges are on disk and which object they belong to, so running the same
-command again fetches only the missing ranges. PATH appears only once the SHA-256 matches.
+command again fetches only the missing ranges. PATH appears only once the SHA-256 matches. A download
+holds an exclusive lock on PATH.part from start to end, so a second download to the same output cannot
+truncate or overwrite ranges the first has already hashed.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -39,6 +42,10 @@ from upload_client.transfer import (
 )
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class ObjectMissing(ClientError):
+    """The store holds no object at the download URL: nothing to resume, so exit 1, not 3."""
 
 
 @dataclass
@@ -200,9 +207,15 @@ class RangeFetcher:
         def attempt() -> None:
             counter.restart()
             url = self.url.url
-            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"}
+            # An empty object has no byte to ask for (bytes=0--1 is no range): ask for all of it.
+            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"} if part.size else {}
             session = self.engine.store_sessions.get()
             with session.get(url, headers=headers, stream=True, timeout=self.engine.timeout) as response:
+                if response.status_code == 404:
+                    raise ObjectMissing(
+                        f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
+                        "404): it was deleted, or UCS now uses another store"
+                    )
                 try:
                     check_store_answer(response, what)
                 except UrlRefused:
@@ -241,7 +254,7 @@ class Downloader:
             info = self.api.download_info(file_id)
         except ApiError as error:
             if error.status == 404:
-                raise BadInput(f"file {file_id!r} is not registered at {self.api.base_url}") from None
+                raise self.api.file_not_found(file_id) from None
             raise BadInput(str(error)) from None
         size = info["size"]
         partial = target.with_name(target.name + ".part")
@@ -252,24 +265,30 @@ class Downloader:
             "range_size": self.engine.config.download_range_size,
         }
         journal = Journal(target.with_name(target.name + ".part.json"), identity)
-        if not (journal.load() and partial.is_file()):
-            journal.forget()
-        parts = split(size, self.engine.config.download_range_size)
-        reused_bytes = sum(p.size for p in parts if p.number in journal.done)
-        fd = open_partial(partial, size, fresh=not journal.done)
+        fd = lock_partial(partial, target)
         try:
-            sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
-        finally:
-            os.close(fd)
-        expected = info.get("sha256")
-        if expected and sha256 != expected:
-            partial.unlink(missing_ok=True)
+            # Resume only where the journal and PATH.part agree; the lock keeps them from changing under us.
+            if not (journal.load() and os.fstat(fd).st_size == size):
+                journal.forget()
+            parts = split(size, self.engine.config.download_range_size)
+            reused_bytes = sum(p.size for p in parts if p.number in journal.done)
+            reserve_partial(fd, partial, size, fresh=not journal.done)
+            try:
+                sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
+            except ObjectMissing as missing:
+                discard(partial, journal)  # its ranges belong to an object that is gone
+                raise ObjectMissing(f"{missing}; {partial} was removed") from None
+            expected = info.get("sha256")
+            if expected and sha256 != expected:
+                discard(partial, journal)
+                raise VerificationFailed(
+                    f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
+                )
+            check_still_hashed(fd, partial, size)
+            publish(partial, target)
             journal.remove()
-            raise VerificationFailed(
-                f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
-            )
-        publish(partial, target)
-        journal.remove()
+        finally:
+            os.close(fd)  # releases the lock, only once PATH is published
         return DownloadReport(
             file_id,
             str(target),
@@ -303,10 +322,11 @@ class Downloader:
             return hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
-            error.args = (
-                f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
-                "run the same command to resume",
-            )
+            if not isinstance(error, ObjectMissing):  # which leaves nothing to resume
+                error.args = (
+                    f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
+                    "run the same command to resume",
+                )
             raise
 
 
@@ -315,10 +335,18 @@ def check_output(target: Path) -> None:
         raise BadInput(f"{target} is a directory; --output names the file to write")
     if target.exists():
         raise BadInput(f"{target} already exists; remove it or choose another --output")
+    if not target.parent.exists():
+        raise BadInput(f"{target.parent} does not exist; create it or choose another --output")
     if not target.parent.is_dir():
         raise BadInput(f"{target.parent} is not a directory")
     if not os.access(target.parent, os.W_OK):
         raise BadInput(f"cannot write in {target.parent}: permission denied")
+
+
+def discard(partial: Path, journal: Journal) -> None:
+    """Remove PATH.part and its journal: what they hold can never be resumed into the file."""
+    partial.unlink(missing_ok=True)
+    journal.remove()
 
 
 def publish(partial: Path, target: Path) -> None:
@@ -335,25 +363,65 @@ def publish(partial: Path, target: Path) -> None:
     partial.unlink()
 
 
-def open_partial(partial: Path, size: int, fresh: bool) -> int:
-    """Open PATH.part at its full size, reserving the disk space up front so a full disk shows at once."""
+def lock_partial(partial: Path, target: Path) -> int:
+    """Open PATH.part for writing, without truncating it, holding an exclusive lock on it until it is closed.
+
+    Truncating comes later, once the lock shows that no other download is writing (and hashing) the file.
+    """
     try:
-        fd = os.open(partial, os.O_RDWR | os.O_CREAT | (os.O_TRUNC if fresh else 0), 0o644)
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
         raise BadInput(f"cannot write {partial}: {error.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise BadInput(
+            f"another download to {target} is running ({partial} is locked); "
+            "wait for it to finish or choose another --output"
+        ) from None
+    except OSError:
+        pass  # a filesystem without locks (some network mounts): nothing can guard the file there
+    if not names_file(partial, fd):  # the download holding the lock finished and removed it meanwhile
+        os.close(fd)
+        raise BadInput(f"another download to {target} has just finished; check {target}")
+    return fd
+
+
+def names_file(path: Path, fd: int) -> bool:
+    """Whether path still names the file open as fd."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def check_still_hashed(fd: int, partial: Path, size: int) -> None:
+    """Refuse to publish PATH.part unless it is still the file whose bytes were hashed."""
+    if not names_file(partial, fd) or os.fstat(fd).st_size != size:
+        raise VerificationFailed(
+            f"{partial} was replaced or resized during the download, so what it holds was not verified; "
+            "nothing was published"
+        )
+
+
+def reserve_partial(fd: int, partial: Path, size: int, fresh: bool) -> None:
+    """Bring PATH.part to its full size (emptied first when fresh), reserving the disk space up front."""
+    if fresh:
+        os.ftruncate(fd, 0)
     try:
         reserved = reserve(fd, size)
     except OSError as error:
         if error.errno not in NO_SPACE:
             raise
-        os.close(fd)
         if fresh:
             partial.unlink(missing_ok=True)
         free = shutil.disk_usage(partial.parent).free
         raise DiskFull(f"not enough disk space for {partial}: {size} bytes needed, {free} free") from None
     if not reserved:
         os.ftruncate(fd, size)  # the filesystem cannot reserve space; the writes will tell
-    return fd
 
 
 def _fallocate() -> Callable[[int, int, int, int], int] | None:

@@ -81,7 +81,12 @@ class Part:
 
 
 def split(size: int, part_size: int) -> list[Part]:
-    """Cut size bytes into parts of part_size; the last part holds the rest."""
+    """Cut size bytes into parts of part_size; the last part holds the rest.
+
+    An empty file is one empty part: a multipart upload completes only with at least one part.
+    """
+    if size == 0:
+        return [Part(1, 0, 0)]
     return [
         Part(number, offset, min(part_size, size - offset))
         for number, offset in enumerate(range(0, size, part_size), start=1)

@@ -61,8 +61,6 @@ def open_local_file(path: str) -> tuple[int, int]:
         problem = f"{path} is a directory, not a file"
     elif not stat.S_ISREG(info.st_mode):
         problem = f"{path} is not a regular file"
-    elif info.st_size == 0:
-        problem = f"{path} is empty: an object store cannot complete an upload without parts"
     if problem:
         os.close(fd)
         raise BadInput(problem)
@@ -80,7 +78,7 @@ def registered_file(api: UcsApi, file_id: str) -> dict:
         return api.get_file(file_id)
     except ApiError as error:
         if error.status == 404:
-            raise BadInput(f"file {file_id!r} is not registered at {api.base_url}") from None
+            raise api.file_not_found(file_id) from None
         raise BadInput(str(error)) from None
 
 
@@ -106,7 +104,8 @@ class PartSender:
             response = self.engine.store_sessions.get().request(
                 request.get("method") or "PUT",
                 request["url"],
-                data=body,
+                # requests sends an empty iterable chunked, which stores refuse: an empty part is b"".
+                data=body if part.size else b"",
                 headers=request.get("headers") or {},
                 timeout=self.engine.timeout,
             )
@@ -197,7 +196,12 @@ class Uploader:
                 f"{path} now has {size} bytes but the pending upload {pending['upload_id']} of file "
                 f"{file_id!r} was started for {expected} bytes; to start over, cancel it: {self.cancel_command}"
             )
-        return pending, self.api.stored_parts(pending["upload_id"])
+        try:
+            return pending, self.api.stored_parts(pending["upload_id"])
+        except ApiError as error:
+            if error.status != 409:  # 409: the store lost the upload, or it ended meanwhile
+                raise
+            raise BadInput(f"{error}; to start over: {self.cancel_command}") from None
 
     def _already_uploaded(
         self, completed: _Completed, file_id: str, path: str, size: int, began: float

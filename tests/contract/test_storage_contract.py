@@ -16,7 +16,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 
-from ucs.storage import InvalidParts, ObjectNotFound, PresignedRequest, StorageBackend, UploadNotFound
+from ucs.storage import (
+    InvalidParts,
+    ListsUploads,
+    ObjectNotFound,
+    PresignedRequest,
+    StorageBackend,
+    UploadNotFound,
+)
 from ucs_plugins.filesystem import multipart_etag
 
 MiB = 1024 * 1024
@@ -156,6 +163,15 @@ def test_the_download_url_answers_a_range_with_206_and_those_bytes(store):
     assert response.headers["Content-Range"] == "bytes 1000-1999/100000"
 
 
+def test_one_empty_part_completes_an_empty_object(store):
+    """Empty files are uploaded as one empty part; S3 accepts it, and so must every backend."""
+    key, etag = uploaded_object(store.backend, b"")
+    info = store.backend.head_object(key)
+    assert (info.size, info.etag) == (0, etag)
+    answer = send(store.backend.presign_download(key, EXPIRY))
+    assert (answer.status_code, answer.content) == (200, b"")
+
+
 def test_complete_with_a_wrong_etag_is_refused_and_the_upload_kept(store):
     backend, key = store.backend, new_key()
     upload_id = backend.create_multipart_upload(key)
@@ -222,6 +238,27 @@ def test_abort_discards_the_upload(store):
         pytest.skip("moto answers CompleteMultipartUpload on an aborted upload with 500, not NoSuchUpload")
     with pytest.raises(UploadNotFound):
         backend.complete_multipart_upload(key, upload_id, [(1, etag)])
+
+
+def test_unfinished_uploads_are_listed_until_completed_or_aborted(store):
+    """The optional listing `ucs uploads cleanup` uses to find uploads nothing will finish."""
+    backend = store.backend
+    if not isinstance(backend, ListsUploads):
+        pytest.skip(f"the {backend.name} backend does not list its uploads (optional)")
+    began = datetime.now(UTC)
+    unfinished, completed = new_key(), new_key()
+    unfinished_id = backend.create_multipart_upload(unfinished)
+    completed_id = backend.create_multipart_upload(completed)
+    etag = put_part(backend, completed, completed_id, 1, b"done")
+    backend.complete_multipart_upload(completed, completed_id, [(1, etag)])
+
+    listed = {upload.upload_id: upload for upload in backend.list_multipart_uploads()}
+    assert completed_id not in listed
+    assert listed[unfinished_id].key == unfinished
+    if store.server != "moto server":  # moto lists every upload as initiated on 2010-11-10
+        assert abs(listed[unfinished_id].started - began).total_seconds() < 60
+    backend.abort_multipart_upload(unfinished, unfinished_id)
+    assert unfinished_id not in {upload.upload_id for upload in backend.list_multipart_uploads()}
 
 
 def test_unknown_uploads_and_objects_are_reported_as_such(store):

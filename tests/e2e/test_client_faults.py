@@ -276,6 +276,26 @@ def test_download_killed_then_resumed_from_its_part_file(capsys, ucs, faulty, tm
     assert not journal.exists()
 
 
+def test_a_second_download_to_the_same_output_is_refused_and_the_first_stays_verified(ucs, faulty, tmp_path):
+    source = make_file(tmp_path / "shared.bin", 12 * MiB, seed=19)
+    register(ucs.url, "faults-two-downloads", source)
+    assert run_client(*upload_args(ucs.url, "faults-two-downloads", source)).returncode == 0
+    target = tmp_path / "copy.bin"
+    journal = tmp_path / "copy.bin.part.json"
+    faulty.download_rate_limit = 1 * MiB  # about three seconds: the second starts while the first runs
+
+    first = start_client(*download_args(ucs.url, "faults-two-downloads", target), log=tmp_path / "first.log")
+    wait_until(lambda: journal.exists() and ranges_done(journal) >= 2, what="2 ranges")
+    second = run_client(*download_args(ucs.url, "faults-two-downloads", target))
+
+    assert second.returncode == 1, second.stderr
+    [line] = second.stderr.strip().splitlines()
+    assert f"another download to {target} is running ({target}.part is locked)" in line
+    assert first.wait(60) == 0, (tmp_path / "first.log").read_text()
+    assert target.read_bytes() == source.read_bytes()
+    assert not journal.exists()
+
+
 def test_retries_running_out_leave_the_upload_pending_with_the_resume_command(ucs, faulty, tmp_path):
     source = make_file(tmp_path / "doomed.bin", 2 * MiB, seed=10)
     register(ucs.url, "faults-doomed", source)

@@ -20,6 +20,7 @@ from tests.support.client_runs import (
     ucs_call,
 )
 from tests.support.processes import free_port
+from tests.support.rest import Rest
 from tests.support.ucs_server import ucs_server
 
 PART_SIZE = MiB
@@ -87,6 +88,27 @@ def test_upload_then_download_gives_identical_bytes(api, tmp_path):
     assert not (tmp_path / "back.bam.part.json").exists()
 
 
+def test_an_empty_file_uploads_as_one_empty_part_and_downloads_back(api, tmp_path):
+    """Genomics datasets have empty files: the client sends one empty part, as S3 allows."""
+    source = tmp_path / "empty.vcf"
+    source.write_bytes(b"")
+    register(api, "journey-empty", source)
+
+    uploaded = run_client(*upload_args(api, "journey-empty", source))
+    assert uploaded.returncode == 0, uploaded.stderr
+    [upload] = uploads_of(api, "journey-empty")
+    assert (upload["status"], upload["size"]) == ("uploaded", 0)
+
+    target = tmp_path / "back.vcf"
+    downloaded = run_client(
+        "download", "--file-id", "journey-empty", "--api-url", api, "--output", str(target)
+    )
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert f"sha256 {sha256_of(source)}" in downloaded.stdout
+    assert target.read_bytes() == b""
+    assert not (tmp_path / "back.vcf.part").exists()
+
+
 def test_api_url_comes_from_the_environment_and_quiet_prints_nothing(api, tmp_path):
     source = make_file(tmp_path / "env.bin", 2 * MiB + 1, seed=2)
     register(api, "journey-env", source)
@@ -133,7 +155,6 @@ def upload_args(api: str, file_id: str, path) -> list[str]:
     [
         ("missing file", ["no such file"]),
         ("directory", ["is a directory"]),
-        ("empty file", ["is empty"]),
         ("unreadable file", ["cannot read", "ermission denied"]),
         ("unknown file id", ["not registered"]),
         ("invalid file id", ["invalid file_id"]),
@@ -148,9 +169,6 @@ def test_bad_upload_input_is_one_line_and_changes_nothing(api, tmp_path, case, w
         path = tmp_path / "absent.bin"
     elif case == "directory":
         path = tmp_path
-    elif case == "empty file":
-        path.write_bytes(b"")
-        register(api, file_id, size=0)
     elif case == "unreadable file":
         path.chmod(0)
         try:
@@ -184,6 +202,20 @@ def test_unreachable_ucs_and_a_url_that_is_not_ucs(tmp_path, not_ucs_url):
     assert_one_line_error(not_http, 1, "not an http")
 
 
+@pytest.mark.parametrize("suffix", ["/api", "/api/", "?x=1", "#frag"])
+@pytest.mark.parametrize("command", ["upload", "download", "status", "cancel"])
+def test_an_api_url_with_more_than_the_base_is_not_ucs(api, tmp_path, suffix, command):
+    """Not 'file is not registered' (exit 1): UCS answers 404 for a route it lacks, too."""
+    path = make_file(tmp_path / "data.bin", MiB, seed=4)
+    register(api, "journey-url", path)
+    options = {"upload": ["--file-path", str(path)], "download": ["--output", str(tmp_path / "out")]}
+    result = run_client(
+        command, "--file-id", "journey-url", "--api-url", api + suffix, *options.get(command, [])
+    )
+    assert_one_line_error(result, 4, f"{(api + suffix).rstrip('/')} does not point at UCS")
+    assert uploads_of(api, "journey-url") == []
+
+
 def test_a_changed_local_file_is_explained_with_the_cancel_command(api, tmp_path):
     register(api, "journey-resized")  # no size registered: only the pending upload knows it
     ucs_call("POST", api, "/files/journey-resized/multipart_uploads", json={"size": 4 * MiB})
@@ -208,7 +240,10 @@ def test_bad_download_input(api, tmp_path):
     assert_one_line_error(download("never-registered", tmp_path / "b"), 1, "not registered")
     assert_one_line_error(download("journey-not-uploaded", existing), 1, "already exists")
     assert_one_line_error(download("journey-not-uploaded", tmp_path), 1, "is a directory")
-    assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "is not a directory")
+    assert_one_line_error(download("journey-not-uploaded", tmp_path / "no" / "x"), 1, "no does not exist")
+    assert_one_line_error(
+        download("journey-not-uploaded", existing / "x"), 1, "exists.bin is not a directory"
+    )
     assert existing.read_bytes() == b"keep me"
     assert not (tmp_path / "a.part").exists()
 
@@ -256,3 +291,30 @@ def test_part_urls_are_asked_for_in_batches_not_one_request_per_part(ucs, tmp_pa
     singles = log.count(f"POST /multipart_uploads/{upload_id}/part/")
     # 4 workers: a window of 32 parts per request, so 71 parts take 3 requests and none go one by one.
     assert (batches, singles) == (3, 0), (batches, singles)
+
+
+def test_a_store_that_lost_the_uploads_is_reported_as_such_with_what_to_do(tmp_path):
+    """UCS restarted on another UCS_STORAGE_ROOT: its pending upload and its object are gone from the store."""
+    source = make_file(tmp_path / "data.bin", 3 * MiB, seed=20)
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "first")) as ucs:
+        register(ucs.url, "lost-object", source)
+        assert run_client(*upload_args(ucs.url, "lost-object", source)).returncode == 0
+        register(ucs.url, "lost-upload", source)
+        upload_id = Rest(ucs.url).start("lost-upload")["upload_id"]
+
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "other")) as ucs:
+        status = run_client("status", "--file-id", "lost-upload", "--api-url", ucs.url)
+        upload = run_client(*upload_args(ucs.url, "lost-upload", source))
+        target = tmp_path / "back.bin"
+        download = run_client(
+            "download", "--file-id", "lost-object", "--api-url", ucs.url, "--output", str(target)
+        )
+
+    assert status.returncode == 0, status.stderr
+    assert f"upload {upload_id}: pending" in status.stdout
+    assert "the object store no longer holds this upload" in status.stdout
+    line = assert_one_line_error(upload, 1, "the object store no longer holds this upload")
+    assert f"to start over: upload-client cancel --file-id lost-upload --api-url {ucs.url}" in line
+    line = assert_one_line_error(download, 1, "the store holds no object for file 'lost-object'")
+    assert "resume" not in line
+    assert list(tmp_path.glob("back.bin*")) == []  # no object-sized .part left for a resume that cannot be

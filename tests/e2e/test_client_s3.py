@@ -26,8 +26,8 @@ PART_SIZE = 5 * MiB  # S3's smallest part
 pytestmark = pytest.mark.slow
 
 
-def round_trip(api: str, file_id: str, tmp_path) -> tuple:
-    source = make_file(tmp_path / f"{file_id}.bin", 2 * PART_SIZE + 4099, seed=len(file_id))
+def round_trip(api: str, file_id: str, tmp_path, size: int = 2 * PART_SIZE + 4099) -> tuple:
+    source = make_file(tmp_path / f"{file_id}.bin", size, seed=len(file_id))
     register(api, file_id, source)
     uploaded = run_client("upload", "--file-id", file_id, "--api-url", api, "--file-path", str(source))
     back = tmp_path / f"{file_id}.back"
@@ -60,10 +60,15 @@ def test_seaweedfs_checks_signatures_and_round_trips(seaweedfs, tmp_path):  # no
     settings = {**seaweedfs.bucket_settings(), "PART_SIZE": PART_SIZE}
     with ucs_server(tmp_path / "ucs", **settings) as ucs:
         source, back, uploaded, downloaded = round_trip(ucs.url, "s3-seaweedfs", tmp_path)
+        empty = round_trip(ucs.url, "s3-seaweedfs-empty", tmp_path, size=0)
 
     assert uploaded.returncode == 0, uploaded.stderr
     assert downloaded.returncode == 0, downloaded.stderr
     assert back.read_bytes() == source.read_bytes()
+    _, back, uploaded, downloaded = empty
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert back.read_bytes() == b""
 
 
 def test_moto_resume_after_ctrl_c_reuses_the_stored_parts(capsys, moto, tmp_path):  # noqa: F811 - fixture

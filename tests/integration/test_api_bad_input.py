@@ -5,13 +5,16 @@ and after the request. Completions that contradict the store are the exception t
 upload becomes failed, with the reason in the 400 and in one outbox event.
 """
 
+import json
+
 import pytest
 
 from tests.support.rest import checked_rest, outbox, snapshot, upload_path
 from ucs import events
+from ucs.config import DefaultConfig
 from ucs.extensions import db
 from ucs.models import MultipartUpload
-from ucs.uploads import MAX_FILE_SIZE
+from ucs.uploads import MAX_FILE_SIZE, MAX_PARTS
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
 SIZE = sum(len(chunk) for chunk in CHUNKS)
@@ -180,6 +183,65 @@ def test_bad_request_is_refused_and_changes_nothing(
     assert response.status_code == status, response.text
     body = response.json()
     assert body["code"] == status and words in body["message"], body
+    assert snapshot(app) == before
+
+
+LIMIT = DefaultConfig.MAX_JSON_BODY_SIZE
+
+
+def parts_body(count: int, etag: str = "e" * 128) -> bytes:
+    parts = [{"part_no": number, "etag": etag} for number in range(1, count + 1)]
+    return json.dumps({"status": "uploaded", "parts": parts, "sha256": SHA256}).encode()
+
+
+def chunks(body: bytes):
+    """The body as a generator: requests then sends it chunked, with no Content-Length."""
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]
+
+
+@pytest.mark.parametrize("sent", ["with Content-Length", "chunked"])
+@pytest.mark.parametrize("path", ["/files/f2", f"/multipart_uploads/{U}", "/files/f1/multipart_uploads"])
+def test_a_body_over_the_limit_is_413_and_changes_nothing(rest, app, pending_upload, path, sent):
+    """2,000,000 parts (58 MB) once took 28 s and 5.6 GB to refuse: the body is now refused unread."""
+    body = parts_body(200_000, etag="x")
+    assert len(body) > LIMIT
+    method = {"/files/f2": "PUT", "/files/f1/multipart_uploads": "POST"}.get(path, "PATCH")
+    before = snapshot(app)
+    response = rest.call(
+        method,
+        path.replace(U, pending_upload[0]),
+        data=body if sent == "with Content-Length" else chunks(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413, response.text[:300]
+    answer = response.json()
+    assert (answer["code"], answer["status"]) == (413, "Request Entity Too Large")
+    assert f"UCS reads at most {LIMIT} bytes (UCS_MAX_JSON_BODY_SIZE)" in answer["message"]
+    assert snapshot(app) == before
+
+
+def test_the_largest_legal_completion_body_is_read_in_full(rest, pending_upload):
+    """10,000 parts with 128-character ETags fit the limit: read, valid, and checked against the store."""
+    body = parts_body(MAX_PARTS)
+    assert len(body) > 1_500_000
+    response = rest.call(
+        "PATCH", upload_path(pending_upload[0]), data=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text[:300]
+    assert (
+        response.json()["message"] == "the store holds no part 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 and 9987 more"
+    )
+
+
+def test_a_parts_list_too_long_is_refused_before_its_items_are_checked(rest, app, pending_upload):
+    before = snapshot(app)
+    body = {"status": "uploaded", "parts": [0] * 500_000}
+    response = rest.call("PATCH", upload_path(pending_upload[0]), json=body)
+    assert response.status_code == 422
+    answer = response.json()
+    assert answer["message"] == "invalid request: json.parts: at most 10000 items, not 500000"
+    assert answer["errors"] == {"json": {"parts": ["at most 10000 items, not 500000"]}}
     assert snapshot(app) == before
 
 

@@ -4,8 +4,10 @@ import shutil
 
 import pytest
 
+from tests.support.databases import read_only
+from tests.support.live_server import serving
 from tests.support.processes import free_port
-from tests.support.rest import checked_rest, snapshot
+from tests.support.rest import Rest, checked_rest, snapshot
 from tests.support.tokens import bearer
 
 
@@ -60,3 +62,25 @@ def test_starting_an_upload_on_a_vanished_store_is_503_and_changes_nothing(rest,
     refused = rest.expect(503, "POST", "/files/f1/multipart_uploads").json()
     assert refused["message"].startswith("the object store is unavailable: cannot write to the storage root")
     assert snapshot(app) == before
+
+
+def test_a_read_only_database_is_unhealthy_and_its_refusals_do_not_say_retry(make_app, sqlite_url):
+    app = make_app(DATABASE_URL=read_only(sqlite_url))
+    with serving(app, free_port()) as url:
+        rest = Rest(url)
+        health = rest.call("GET", "/health")
+        refused = rest.call("PUT", "/files/f1", json={"size": 3})
+        unknown = rest.call("GET", "/files/f1")
+
+    assert health.status_code == 503
+    report = health.json()
+    assert (report["status"], report["database"], report["storage"]) == (
+        "unavailable",
+        "read-only: it refuses writes",
+        "ok",
+    )
+    assert refused.status_code == 503
+    assert refused.json()["message"] == (
+        "the database does not accept writes (it is read-only); an operator has to fix this"
+    )
+    assert unknown.status_code == 404  # reads still work, and nothing was written

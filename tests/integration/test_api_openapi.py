@@ -11,10 +11,11 @@ import pytest
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 # The contract's table: each operation with the answers it lists, plus what the implementation adds
-# (400 for malformed JSON, 415 for a body not sent as JSON, 422 for an invalid file_id, 502/503 when the
-# object store fails), and 401/403 on every operation that needs a token (DESIGN.md section 9).
+# (400 for malformed JSON, 413 for a body over the size limit, 415 for a body not sent as JSON, 422 for an
+# invalid file_id, 502/503 when the object store fails), and 401/403 on every operation that needs a token
+# (DESIGN.md section 9).
 STORE = {"502", "503"}
-BODY = {"400", "415", "422"}
+BODY = {"400", "413", "415", "422"}
 AUTH = {"401", "403"}
 CONTRACT = {
     ("put", "/files/{file_id}"): {"200", "201", "409"} | BODY | AUTH,

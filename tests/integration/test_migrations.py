@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -15,12 +16,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.support.databases import POSTGRES_ADMIN
+from tests.support.databases import POSTGRES_ADMIN, read_only
 from tests.support.processes import VENV_BIN, free_port
+from tests.support.rest import Rest
 from tests.support.tokens import bearer
 from tests.support.ucs_server import ucs_server
 from ucs import create_app
-from ucs.database import DatabaseUnreachable, SchemaNotCurrent
+from ucs.database import DatabaseReadOnly, DatabaseUnreachable, SchemaNotCurrent
 from ucs.extensions import db
 
 TABLES = {"files", "multipart_uploads", "outbox_events", "processed_events"}
@@ -173,11 +175,42 @@ def test_the_embedded_default_migrates_itself(tmp_path):
         assert set(inspector.get_table_names()) >= TABLES
 
 
+def test_ucs_error_logs_survive_the_embedded_default_migrating_itself(tmp_path):
+    """alembic's env.py configures logging from alembic.ini; that must not switch off UCS's own loggers."""
+    storage = tmp_path / "storage"
+    with ucs_server(tmp_path / "instance", STORAGE_ROOT=str(storage)) as server:
+        rest = Rest(server.url)
+        rest.register("f1")
+        shutil.rmtree(storage)
+        refused = rest.call("POST", "/files/f1/multipart_uploads")
+        assert refused.status_code == 503
+    assert "Running upgrade" in server.log.read_text()  # it did migrate itself
+    assert "[ucs.errors] object store error: cannot write to the storage root" in server.log.read_text()
+
+
+def test_servers_refuse_a_read_only_database_in_one_line(sqlite_url, tmp_path):
+    """Tested with the migrated SQLite file opened read-only (mode=ro): writes fail as on a read-only mount."""
+    url = read_only(sqlite_url)
+    with pytest.raises(
+        DatabaseReadOnly, match="does not accept writes .*readonly database.*UCS needs to write"
+    ):
+        create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+    run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "Error: the database at sqlite:///file" in run.stderr and "does not accept writes" in run.stderr
+
+
 def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
     url = f"postgresql+psycopg://ucs:not-a-secret@127.0.0.1:{free_port()}/ucs"
     with pytest.raises(DatabaseUnreachable, match="cannot reach the database at postgresql"):
         create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
-    run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
-    assert run.returncode != 0 and "Traceback" not in run.stderr
-    assert "Error: cannot reach the database at postgresql+psycopg://ucs:***@127.0.0.1" in run.stderr
-    assert "not-a-secret" not in run.stderr
+    for command in (
+        ["ucs", "run", "--port", str(free_port())],
+        ["ucs", "db", "upgrade"],
+        ["ucs", "db", "current"],
+    ):
+        run = ucs_command(command, tmp_path, url)
+        assert run.returncode != 0 and "Traceback" not in run.stderr, command
+        [line] = run.stderr.strip().splitlines()
+        assert line.startswith("Error: cannot reach the database at postgresql+psycopg://ucs:***@127.0.0.1")
+        assert "Connection refused" in line and "not-a-secret" not in line

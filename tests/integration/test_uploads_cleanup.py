@@ -1,5 +1,8 @@
 """`ucs uploads cleanup`: abandoned pending uploads are canceled and their parts leave the store."""
 
+import io
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from ucs.cleanup import parse_duration
 from ucs.cli import main
 from ucs.extensions import db
 from ucs.models import MultipartUpload, utcnow
+from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
 
 
@@ -91,3 +95,64 @@ def test_a_duration_it_cannot_read_is_refused_by_name(app):
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def store_part(app, upload_id: str, part_no: int) -> None:
+    app.extensions["ucs.storage"].write_part(upload_id, part_no, io.BytesIO(b"part" * 1000), 4000)
+
+
+def canceled_with_parts_left(app, file_id: str, how: str) -> str:
+    """A canceled upload whose parts stayed in the store, as an abort that did not finish leaves it."""
+    upload_id = start(app, file_id, timedelta(hours=1))
+    store_part(app, upload_id, 1)
+    store_part(app, upload_id, 2)
+    storage = app.extensions["ucs.storage"]
+    if how == "half removed":  # what an older UCS's abort, racing part uploads, left: parts, no key file
+        (Path(app.config["STORAGE_ROOT"]) / "uploads" / upload_id / "key").unlink()
+
+    def unavailable(*args, **kwargs):
+        raise StorageUnavailable("the store is down")
+
+    abort = storage.abort_multipart_upload
+    storage.abort_multipart_upload = unavailable
+    try:
+        with app.app_context():
+            services.cancel_upload(storage, upload_id, actor="tester")
+    finally:
+        storage.abort_multipart_upload = abort
+    assert upload_id in store_uploads(app)
+    return upload_id
+
+
+@pytest.mark.parametrize("how", ["abort failed", "half removed"])
+def test_the_parts_of_an_upload_whose_abort_did_not_finish_are_found_and_removed(app, how):
+    left = canceled_with_parts_left(app, "left", how)
+    pending = start(app, "pending", timedelta(hours=1))
+    store_part(app, pending, 1)
+
+    listed = cleanup(app, "--dry-run")
+    assert listed.exit_code == 0, listed.output
+    assert "1 unfinished upload(s) in the store that no pending upload accounts for" in listed.output
+    assert f"would abort {left}, started" in listed.output and "its upload is canceled" in listed.output
+    assert store_uploads(app) == {left, pending}
+
+    result = cleanup(app)
+    assert result.exit_code == 0, result.output
+    assert f"aborting {left}" in result.output and "aborted 1 leftover(s)" in result.output
+    assert store_uploads(app) == {pending}
+    assert statuses(app) == {"left": ("canceled", "canceled by the client"), "pending": ("pending", None)}
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_CANCELED]  # the cleanup added none
+
+
+def test_a_store_upload_the_database_does_not_know_is_removed_once_older_than_the_limit(app):
+    storage = app.extensions["ucs.storage"]
+    old, young = storage.create_multipart_upload("x/old"), storage.create_multipart_upload("x/young")
+    week_ago = time.time() - 8 * 86400
+    os.utime(Path(app.config["STORAGE_ROOT"]) / "uploads" / old / "key", (week_ago, week_ago))
+
+    result = cleanup(app, "--older-than", "7d")
+
+    assert result.exit_code == 0, result.output
+    assert f"aborting {old}" in result.output and "unknown to the database" in result.output
+    assert young not in result.output
+    assert store_uploads(app) == {young}

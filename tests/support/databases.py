@@ -41,6 +41,11 @@ def postgres_database(instance_path: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def read_only(sqlite_url: str) -> str:
+    """The same SQLite file opened read-only (mode=ro): to UCS, what a read-only file or mount looks like."""
+    return f"sqlite:///file:{sqlite_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+
+
 def empty_tables(app) -> None:
     with app.app_context():
         for table in TABLES:

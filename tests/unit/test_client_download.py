@@ -16,12 +16,14 @@ from upload_client.download import (
     Journal,
     add_to_intervals,
     check_output,
+    check_still_hashed,
     intervals,
-    open_partial,
+    lock_partial,
     publish,
+    reserve_partial,
     write_all,
 )
-from upload_client.errors import BadInput, DiskFull
+from upload_client.errors import BadInput, DiskFull, VerificationFailed
 
 IDENTITY = {"etag": '"abc-2"', "size": 100, "sha256": "f" * 64, "range_size": 50}
 
@@ -118,14 +120,22 @@ def test_no_room_for_the_download_is_found_before_any_byte_moves(tmp_path, monke
 
     monkeypatch.setattr(download, "reserve", no_room)
     partial = tmp_path / "big.part"
+    fd = lock_partial(partial, tmp_path / "big")
     with pytest.raises(DiskFull, match="not enough disk space .* 5000000000 bytes needed"):
-        open_partial(partial, 5_000_000_000, fresh=True)
+        reserve_partial(fd, partial, 5_000_000_000, fresh=True)
+    os.close(fd)
     assert not partial.exists()
+
+
+def open_partial(partial, size: int) -> int:
+    fd = lock_partial(partial, partial.with_suffix(""))
+    reserve_partial(fd, partial, size, fresh=True)
+    return fd
 
 
 def test_the_partial_file_is_reserved_at_full_size(tmp_path):
     partial = tmp_path / "x.part"
-    fd = open_partial(partial, 12345, fresh=True)
+    fd = open_partial(partial, 12345)
     os.close(fd)
     assert partial.stat().st_size == 12345
     assert partial.stat().st_blocks * 512 >= 12345  # allocated, not a sparse file (Linux has fallocate)
@@ -134,10 +144,37 @@ def test_the_partial_file_is_reserved_at_full_size(tmp_path):
 def test_a_filesystem_that_cannot_reserve_gets_a_sparse_file_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(download, "_FALLOCATE", lambda fd, mode, offset, size: -1)
     partial = tmp_path / "x.part"
-    fd = open_partial(partial, 10 * 1024**4, fresh=True)  # 10 TiB: no block is written
+    fd = open_partial(partial, 10 * 1024**4)  # 10 TiB: no block is written
     os.close(fd)
     assert partial.stat().st_size == 10 * 1024**4
     assert partial.stat().st_blocks == 0
+
+
+def test_a_second_download_to_the_same_output_is_refused_and_changes_nothing(tmp_path):
+    partial, target = tmp_path / "out.part", tmp_path / "out"
+    first = open_partial(partial, 1000)
+    os.pwrite(first, b"hashed bytes", 0)
+    try:
+        with pytest.raises(BadInput, match=f"another download to {target} is running .* is locked"):
+            lock_partial(partial, target)
+        assert partial.read_bytes()[:12] == b"hashed bytes"
+        assert partial.stat().st_size == 1000
+    finally:
+        os.close(first)
+    os.close(lock_partial(partial, target))  # free again once the first download has closed it
+
+
+def test_a_partial_file_replaced_after_hashing_is_not_published(tmp_path):
+    partial = tmp_path / "out.part"
+    fd = open_partial(partial, 10)
+    try:
+        check_still_hashed(fd, partial, 10)
+        partial.unlink()
+        partial.write_bytes(b"\0" * 10)  # same name and size, other file
+        with pytest.raises(VerificationFailed, match="was replaced or resized during the download"):
+            check_still_hashed(fd, partial, 10)
+    finally:
+        os.close(fd)
 
 
 def test_reserve_reports_a_full_disk(tmp_path, monkeypatch):
@@ -171,6 +208,8 @@ def test_output_checks(tmp_path):
         check_output(tmp_path / "exists")
     with pytest.raises(BadInput, match="is a directory"):
         check_output(tmp_path)
-    with pytest.raises(BadInput, match="is not a directory"):
+    with pytest.raises(BadInput, match=f"^{tmp_path}/missing does not exist; create it or choose another"):
         check_output(tmp_path / "missing" / "out")
+    with pytest.raises(BadInput, match=f"^{tmp_path}/exists is not a directory$"):
+        check_output(tmp_path / "exists" / "out")
     check_output(tmp_path / "new")

@@ -32,6 +32,7 @@ def test_split_covers_the_file_with_a_shorter_last_part():
     assert parts == [Part(1, 0, 4), Part(2, 4, 4), Part(3, 8, 2)]
     assert split(8, 4)[-1] == Part(2, 4, 4)
     assert split(3, 4) == [Part(1, 0, 3)]
+    assert split(0, 4) == [Part(1, 0, 0)]  # an empty file is one empty part
 
 
 def test_byte_counter_reports_each_byte_once_across_attempts():

@@ -107,6 +107,12 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
             "UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1",
         ),
         ("UCS_PRESIGNED_URL_EXPIRY", "604801", "(7 days, SigV4's limit), not 604801"),
+        (
+            "UCS_MAX_JSON_BODY_SIZE",
+            "1000000",
+            "UCS_MAX_JSON_BODY_SIZE must be a whole number of bytes of at least 2097152 "
+            "(room for a completion of 10,000 parts), not 1000000",
+        ),
     ],
 )
 def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, monkeypatch, name, text, message):

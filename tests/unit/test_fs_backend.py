@@ -6,6 +6,8 @@ import errno
 import hashlib
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -322,5 +324,80 @@ def test_an_upload_aborted_during_its_assembly_is_reported_as_gone(backend, monk
     with pytest.raises(ObjectNotFound):
         backend.head_object("f/1")
     assert [p.name for p in backend.objects_dir.rglob("*") if p.is_file()] == []
+    assert list(backend.assembling_dir.iterdir()) == []
     with pytest.raises(UploadNotFound):  # a second abort finds nothing to abort
         backend.abort_multipart_upload("f/1", upload_id)
+
+
+def test_an_upload_half_removed_by_an_older_abort_is_removed_by_the_next(backend):
+    """An abort racing part uploads used to stop midway, leaving parts and no key file."""
+    upload_id = backend.create_multipart_upload("f/1")
+    store_part(backend, upload_id, 1, b"left behind")
+    (backend.uploads_dir / upload_id / "key").unlink()
+    assert [(u.upload_id, u.key) for u in backend.list_multipart_uploads()] == [(upload_id, None)]
+    backend.abort_multipart_upload("f/1", upload_id)
+    assert list(backend.uploads_dir.iterdir()) == []
+    assert backend.list_multipart_uploads() == []
+
+
+def test_an_abort_for_another_key_removes_nothing(backend):
+    upload_id = backend.create_multipart_upload("f/1")
+    with pytest.raises(UploadNotFound, match="is not for key f/2"):
+        backend.abort_multipart_upload("f/2", upload_id)
+    assert backend.key_of(upload_id) == "f/1"
+
+
+def test_a_removal_a_crash_interrupted_is_finished_at_the_next_start(backend):
+    doomed = backend.trash_dir / "0123456789abcdef0123456789abcdef.cafe"
+    doomed.mkdir()
+    (doomed / "00001.0123").write_bytes(b"x" * 1000)
+    FilesystemBackend(backend.root, UrlSigner(b"k" * 32))
+    assert list(backend.trash_dir.iterdir()) == []
+
+
+JOIN_THEN_HANG = """
+import sys, time
+import ucs_plugins.filesystem as filesystem
+from ucs_plugins.fs_signing import UrlSigner
+
+def append_then_hang(source, target):
+    target.write(source.read())
+    print("joining", flush=True)
+    time.sleep(120)
+
+filesystem.append_file = append_then_hang
+backend = filesystem.FilesystemBackend(sys.argv[1], UrlSigner(b"k" * 32))
+backend.complete_multipart_upload("f/1", sys.argv[2], [(1, sys.argv[3])])
+"""
+
+
+def test_what_a_ucs_killed_while_joining_leaves_goes_at_the_next_start_and_a_live_join_stays(backend):
+    upload_id = backend.create_multipart_upload("f/1")
+    etag = store_part(backend, upload_id, 1, b"object bytes" * 1000)
+    joining = subprocess.Popen(
+        [sys.executable, "-c", JOIN_THEN_HANG, str(backend.root), upload_id, etag],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert joining.stdout.readline() == "joining\n"
+        [temporary] = files_beside_the_uploads(backend)
+        FilesystemBackend(backend.root, UrlSigner(b"k" * 32))  # a start while it joins
+        assert temporary.exists()
+    finally:
+        joining.kill()
+        joining.wait()
+        joining.stdout.close()
+    assert temporary.stat().st_size == 12000  # left behind by the kill, as big as the object
+    FilesystemBackend(backend.root, UrlSigner(b"k" * 32))
+    assert files_beside_the_uploads(backend) == []
+    assert backend.list_parts("f/1", upload_id)[0].etag == etag  # the upload itself is untouched
+
+
+def files_beside_the_uploads(backend) -> list:
+    """Every file of the store but the uploads' own and the signing key: objects and temporary files."""
+    return [
+        path
+        for path in backend.root.rglob("*")
+        if path.is_file() and not path.is_relative_to(backend.uploads_dir) and path.name != ".signing-key"
+    ]

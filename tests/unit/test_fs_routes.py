@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import socket
 import time
 from urllib.parse import unquote, urlsplit
@@ -58,11 +60,26 @@ def test_downloads_answer_ranges_with_206_and_those_bytes(live, header, status, 
     assert response.headers["ETag"] == backend.head_object("file/object").etag
 
 
-def test_a_range_beyond_the_object_is_416(live):
+def test_a_range_beyond_the_object_is_416_with_the_size_in_content_range(live):
     backend, _ = live
     stored_object(backend, "file/object", b"short")
     url = backend.presign_download("file/object", 60).url
-    assert requests.get(url, headers={"Range": "bytes=100-200"}, timeout=10).status_code == 416
+    answer = requests.get(url, headers={"Range": "bytes=100-200"}, timeout=10)
+    assert answer.status_code == 416
+    assert answer.headers["Content-Range"] == "bytes */5"  # RFC 9110 15.5.17
+    assert "message" in answer.json()
+
+
+@pytest.mark.parametrize(
+    "header", ["items=0-1", "bytes=abc", "bytes=-", "bytes=3-1", "bytes=0-1,3-4", "bytes 0-1", "=0-1"]
+)
+def test_a_range_of_another_unit_or_malformed_is_ignored(live, header):
+    """RFC 9110 14.2: a server ignores a Range header it does not understand, and answers the whole object."""
+    backend, _ = live
+    stored_object(backend, "file/object", b"the whole object")
+    url = backend.presign_download("file/object", 60).url
+    answer = requests.get(url, headers={"Range": header}, timeout=10)
+    assert (answer.status_code, answer.content) == (200, b"the whole object")
 
 
 def swap(url: str, old: str, new: str) -> str:
@@ -193,3 +210,19 @@ def test_a_part_without_content_length_is_refused_with_411_as_s3_does(live):
     assert answer.startswith(b"HTTP/1.1 411"), answer[:200]
     assert b"Content-Length" in requests.put(url, data=iter([b"data"]), timeout=10).content
     assert [p.name for p in (backend.uploads_dir / upload_id).iterdir()] == ["key"]
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "+10", "0x0a", "1e3", "10, 10"])
+def test_a_part_with_a_content_length_that_is_no_number_is_400_and_keeps_the_stored_part(live, length):
+    """werkzeug reads such a length as 0: the empty part used to replace the stored one, with a 200."""
+    backend, _ = live
+    upload_id = backend.create_multipart_upload("file/object")
+    url = urlsplit(backend.presign_upload_part("file/object", upload_id, 1, 60).url)
+    stored = requests.put(url.geturl(), data=b"the part", timeout=10)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request("PUT", f"{url.path}?{url.query}", b"x" * 10, {"Content-Length": length})
+    answer = connection.getresponse()
+    assert answer.status == 400
+    assert json.loads(answer.read())["message"] == f"Content-Length {length!r} is not a whole number of bytes"
+    connection.close()
+    assert backend.list_parts("file/object", upload_id)[0].etag == stored.headers["ETag"]

@@ -3,10 +3,11 @@
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from ucs.api.common import storage
 from ucs.api.parsing import Blueprint
+from ucs.database import WRITE_PROBE, refuses_writes
 from ucs.extensions import db
 from ucs.storage import StorageError
 
@@ -28,10 +29,15 @@ class Health(MethodView):
         """Report whether the database and the object store answer"""
         report = {"database": "ok", "storage": "ok"}
         try:
-            db.session.execute(text("SELECT 1"))
+            db.session.execute(WRITE_PROBE)  # a read alone would call a read-only database ok
+        except DBAPIError as error:
+            report["database"] = (
+                "read-only: it refuses writes" if refuses_writes(error) else _unavailable(error)
+            )
         except Exception as error:  # any driver error means the database is unusable
+            report["database"] = _unavailable(error)
+        finally:
             db.session.rollback()
-            report["database"] = f"unavailable: {type(error).__name__}"
         try:
             storage().check()
         except StorageError as error:
@@ -40,3 +46,7 @@ class Health(MethodView):
         report["status"] = "ok" if healthy else "unavailable"
         report["auth"] = "disabled" if current_app.config["AUTH_DISABLED"] else "enabled"
         return report, 200 if healthy else 503
+
+
+def _unavailable(error: Exception) -> str:
+    return f"unavailable: {type(error).__name__}"

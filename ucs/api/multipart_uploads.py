@@ -19,6 +19,7 @@ from ucs.api.common import (
 )
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
+from ucs.fields import BoundedList
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -76,7 +77,7 @@ class UploadPatchSchema(ma.Schema):
         required=True,
         validate=ma.validate.OneOf(list(REQUESTED_STATUS_ALIASES), error="status must be one of {choices}"),
     )
-    parts = ma.fields.List(ma.fields.Nested(ListedPartSchema), validate=ma.validate.Length(max=MAX_PARTS))
+    parts = BoundedList(ma.fields.Nested(ListedPartSchema), max_length=MAX_PARTS)
     sha256 = sha256_field()
 
     @ma.validates_schema
@@ -90,21 +91,13 @@ class UploadPatchSchema(ma.Schema):
 
 
 class PartUrlsRequestSchema(ma.Schema):
-    part_nos = ma.fields.List(
+    part_nos = BoundedList(
         ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)),
+        max_length=MAX_PARTS_PER_BATCH,
         required=True,
+        validate=ma.validate.Length(min=1, error="part_nos must list at least one part number"),
         metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers"},
     )
-
-    @ma.pre_load
-    def check_length(self, data, **kwargs):
-        # Measured before the items are: a list of millions of numbers is refused without reading them.
-        numbers = data.get("part_nos") if isinstance(data, dict) else None
-        if isinstance(numbers, list) and not 1 <= len(numbers) <= MAX_PARTS_PER_BATCH:
-            raise ma.ValidationError(
-                f"part_nos must list 1 to {MAX_PARTS_PER_BATCH} part numbers, not {len(numbers)}", "part_nos"
-            )
-        return data
 
     @ma.validates_schema
     def check_distinct(self, data, **kwargs):
@@ -182,7 +175,7 @@ class UploadParts(MethodView):
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, StoredPartSchema(many=True))
     @error(blp, 404, "No upload with this id")
-    @error(blp, 409, "The upload is not pending")
+    @error(blp, 409, "The upload is not pending, or the store no longer holds it")
     @store_errors(blp)
     def get(self, upload_id):
         """List the parts the store holds so far (to resume an upload)"""
@@ -196,7 +189,7 @@ class PartUrl(MethodView):
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.response(200, PresignedRequestSchema)
     @error(blp, 404, "No upload with this id")
-    @error(blp, 409, "The upload is not pending")
+    @error(blp, 409, "The upload is not pending, or the store no longer holds it")
     @error(blp, 422, "part_no outside 1..10000")
     @store_errors(blp)
     def post(self, upload_id, part_no):

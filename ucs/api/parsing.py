@@ -3,11 +3,14 @@
 import json
 
 import flask_smorest
+from flask import current_app
 from flask_smorest import abort
+from flask_smorest.error_handler import ErrorSchema
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 NOT_JSON = "send the body as JSON, with Content-Type: application/json"
+BODY_TOO_LARGE = "The body is larger than UCS reads (UCS_MAX_JSON_BODY_SIZE)"
 
 
 class JsonBodyParser(FlaskParser):
@@ -16,11 +19,19 @@ class JsonBodyParser(FlaskParser):
     webargs ignores a body whose Content-Type is not JSON, so `curl -d '{"size": 5}'` (form-encoded by
     default) would register a file with no size at all: refuse such a body with 415 instead. JSON that
     decodes but cannot be loaded (an integer of more than 4,300 digits, arrays nested
-    thousands deep) is a 400 like any malformed JSON.
+    thousands deep) is a 400 like any malformed JSON. A body larger than UCS_MAX_JSON_BODY_SIZE is a 413
+    before it is read: decoding and validating tens of MB of JSON takes GBs of memory.
     """
 
     def _raw_load_json(self, req):
+        limit = current_app.config["MAX_JSON_BODY_SIZE"]
+        if req.content_length is not None and req.content_length > limit:
+            abort(413, message=_too_large(f"has {req.content_length} bytes", limit))
+        # A chunked body announces no length: read one byte past the limit, to tell one that passed it.
+        req.max_content_length = limit + 1
         body = req.get_data(cache=True)
+        if len(body) > limit:
+            abort(413, message=_too_large(f"passed {limit} bytes", limit))
         if not body:
             return core.missing
         if not is_json_request(req):
@@ -35,7 +46,18 @@ class JsonBodyParser(FlaskParser):
             abort(400, message="the body is not valid JSON: nested too deeply")
 
 
+def _too_large(what: str, limit: int) -> str:
+    return f"the body {what}; UCS reads at most {limit} bytes (UCS_MAX_JSON_BODY_SIZE)"
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """The API's blueprints: flask-smorest's, with the stricter body parser."""
+    """The API's blueprints: flask-smorest's, with the stricter body parser and its 413 documented."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        parse = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return parse
+        document = self.alt_response(413, schema=ErrorSchema, description=BODY_TOO_LARGE)
+        return lambda view: document(parse(view))
