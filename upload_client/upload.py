@@ -10,7 +10,15 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from upload_client.api import UcsApi
-from upload_client.errors import ApiError, BadInput, ClientError, TransferIncomplete, VerificationFailed
+from upload_client.errors import (
+    AccessRefused,
+    ApiError,
+    BadInput,
+    ClientError,
+    TransferIncomplete,
+    UcsUnreachable,
+    VerificationFailed,
+)
 from upload_client.part_urls import PartUrls
 from upload_client.progress import human_size
 from upload_client.streams import PartBody, SequentialHasher, part_md5
@@ -330,3 +338,6 @@ class Uploader:
                     f"UCS marked upload {upload_id} failed: is it the right file?"
                 ) from None
             raise ApiError(error.status, f"UCS refused to complete upload {upload_id}: {error}") from None
+        except (UcsUnreachable, AccessRefused) as error:
+            # Every part is stored: with UCS back (or a new token), the same command completes the upload.
+            raise self._left_pending(error, upload_id, len(etags), len(etags)) from None
