@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -12,13 +11,15 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from ucs import services
+from ucs import logs, metrics_server, services
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads
 from ucs.consumer import handle_message
 from ucs.database import db_url_for_humans, ensure_schema
+from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
+from ucs.serve import serve_command
 
 
 @click.command("run")
@@ -37,6 +38,7 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"  API docs:  {base}/docs")
     click.echo(f"  database:  {db_url_for_humans(app)}")
     click.echo(f"  storage:   {app.config['STORAGE_BACKEND']}" + _storage_detail(app))
+    _configure_logs()
     # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
     run_simple(host, port, app, threaded=True)
 
@@ -62,6 +64,7 @@ main = FlaskGroup(
     help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",
 )
 main.add_command(run_command)
+main.add_command(serve_command)
 
 
 @click.group("events")
@@ -80,8 +83,9 @@ NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events 
 
 @events_group.command("relay")
 @click.option("--once", is_flag=True, help="Publish every pending event, then exit.")
+@metrics_server.metrics_options
 @with_appcontext
-def events_relay_command(once: bool) -> None:
+def events_relay_command(once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Publish outbox events in order, marking each sent once the broker confirms it (SIGTERM stops)."""
     relay = relay_from_config(current_app._get_current_object())
     if relay is None:
@@ -94,25 +98,28 @@ def events_relay_command(once: bool) -> None:
         finally:
             relay.publisher.close()
         return
+    metrics_server.start(metrics_port, metrics_host)
     click.echo("events relay: publishing the outbox (Ctrl-C or SIGTERM stops)")
-    _log_to_stderr()
+    _configure_logs()
     with _stopped_by_signals() as stop:
         relay.run(stop)
 
 
 @events_group.command("consume")
+@metrics_server.metrics_options
 @with_appcontext
-def events_consume_command() -> None:
+def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
     """Apply file.registered and file.upload_validated events from the broker (SIGTERM stops)."""
     source = make_source(current_app._get_current_object())
     if source is None:
         raise click.ClickException(NO_BROKER)
+    metrics_server.start(metrics_port, metrics_host)
     click.echo(
         f"events consumer: reading queue {current_app.config['EVENTS_QUEUE']} (Ctrl-C or SIGTERM stops)"
     )
-    _log_to_stderr()
+    _configure_logs()
     with _stopped_by_signals() as stop:
-        source.run(handle_message, stop.is_set)
+        source.run(counting_handler(handle_message), stop.is_set)
 
 
 @events_group.command("list")
@@ -134,10 +141,8 @@ def events_list_command(pending: bool, limit: int | None, as_json: bool) -> None
     click.echo(f"{len(rows)} {'pending ' if pending else ''}event(s)", err=True)
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pika logs each failed connection attempt with a traceback; the relay and consumer log one line instead.
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
+def _configure_logs() -> None:
+    logs.configure(current_app.config["LOG_FORMAT"], current_app.config["LOG_LEVEL"])
 
 
 @contextlib.contextmanager
@@ -182,6 +187,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
         ensure_schema(app)
     except STARTUP_ERRORS as error:
         raise click.ClickException(str(error)) from None
+    _configure_logs()
     stale = stale_uploads(age)
     verb = "would cancel" if dry_run else "canceling"
     click.echo(f"{len(stale)} pending upload(s) started more than {older_than} ago")

@@ -14,6 +14,9 @@ from ucs.uploads import MAX_PART_SIZE
 # SigV4 presigned URLs live 7 days at most; no store should hand out longer-lived ones.
 MAX_PRESIGNED_URL_EXPIRY = 7 * 24 * 3600
 
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -49,6 +52,11 @@ class DefaultConfig:
     BLOCKED_PLUGINS: list[str] = []
     # Load third-party plugins from the entry point group "ucs".
     LOAD_ENTRY_POINTS = True
+
+    # Log line format: json or text. `ucs serve` makes json the default (docs/operations.md, "Logs").
+    LOG_FORMAT = "text"
+    # The least severe log lines written.
+    LOG_LEVEL = "INFO"
 
     # RabbitMQ URL (amqp://user:password@host:5672/vhost). None: events wait in the outbox (docs/events.md).
     AMQP_URL = None
@@ -119,4 +127,10 @@ def check_limits(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1 to {MAX_PRESIGNED_URL_EXPIRY} "
             f"(7 days, SigV4's limit), not {expiry!r}"
+        )
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"UCS_LOG_FORMAT must be json or text, not {config['LOG_FORMAT']!r}")
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(
+            f"UCS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}"
         )
