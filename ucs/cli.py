@@ -27,8 +27,9 @@ from ucs.serve import serve_command
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Serve UCS with the development server (use gunicorn in production, see README)."""
+    """Serve UCS with the development server (in production: `ucs serve`)."""
     app = current_app._get_current_object()
+    _configure_logs()
     try:
         ensure_schema(app)
     except STARTUP_ERRORS as error:
@@ -38,7 +39,6 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"  API docs:  {base}/docs")
     click.echo(f"  database:  {db_url_for_humans(app)}")
     click.echo(f"  storage:   {app.config['STORAGE_BACKEND']}" + _storage_detail(app))
-    _configure_logs()
     # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
     run_simple(host, port, app, threaded=True)
 

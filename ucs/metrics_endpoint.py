@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from flask import Blueprint, Response, request
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import choose_encoder
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,5 +55,7 @@ class OutboxCollector:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    body = generate_latest(scrape_registry(OutboxCollector()))
-    return Response(body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    # Prometheus text 0.0.4 unless the scraper asks for another format (OpenMetrics), as prometheus_client's
+    # own server does.
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return Response(encode(scrape_registry(OutboxCollector())), headers={"Content-Type": content_type})

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ucs import logs
 from ucs.app import STARTUP_ERRORS
 from ucs.database import ensure_schema
 from ucs.extensions import db
@@ -30,6 +31,9 @@ from ucs.extensions import db
 def serve_command(bind: str, workers: int | None) -> None:
     """Serve UCS in production: gunicorn workers, JSON logs, /metrics across workers (docs/operations.md)."""
     app = current_app._get_current_object()
+    # JSON unless the operator chose: for this process's lines (a migration) and, inherited, gunicorn's.
+    os.environ.setdefault("UCS_LOG_FORMAT", "json")
+    logs.configure(os.environ["UCS_LOG_FORMAT"], app.config["LOG_LEVEL"])
     try:
         ensure_schema(app)
     except STARTUP_ERRORS as error:

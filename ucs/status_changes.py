@@ -70,6 +70,7 @@ def _report(session: Session) -> None:
                 "upload_id": change.upload_id,
                 "file_id": change.file_id,
                 "upload_status": change.status.value,
+                "size": change.size if change.status is UploadStatus.UPLOADED else None,
             },
         )
 

@@ -107,6 +107,8 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
             "UCS_PRESIGNED_URL_EXPIRY must be a whole number of seconds from 1",
         ),
         ("UCS_PRESIGNED_URL_EXPIRY", "604801", "(7 days, SigV4's limit), not 604801"),
+        ("UCS_LOG_FORMAT", "xml", "UCS_LOG_FORMAT must be json or text, not 'xml'"),
+        ("UCS_LOG_LEVEL", "info", "UCS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not 'info'"),
     ],
 )
 def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
@@ -127,8 +129,9 @@ def test_a_database_url_sqlalchemy_cannot_use_is_a_clear_error(tmp_path, url):
         ["ucs", "run", "--port", "0"],
         ["ucs", "db", "current"],
         ["gunicorn", "--bind", "127.0.0.1:0", "ucs.wsgi:app"],
+        ["ucs", "serve", "--bind", "127.0.0.1:0"],
     ],
-    ids=["ucs run", "ucs db", "gunicorn"],
+    ids=["ucs run", "ucs db", "gunicorn", "ucs serve"],
 )
 def test_the_command_line_reports_a_bad_value_in_one_line(tmp_path, command):
     env = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
