@@ -8,6 +8,9 @@ ucs/gunicorn_config.py): each worker writes its numbers to files there and a scr
 from __future__ import annotations
 
 import os
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     REGISTRY,
@@ -16,8 +19,8 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     multiprocess,
-    start_http_server,
 )
+from prometheus_client.exposition import choose_encoder
 
 from ucs.uploads import UploadStatus
 
@@ -82,6 +85,31 @@ def scrape_registry(*collectors) -> CollectorRegistry:
     return registry
 
 
+def exposition(accept: str, *collectors) -> tuple[bytes, str]:
+    """The scrape's body and content type: Prometheus text unless Accept asks for OpenMetrics."""
+    try:
+        encode, content_type = choose_encoder(accept)
+    except (TypeError, ValueError):  # a version it cannot read ("version=abc"): not the scraper's 500
+        encode, content_type = choose_encoder("")
+    return encode(scrape_registry(*collectors)), content_type
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args) -> None:  # a scrape every few seconds is not worth a line
+        pass
+
+
+def _metrics_app(environ, start_response):
+    body, content_type = exposition(environ.get("HTTP_ACCEPT", ""))
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def serve(port: int, host: str) -> None:
-    """Serve /metrics from a thread of this process (the relay, the consumer)."""
-    start_http_server(port, addr=host, registry=scrape_registry())
+    """Serve the metrics (on any path, /metrics included) from a thread of this process (relay, consumer)."""
+    server = make_server(host, port, _metrics_app, server_class=_Server, handler_class=_QuietHandler)
+    threading.Thread(target=server.serve_forever, name="ucs-metrics", daemon=True).start()

@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.exposition import choose_encoder
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ucs.api.common import as_utc
 from ucs.extensions import db
-from ucs.metrics import scrape_registry
+from ucs.metrics import exposition
 from ucs.models import OutboxEvent
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,5 @@ class OutboxCollector:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    # Prometheus text 0.0.4 unless the scraper asks for another format (OpenMetrics), as prometheus_client's
-    # own server does.
-    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return Response(encode(scrape_registry(OutboxCollector())), headers={"Content-Type": content_type})
+    body, content_type = exposition(request.headers.get("Accept", ""), OutboxCollector())
+    return Response(body, headers={"Content-Type": content_type})

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.client_runs import MiB, make_file, register, run_client, wait_until
 from tests.support.databases import postgres_database
-from tests.support.metrics import scrape, total, value
+from tests.support.metrics import fetch, scrape, total, value
 from tests.support.rabbitmq import AMQP_URL, broker, consumer_count  # noqa: F401 - fixture
 from tests.support.rest import Rest, upload_path
 from tests.support.s3_fixtures import seaweedfs  # noqa: F401 - fixture
@@ -49,6 +49,7 @@ def test_metrics_of_every_process_add_up_to_what_happened(seaweedfs, broker, tmp
             )
             web, again = scrape(ucs.url), scrape(ucs.url)
             events_out, events_in = scrape(relay.url), scrape(consumer.url)
+            unreadable_accept = fetch(relay.url, accept="text/plain; version=abc")
         logs = {
             name: p.log.read_text() for name, p in [("ucs", ucs), ("relay", relay), ("consumer", consumer)]
         }
@@ -79,6 +80,7 @@ def test_metrics_of_every_process_add_up_to_what_happened(seaweedfs, broker, tmp
     assert len({line["pid"] for line in requests_logged}) >= 2, "one worker served every request"
 
     assert value(events_out, "ucs_events_published_total", type="file.upload_received") == 3
+    assert unreadable_accept.status_code == 200 and "ucs_events_published_total" in unreadable_accept.text
     applied = {"type": "file.upload_validated", "outcome": "applied"}
     assert value(events_in, "ucs_events_consumed_total", **applied) == 1
     assert value(events_in, "ucs_uploads_total", status="accepted") == 1

@@ -8,9 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from flask import g
 
 from tests.support.log_capture import captured_log
-from tests.support.metrics import scrape, value
+from tests.support.metrics import fetch, parse, scrape, value
+from tests.support.processes import free_port
 from tests.support.rest import checked_rest, upload_path
 from ucs import services
 from ucs.extensions import db
@@ -106,6 +108,36 @@ def test_request_ids_are_kept_when_sane_made_otherwise_and_unmatched_requests_ar
     # Neither a raw path nor a made-up method becomes a label value.
     assert delta("ucs_http_requests_total", method="GET", route="unmatched", status="404") == 1
     assert delta("ucs_http_requests_total", method="other", route="unmatched", status="405") == 1
+
+
+def test_the_subject_of_an_authenticated_request_is_in_its_line_and_nowhere_in_the_metrics(
+    app, rest, live_url
+):
+    # What the access control does once it has checked a token (flask.g.ucs_subject).
+    app.before_request(lambda: setattr(g, "ucs_subject", "alice@example.org"))
+    with captured_log() as captured:
+        rest.call("GET", "/files/nope", headers={"X-Request-ID": "trace-3"})
+    [line] = captured.find("ucs.requests", request_id="trace-3")
+    assert line["subject"] == "alice@example.org"
+    assert "alice" not in fetch(live_url).text
+
+
+def test_metrics_answer_in_the_format_asked_and_in_text_for_an_accept_header_they_cannot_read(live_url):
+    openmetrics = fetch(live_url, accept="application/openmetrics-text; version=1.0.0")
+    assert openmetrics.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert openmetrics.text.endswith("# EOF\n")
+    odd = fetch(live_url, accept="text/plain; version=abc")
+    assert odd.status_code == 200 and odd.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+
+
+def test_metrics_still_answer_while_the_database_is_down(make_app):
+    down = make_app(DATABASE_URL=f"postgresql+psycopg://ucs:pw@127.0.0.1:{free_port()}/ucs")
+    with captured_log() as captured:
+        answer = down.test_client().get("/metrics")
+    samples = parse(answer.get_data(as_text=True))
+    assert answer.status_code == 200 and ("ucs_uploaded_bytes_total", frozenset()) in samples
+    assert not any(name.startswith("ucs_outbox") for name, _ in samples)
+    assert captured.find("ucs.metrics_endpoint", level="WARNING")
 
 
 def test_a_status_change_rolled_back_is_not_counted(app, live_url):

@@ -18,9 +18,15 @@ def parse(text: str) -> Samples:
     }
 
 
+def fetch(base_url: str, accept: str | None = None) -> requests.Response:
+    """GET /metrics as Prometheus does: it needs no token."""
+    headers = {"Accept": accept} if accept is not None else {}
+    return requests.get(f"{base_url}/metrics", headers=headers, timeout=TIMEOUT)
+
+
 def scrape(base_url: str) -> Samples:
-    """GET /metrics (it needs no token) and parse it; the answer must be Prometheus text."""
-    response = requests.get(f"{base_url}/metrics", timeout=TIMEOUT)
+    """The samples of /metrics; the answer must be Prometheus text."""
+    response = fetch(base_url)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     return parse(response.text)
