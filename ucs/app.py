@@ -9,12 +9,13 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ucs import observability, relay
+from ucs import relay
 from ucs.api import register_api
 from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
+from ucs.observability import init_observability
 from ucs.plugins import make_plugin_manager
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
@@ -54,7 +55,7 @@ def create_app(
     app.extensions["ucs.storage_backends"] = registry
     app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
     plugins.hook.ucs_init_app(app=app)
-    observability.init_app(app)
+    init_observability(app)
     relay.init_app(app)
 
     if check_schema:

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
-from ucs import logs, metrics_server, services
+from ucs import logs, metrics_server, serve, services
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads
 from ucs.consumer import handle_message
@@ -19,7 +19,6 @@ from ucs.database import db_url_for_humans, ensure_schema
 from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
-from ucs.serve import serve_command
 
 
 @click.command("run")
@@ -64,7 +63,6 @@ main = FlaskGroup(
     help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",
 )
 main.add_command(run_command)
-main.add_command(serve_command)
 
 
 @click.group("events")
@@ -212,3 +210,4 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
 
 
 main.add_command(uploads_group)
+main.add_command(serve.serve_command)

@@ -15,7 +15,7 @@ SECRET_SETTINGS = ("S3_SECRET_ACCESS_KEY", "S3_ACCESS_KEY_ID", "STORAGE_SIGNING_
 URL_SETTINGS = ("DATABASE_URL", "AMQP_URL")
 
 
-def init_app(app: Flask) -> None:
+def init_observability(app: Flask) -> None:
     """Call once the storage backend is made: its operations are timed in place."""
     logs.register_secrets(secret_values(app.config))
     request_log.init_app(app)

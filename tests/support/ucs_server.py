@@ -29,7 +29,8 @@ def ucs_server(instance_path: Path, serve_workers: int | None = None, **settings
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = _environment(instance_path, settings)
+    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     log = instance_path / "ucs.log"
     with running(
         [str(VENV_BIN / "ucs"), *_command(port, serve_workers)], log, f"{url}/health", env
@@ -49,13 +50,9 @@ def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[U
     instance_path.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
     arguments = [str(VENV_BIN / "ucs"), "events", command, "--metrics-port", url.rsplit(":", 1)[1]]
-    env = _environment(instance_path, settings)
+    # The same settings as the server's (they read no tokens).
+    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     log = instance_path / f"{command}.log"
     with running(arguments, log, f"{url}/metrics", env) as process:
         yield UcsServer(url, instance_path, log, process)
-
-
-def _environment(instance_path: Path, settings: dict) -> dict[str, str]:
-    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
-    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
-    return env
