@@ -83,6 +83,8 @@ class UcsFormatter(logging.Formatter):
         time, level, logger, message = (fields.pop(k) for k in ("time", "level", "logger", "message"))
         exception = fields.pop("exception", None)
         pairs = "".join(f" {key}={_text_value(value)}" for key, value in fields.items())
+        # A message may quote what a client sent: a line break in it must not start a forged line.
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
         line = f"{time} {level} {logger}: {message}{pairs}"
         return f"{line}\n{exception}" if exception else line
 

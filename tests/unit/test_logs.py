@@ -39,6 +39,12 @@ def test_a_text_line_has_the_same_fields_and_quotes_what_could_pass_for_another_
     assert 'file_id="a b=c"' in line
 
 
+def test_a_text_line_break_in_a_message_cannot_forge_another_line():
+    with captured_log("text") as captured:
+        log.warning("dead-lettering: bad id %s", "x\n2026-01-01T00:00:00.000+00:00 INFO ucs.requests: forged")
+    assert len(captured.lines()) == 1
+
+
 def test_every_line_of_a_request_carries_its_id_and_only_a_sane_incoming_one_is_kept():
     app = Flask("t")
     with captured_log() as captured:
