@@ -8,10 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically. Loggers that exist already stay on: the embedded default migrates
-# itself inside the server, and fileConfig's default would silence UCS's own (ucs.errors among them).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Interpret the config file for Python logging, unless the process has set up its logging already: a
+# server that migrates the embedded database keeps its own log format and loggers. Loggers that exist
+# stay on either way (fileConfig's default would silence UCS's own, ucs.errors among them).
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -1,5 +1,13 @@
 """UCS, the Upload Controller Service."""
 
-from ucs.app import create_app
-
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str):
+    # Imported on first use, so that `import ucs.<module>` stays light: gunicorn's master imports
+    # ucs.gunicorn_config, which must run before anything imports prometheus_client.
+    if name == "create_app":
+        from ucs.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'ucs' has no attribute {name!r}")

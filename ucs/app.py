@@ -15,6 +15,7 @@ from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
+from ucs.observability import init_observability
 from ucs.plugins import make_plugin_manager
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
@@ -55,6 +56,7 @@ def create_app(
     app.extensions["ucs.storage_backends"] = registry
     app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
     plugins.hook.ucs_init_app(app=app)
+    init_observability(app)
     relay.init_app(app)
 
     if check_schema:

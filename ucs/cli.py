@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -13,11 +12,12 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import run_simple
 
-from ucs import services
+from ucs import logs, metrics_server, serve, services
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
 from ucs.database import database_problem, db_url_for_humans, ensure_schema
+from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
 from ucs.storage import ListsUploads, StorageError, UploadNotFound
@@ -29,8 +29,9 @@ from ucs.tokens_cli import tokens_group
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Serve UCS with the development server (use gunicorn in production, see README)."""
+    """Serve UCS with the development server (in production: `ucs serve`)."""
     app = current_app._get_current_object()
+    _configure_logs()
     try:
         ensure_schema(app)
     except STARTUP_ERRORS as error:
@@ -106,8 +107,9 @@ NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events 
 
 @events_group.command("relay")
 @click.option("--once", is_flag=True, help="Publish every pending event, then exit.")
+@metrics_server.metrics_options
 @with_appcontext
-def events_relay_command(once: bool) -> None:
+def events_relay_command(once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Publish outbox events in order, marking each sent once the broker confirms it (SIGTERM stops)."""
     relay = relay_from_config(current_app._get_current_object())
     if relay is None:
@@ -120,25 +122,28 @@ def events_relay_command(once: bool) -> None:
         finally:
             relay.publisher.close()
         return
+    metrics_server.start(metrics_port, metrics_host)
     click.echo("events relay: publishing the outbox (Ctrl-C or SIGTERM stops)")
-    _log_to_stderr()
+    _configure_logs()
     with _stopped_by_signals() as stop:
         relay.run(stop)
 
 
 @events_group.command("consume")
+@metrics_server.metrics_options
 @with_appcontext
-def events_consume_command() -> None:
+def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
     """Apply file.registered and file.upload_validated events from the broker (SIGTERM stops)."""
     source = make_source(current_app._get_current_object())
     if source is None:
         raise click.ClickException(NO_BROKER)
+    metrics_server.start(metrics_port, metrics_host)
     click.echo(
         f"events consumer: reading queue {current_app.config['EVENTS_QUEUE']} (Ctrl-C or SIGTERM stops)"
     )
-    _log_to_stderr()
+    _configure_logs()
     with _stopped_by_signals() as stop:
-        source.run(handle_message, stop.is_set)
+        source.run(counting_handler(handle_message), stop.is_set)
 
 
 @events_group.command("list")
@@ -160,10 +165,8 @@ def events_list_command(pending: bool, limit: int | None, as_json: bool) -> None
     click.echo(f"{len(rows)} {'pending ' if pending else ''}event(s)", err=True)
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pika logs each failed connection attempt with a traceback; the relay and consumer log one line instead.
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
+def _configure_logs() -> None:
+    logs.configure(current_app.config["LOG_FORMAT"], current_app.config["LOG_LEVEL"])
 
 
 @contextlib.contextmanager
@@ -213,6 +216,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
         ensure_schema(app)
     except STARTUP_ERRORS as error:
         raise click.ClickException(str(error)) from None
+    _configure_logs()
     stale = stale_uploads(age)
     verb = "would cancel" if dry_run else "canceling"
     click.echo(f"{len(stale)} pending upload(s) started more than {older_than} ago")
@@ -265,3 +269,4 @@ def _abort_leftovers(storage, age, dry_run: bool) -> None:
 
 
 main.add_command(uploads_group)
+main.add_command(serve.serve_command)

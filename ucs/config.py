@@ -17,6 +17,8 @@ MAX_PRESIGNED_URL_EXPIRY = 7 * 24 * 3600
 # The largest legal request, a completion listing 10,000 parts with 128-character ETags, takes about
 # 1.6 MB: a body limit below this would refuse it.
 MIN_JSON_BODY_SIZE = 2 * 1024 * 1024
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -73,6 +75,11 @@ class DefaultConfig:
     BLOCKED_PLUGINS: list[str] = []
     # Load third-party plugins from the entry point group "ucs".
     LOAD_ENTRY_POINTS = True
+
+    # Log line format: json or text. `ucs serve` makes json the default (docs/operations.md, "Logs").
+    LOG_FORMAT = "text"
+    # The least severe log lines written.
+    LOG_LEVEL = "INFO"
 
     # RabbitMQ URL (amqp://user:password@host:5672/vhost). None: events wait in the outbox (docs/events.md).
     AMQP_URL = None
@@ -155,4 +162,10 @@ def check_limits(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"UCS_MAX_JSON_BODY_SIZE must be a whole number of bytes of at least {MIN_JSON_BODY_SIZE} "
             f"(room for a completion of 10,000 parts), not {body_size!r}"
+        )
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"UCS_LOG_FORMAT must be json or text, not {config['LOG_FORMAT']!r}")
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        raise ConfigError(
+            f"UCS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}"
         )

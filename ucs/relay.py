@@ -14,6 +14,7 @@ import threading
 from flask import Flask
 from sqlalchemy import select
 
+from ucs.event_metrics import CountingPublisher
 from ucs.events import EventMessage, EventPublisher, PublishFailed, make_publisher
 from ucs.extensions import db
 from ucs.models import OutboxEvent, utcnow
@@ -100,7 +101,7 @@ def relay_from_config(app: Flask) -> Relay | None:
     if publisher is None:
         return None
     return Relay(
-        publisher,
+        CountingPublisher(publisher),
         batch_size=int(app.config["EVENTS_RELAY_BATCH_SIZE"]),
         poll_interval=float(app.config["EVENTS_RELAY_POLL_INTERVAL"]),
         max_delay=float(app.config["EVENTS_RETRY_MAX_DELAY"]),

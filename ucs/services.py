@@ -142,7 +142,6 @@ def start_upload(
             # Another request won the race between our check and our insert: the index refused ours.
             _refuse_if_active(file_id)
         raise
-    log.info("upload %s of file %s: started (pending) by %s", upload_id, file_id, actor)
     return upload
 
 
@@ -208,10 +207,9 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
             f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{_why(now)}; "
             f"it cannot become {target.value}"
         )
-    log.info(
-        "upload %s of file %s: %s -> %s by %s", upload.s3_upload_id, upload.file_id, current, target, actor
-    )
-    # Keep the loaded object in step with the row for the rest of this request.
+    # Keep the loaded object in step with the row for the rest of this request; ucs.status_changes logs
+    # the change, with its actor, once it commits.
+    upload.acting_subject = actor
     upload.upload_status = target
     for name, value in values.items():
         setattr(upload, name, value)

@@ -89,7 +89,7 @@ def test_every_operation_has_a_summary_for_the_docs_page(spec):
 
 def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(app):
     """A new route that forgets its access check fails here, whatever its blueprint."""
-    public = ("/health", "/openapi.json", "/docs", "/storage/")
+    public = ("/health", "/metrics", "/openapi.json", "/docs", "/storage/")
     client = app.test_client()
     checked = 0
     for rule in app.url_map.iter_rules():

@@ -159,8 +159,9 @@ def test_servers_refuse_an_unmigrated_database(tmp_path):
         assert "UCS cannot start" in gunicorn.stderr and "run `ucs db upgrade` first" in gunicorn.stderr
         assert "not-a-secret" not in gunicorn.stderr
 
-        # The event commands read and write the outbox: they refuse the same way.
-        for command in (["ucs", "events", "list"], ["ucs", "events", "relay", "--once"]):
+        # The production server and the event commands (they read and write the outbox) refuse the same way.
+        serve = ["ucs", "serve", "--bind", f"127.0.0.1:{free_port()}"]
+        for command in (serve, ["ucs", "events", "list"], ["ucs", "events", "relay", "--once"]):
             refused = ucs_command(command, tmp_path, url)
             assert refused.returncode == 1, command
             assert "run `ucs db upgrade` first" in refused.stderr and "Traceback" not in refused.stderr

@@ -29,8 +29,8 @@ def make_file(path: Path, size: int, seed: int = 0) -> Path:
         written = 0
         while written < size:
             piece = block[: min(len(block), size - written)]
-            # Vary each MiB so that no two parts are equal.
-            output.write(hashlib.sha256(written.to_bytes(8, "big")).digest()[:8] + piece[8:])
+            # Vary each MiB so that no two parts are equal (cut: a last piece may be shorter than 8 bytes).
+            output.write((hashlib.sha256(written.to_bytes(8, "big")).digest()[:8] + piece[8:])[: len(piece)])
             written += len(piece)
     return path
 

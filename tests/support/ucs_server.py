@@ -1,8 +1,9 @@
-"""A real UCS process for end-to-end tests: `ucs run` on a free port with the settings given."""
+"""A real UCS process for end-to-end tests: `ucs run` (or `ucs serve`) on a free port with the settings given."""
 
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,16 +17,43 @@ class UcsServer:
     url: str
     instance_path: Path
     log: Path
+    # Its exit status is there once the with-block has ended (it is stopped with SIGTERM).
+    process: subprocess.Popen | None = None
 
 
 @contextlib.contextmanager
-def ucs_server(instance_path: Path, **settings: str) -> Iterator[UcsServer]:
-    """Serve UCS from instance_path; settings are UCS_* variables without the prefix."""
+def ucs_server(instance_path: Path, serve_workers: int | None = None, **settings: str) -> Iterator[UcsServer]:
+    """Serve UCS from instance_path; settings are UCS_* variables without the prefix.
+
+    With serve_workers, the production server: `ucs serve` (gunicorn) with that many workers.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     log = instance_path / "ucs.log"
-    with running([str(VENV_BIN / "ucs"), "run", "--port", str(port)], log, f"{url}/health", env):
-        yield UcsServer(url, instance_path, log)
+    with running(
+        [str(VENV_BIN / "ucs"), *_command(port, serve_workers)], log, f"{url}/health", env
+    ) as process:
+        yield UcsServer(url, instance_path, log, process)
+
+
+def _command(port: int, serve_workers: int | None) -> list[str]:
+    if serve_workers is None:
+        return ["run", "--port", str(port)]
+    return ["serve", "--workers", str(serve_workers), "--bind", f"127.0.0.1:{port}"]
+
+
+@contextlib.contextmanager
+def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[UcsServer]:
+    """`ucs events relay` or `ucs events consume` with its metrics on a free port (the server's url)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{free_port()}"
+    arguments = [str(VENV_BIN / "ucs"), "events", command, "--metrics-port", url.rsplit(":", 1)[1]]
+    # The same settings as the server's (they read no tokens).
+    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
+    log = instance_path / f"{command}.log"
+    with running(arguments, log, f"{url}/metrics", env) as process:
+        yield UcsServer(url, instance_path, log, process)

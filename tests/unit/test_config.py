@@ -113,6 +113,8 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
             "UCS_MAX_JSON_BODY_SIZE must be a whole number of bytes of at least 2097152 "
             "(room for a completion of 10,000 parts), not 1000000",
         ),
+        ("UCS_LOG_FORMAT", "xml", "UCS_LOG_FORMAT must be json or text, not 'xml'"),
+        ("UCS_LOG_LEVEL", "info", "UCS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not 'info'"),
     ],
 )
 def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
@@ -133,8 +135,9 @@ def test_a_database_url_sqlalchemy_cannot_use_is_a_clear_error(tmp_path, url):
         ["ucs", "run", "--port", "0"],
         ["ucs", "db", "current"],
         ["gunicorn", "--bind", "127.0.0.1:0", "ucs.wsgi:app"],
+        ["ucs", "serve", "--bind", "127.0.0.1:0"],
     ],
-    ids=["ucs run", "ucs db", "gunicorn"],
+    ids=["ucs run", "ucs db", "gunicorn", "ucs serve"],
 )
 def test_the_command_line_reports_a_bad_value_in_one_line(tmp_path, command):
     env = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
