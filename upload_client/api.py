@@ -143,6 +143,9 @@ class UcsApi:
             raise UcsUnreachable(
                 f"cannot reach UCS at {self.base_url}: {describe_connection_error(error)}"
             ) from None
+        except requests.exceptions.InvalidHeader:
+            # Its message would repeat the header, token and all.
+            raise BadInput("a header of the request to UCS (the token?) cannot be sent over HTTP") from None
         except requests.RequestException as error:
             raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}") from None
 

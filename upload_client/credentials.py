@@ -36,6 +36,7 @@ class Credentials:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._loaded = False
+        self._given_up_on: str | None = None
 
     @property
     def source(self) -> str:
@@ -53,18 +54,22 @@ class Credentials:
         with self._lock:
             if refused.get("Authorization") != f"Bearer {self._token}":
                 return True  # another thread already read the new token
-            deadline = time.monotonic() + self._grace
-            fresh = self._read()
-            if fresh == self._token and self._grace > 0:
+            fresh = self._next_token()
+            # One wait per refused token: workers refused together must not wait one after the other.
+            waits = fresh is None and self._grace > 0 and self._given_up_on != self._token
+            if waits:
                 self._note(
                     f"UCS refused the token in {self._file}; waiting up to {self._grace:g} s for a new one"
                 )
-            while fresh == self._token and time.monotonic() < deadline:
+            deadline = time.monotonic() + (self._grace if waits else 0)
+            while fresh is None and time.monotonic() < deadline:
                 time.sleep(0.5)
-                fresh = self._read()
-            changed = fresh != self._token
+                fresh = self._next_token()
+            if fresh is None:
+                self._given_up_on = self._token
+                return False
             self._token = fresh
-            return changed
+            return True
 
     @property
     def missing(self) -> bool:
@@ -77,12 +82,36 @@ class Credentials:
         if token is not None and token_file is not None:
             raise BadInput("give either --token (or UCS_TOKEN) or --token-file, not both")
         self._token = self._read() if self._file else (token.strip() if token is not None else None)
-        if self._token == "":
-            raise BadInput(f"the token in {self._file} is empty" if self._file else "the token is empty")
+        if self._token is not None:
+            problem = _unusable(self._token)
+            if problem:
+                raise BadInput(
+                    f"the token in {self._file} {problem}" if self._file else f"the token {problem}"
+                )
         self._loaded = True
+
+    def _next_token(self) -> str | None:
+        """A usable token in the file other than the refused one; None while the refresher is not done.
+
+        A file caught empty, half written or briefly missing mid-rotation counts as not written yet.
+        """
+        try:
+            fresh = self._read()
+        except BadInput:
+            return None
+        return None if fresh == self._token or _unusable(fresh) else fresh
 
     def _read(self) -> str:
         try:
             return self._file.read_text().strip()
         except OSError as error:
             raise BadInput(f"cannot read the token file {self._file}: {error.strerror}") from None
+
+
+def _unusable(token: str) -> str | None:
+    """Why token cannot go into an Authorization header, or None. The reason never quotes the token."""
+    if not token:
+        return "is empty"
+    if not all(" " < character < "\x7f" for character in token):
+        return "is not one line of printable ASCII characters (a second line, a space or a control character)"
+    return None

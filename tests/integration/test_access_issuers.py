@@ -163,7 +163,7 @@ def test_settings_that_would_weaken_verification_stop_start_up(tmp_path):
         ("UCS_AUTH_ALGORITHMS", "none", "refused: none"),
         ("UCS_AUTH_ISSUERS", '[{"issuer": "x"}]', 'needs exactly one of "jwks_url" and "jwks_file"'),
         ("UCS_AUTH_ISSUERS", '{"issuer": "x"}', "must be a JSON list"),
-        ("UCS_AUTH_ISSUERS", '[{"issuer": "x", "jwks_url": "file:///etc/passwd"}]', "must be an http(s) URL"),
+        ("UCS_AUTH_ISSUERS", '[{"issuer": "x", "jwks_url": "file:///etc/passwd"}]', "must be an https URL"),
     ]:
         result = ucs_cli("db", "current", env={**env, name: value})
         assert result.returncode != 0 and words in result.stderr, (name, value, result.stderr)

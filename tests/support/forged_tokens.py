@@ -15,7 +15,7 @@ from tests.support.tokens import REMOVE, TestIssuer
 from ucs.auth.keys import make_key
 
 
-def _segment(document: dict) -> str:
+def segment(document: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(document).encode()).rstrip(b"=").decode()
 
 
@@ -27,7 +27,7 @@ def _claims(issuer: TestIssuer, scope: str) -> dict:
 def unsigned(issuer: TestIssuer, scope: str) -> str:
     """alg none: the claims with no signature at all."""
     header = {"alg": "none", "typ": "JWT", "kid": issuer.key.kid}
-    return f"{_segment(header)}.{_segment(_claims(issuer, scope))}."
+    return f"{segment(header)}.{segment(_claims(issuer, scope))}."
 
 
 def hmac_with_public_key(issuer: TestIssuer, scope: str) -> str:
@@ -35,7 +35,9 @@ def hmac_with_public_key(issuer: TestIssuer, scope: str) -> str:
     public_pem = jwt.PyJWK(issuer.key.public_jwk()).key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT', 'kid': issuer.key.kid})}.{_segment(_claims(issuer, scope))}"
+    signing_input = (
+        f"{segment({'alg': 'HS256', 'typ': 'JWT', 'kid': issuer.key.kid})}.{segment(_claims(issuer, scope))}"
+    )
     signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
 

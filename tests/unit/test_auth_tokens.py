@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 import time
@@ -9,7 +10,7 @@ import time
 import jwt
 import pytest
 
-from tests.support.forged_tokens import hmac_with_public_key, unsigned
+from tests.support.forged_tokens import hmac_with_public_key, segment, unsigned
 from tests.support.tokens import REMOVE, TestIssuer
 from ucs.auth.jwks import KeySource, KeysUnavailable, UnknownKey, parse_jwks
 from ucs.auth.keys import KeyFileError, instance_key, make_key, read_key, save_key
@@ -222,3 +223,62 @@ def test_a_remembered_verification_ends_with_the_token_and_with_its_key(issuer):
         assert "does not publish" in refusal(verifier, old)
     finally:
         rotating.close()
+
+
+def crafted(issuer: TestIssuer, header: dict, claims: dict) -> str:
+    """Signed by the issuer's key, with a header PyJWT itself would refuse to write."""
+    segments = [segment({"alg": "ES256", "typ": "JWT", **header}), segment(claims)]
+    signing_input = ".".join(segments).encode()
+    algorithm = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256)
+    signature = algorithm.sign(signing_input, jwt.PyJWK(issuer.key.jwk, "ES256").key)
+    return f"{signing_input.decode()}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def test_crafted_headers_and_claims_are_refusals_not_errors(issuer):
+    verifier = verifier_for(issuer)
+    claims = jwt.decode(issuer.token(), options={"verify_signature": False})
+    kid = issuer.key.kid
+    for header, changed in [
+        ({"kid": 42}, {}),
+        ({"kid": kid, "crit": ["exp"]}, {}),
+        ({"kid": kid}, {"iss": [issuer.name]}),
+        ({"kid": kid}, {"iss": {"name": issuer.name}}),
+    ]:
+        token = crafted(issuer, header, {**claims, **changed})
+        message = refusal(verifier, token)
+        assert "not a well-formed JWT" in message or "is not trusted" in message
+
+
+def test_a_key_pyjwt_cannot_use_is_skipped_and_a_broken_jwks_is_an_outage():
+    good = make_key("i").public_jwk()
+    odd = {**make_key("i").public_jwk(), "alg": "none"}
+    assert list(parse_jwks({"keys": [odd, good]})) == [good["kid"]]
+
+    def broken():
+        raise RuntimeError("the provider sent something odd")
+
+    with pytest.raises(KeysUnavailable, match="unusable"):
+        KeySource("i", broken, 300, 10).key(None)
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://login.example.org/certs", True),
+        ("http://127.0.0.1:8080/jwks.json", True),
+        ("http://localhost/jwks.json", True),
+        ("http://login.example.org/certs", False),
+        ("file:///etc/passwd", False),
+        ("https:///nohost", False),
+    ],
+)
+def test_keys_come_over_https_or_from_loopback(url, accepted):
+    from ucs.auth.settings import issuers
+    from ucs.config import ConfigError
+
+    config = {"AUTH_ISSUERS": [{"issuer": "i", "jwks_url": url}]}
+    if accepted:
+        assert issuers(config)
+    else:
+        with pytest.raises(ConfigError, match="must be an https URL"):
+            issuers(config)

@@ -63,3 +63,43 @@ def test_unusable_token_options_are_bad_input_on_first_use(tmp_path, token, cont
     credentials = Credentials(token, str(path))  # nothing is checked yet
     with pytest.raises(BadInput, match=words):
         credentials.header()
+
+
+def test_a_token_that_is_not_one_printable_line_is_refused_without_quoting_it(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("SECRET-ACCESS\nSECRET-REFRESH\n")
+    for credentials in (Credentials(token_file=str(path)), Credentials("SECRET WITH SPACE")):
+        with pytest.raises(BadInput, match="not one line of printable ASCII") as refused:
+            credentials.header()
+        assert "SECRET" not in str(refused.value)
+
+
+def test_a_file_caught_empty_or_missing_mid_rotation_is_waited_for_not_taken(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("old")
+    credentials = Credentials(token_file=str(path), grace=5)
+    refused = credentials.header()
+    path.write_text("")  # the refresher truncated it and has not written yet
+
+    def rotate():
+        path.unlink()
+        time.sleep(0.3)
+        path.write_text("new")
+
+    threading.Timer(0.3, rotate).start()
+    assert credentials.refresh(refused) is True
+    assert credentials.header() == {"Authorization": "Bearer new"}
+
+
+def test_workers_refused_together_wait_once_not_one_after_the_other(tmp_path):
+    path = tmp_path / "token"
+    path.write_text("dead")
+    credentials = Credentials(token_file=str(path), grace=1)
+    refused = credentials.header()
+    began = time.monotonic()
+    threads = [threading.Thread(target=credentials.refresh, args=(refused,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert time.monotonic() - began < 2.5  # one grace period, not four

@@ -98,8 +98,12 @@ def _verified(verifier) -> Principal:
     except InvalidToken as refusal:
         _unauthorized(str(refusal))
     except KeysUnavailable as outage:
-        log.error("cannot check a token: %s", outage)
-        abort(503, message=f"UCS cannot check tokens right now: {outage}", headers={"Retry-After": "5"})
+        log.error("cannot check a token: %s", outage)  # the URL or path is for the operator, not the caller
+        abort(
+            503,
+            message="UCS cannot check tokens right now: its token issuer's keys are unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+        )
 
 
 def _unauthorized(reason: str):

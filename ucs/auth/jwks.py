@@ -20,6 +20,8 @@ import requests
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = (3.05, 5)
+# Real key sets are a few KiB; a larger answer is refused instead of read into memory.
+MAX_JWKS_SIZE = 1024 * 1024
 ASYMMETRIC_KEY_TYPES = ("EC", "RSA", "OKP")
 
 
@@ -34,9 +36,20 @@ class UnknownKey(Exception):
 def fetch_url(url: str) -> Callable[[], dict]:
     def fetch() -> dict:
         try:
-            response = requests.get(url, timeout=FETCH_TIMEOUT, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            return response.json()
+            # No redirects: the keys come from the configured URL, not from wherever it points on to.
+            with requests.get(
+                url,
+                timeout=FETCH_TIMEOUT,
+                headers={"Accept": "application/json"},
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                if response.status_code != 200:
+                    raise KeysUnavailable(f"the JWKS at {url} answered {response.status_code}")
+                body = response.raw.read(MAX_JWKS_SIZE + 1, decode_content=True)
+            if len(body) > MAX_JWKS_SIZE:
+                raise KeysUnavailable(f"the JWKS at {url} is larger than {MAX_JWKS_SIZE} bytes")
+            return json.loads(body)
         except (requests.RequestException, ValueError) as error:
             raise KeysUnavailable(f"cannot fetch the JWKS at {url}: {type(error).__name__}") from None
 
@@ -65,7 +78,7 @@ def parse_jwks(document: object) -> dict[str | None, jwt.PyJWK]:
             continue  # a shared secret published in a JWKS would let anyone sign
         try:
             key = jwt.PyJWK(entry)
-        except (jwt.PyJWKError, jwt.InvalidKeyError, KeyError, ValueError, TypeError):
+        except Exception:  # noqa: BLE001 - a key PyJWT cannot use (even alg "none") is skipped, not fatal
             continue
         keys[entry.get("kid")] = key
     return keys
@@ -130,9 +143,13 @@ class KeySource:
             self.fetches += 1
             try:
                 self._keys = parse_jwks(self._fetch())
-            except KeysUnavailable as error:
+            except Exception as error:  # noqa: BLE001 - whatever the provider sent, it is an outage here
+                if not isinstance(error, KeysUnavailable):
+                    error = KeysUnavailable(
+                        f"the keys of issuer {self.issuer} are unusable: {type(error).__name__}"
+                    )
                 if seen is None:
-                    raise
+                    raise error from None
                 # The provider is down: keep verifying with the keys we had rather than refuse every token.
                 log.warning("keeping the cached keys of issuer %s: %s", self.issuer, error)
             return self._keys

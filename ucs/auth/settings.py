@@ -47,8 +47,11 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
         sources = [name for name in ("jwks_url", "jwks_file") if name in entry]
         if len(sources) != 1 or not isinstance(entry[sources[0]], str):
             raise ConfigError(f'{where} ({entry["issuer"]}) needs exactly one of "jwks_url" and "jwks_file"')
-        if "jwks_url" in entry and urlsplit(entry["jwks_url"]).scheme not in ("http", "https"):
-            raise ConfigError(f"{where} ({entry['issuer']}): jwks_url must be an http(s) URL")
+        if "jwks_url" in entry and not _trusted_transport(entry["jwks_url"]):
+            raise ConfigError(
+                f"{where} ({entry['issuer']}): jwks_url must be an https URL (plain http only on loopback): "
+                "whoever could change the keys on the way could sign any token"
+            )
         unknown = set(entry) - {"issuer", "jwks_url", "jwks_file"}
         if unknown:
             raise ConfigError(f"{where} ({entry['issuer']}) has unknown keys: {', '.join(sorted(unknown))}")
@@ -56,6 +59,13 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
     if len(set(names)) != len(names):
         raise ConfigError("UCS_AUTH_ISSUERS lists an issuer twice")
     return entries
+
+
+def _trusted_transport(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifier:

@@ -66,7 +66,7 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.DecodeError:
+        except jwt.InvalidTokenError:  # malformed, or a header PyJWT refuses (a kid that is no string, crit)
             raise InvalidToken("the token is not a well-formed JWT") from None
         algorithm = header.get("alg")
         if algorithm not in self.algorithms:
@@ -74,7 +74,8 @@ class TokenVerifier:
                 f"the token is signed with {_shown(algorithm)}, which UCS does not accept "
                 f"(it accepts {', '.join(self.algorithms)})"
             )
-        source = self.sources.get(unverified.get("iss"))
+        issuer = unverified.get("iss")
+        source = self.sources.get(issuer) if isinstance(issuer, str) else None
         if source is None:
             raise InvalidToken(f"the token's issuer {_shown(unverified.get('iss'))} is not trusted by UCS")
         kid = header.get("kid") if isinstance(header.get("kid"), str) else None
