@@ -19,6 +19,7 @@ from tests.support.client_runs import (
     sha256_of,
     ucs_call,
 )
+from tests.support.metrics import scrape, total
 from tests.support.processes import free_port
 from tests.support.rest import Rest
 from tests.support.ucs_server import ucs_server
@@ -283,12 +284,19 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(api):
 def test_part_urls_are_asked_for_in_batches_not_one_request_per_part(ucs, tmp_path):
     source = make_file(tmp_path / "many.bin", 70 * PART_SIZE + 1, seed=31)  # 71 parts
     register(ucs.url, "journey-batched", source)
+    before = scrape(ucs.url)
     uploaded = run_client(*upload_args(ucs.url, "journey-batched", source))
     assert uploaded.returncode == 0, uploaded.stderr
-    upload_id = uploads_of(ucs.url, "journey-batched")[0]["upload_id"]
-    log = ucs.log.read_text()
-    batches = log.count(f"POST /multipart_uploads/{upload_id}/parts/presigned_posts ")
-    singles = log.count(f"POST /multipart_uploads/{upload_id}/part/")
+    after = scrape(ucs.url)
+
+    def requests_to(route: str) -> float:
+        name = "ucs_http_requests_total"
+        return total(after, name, method="POST", route=route) - total(
+            before, name, method="POST", route=route
+        )
+
+    batches = requests_to("/multipart_uploads/<path:upload_id>/parts/presigned_posts")
+    singles = requests_to("/multipart_uploads/<path:upload_id>/part/<part_no>/presigned_post")
     # 4 workers: a window of 32 parts per request, so 71 parts take 3 requests and none go one by one.
     assert (batches, singles) == (3, 0), (batches, singles)
 

@@ -186,7 +186,7 @@ def test_ucs_error_logs_survive_the_embedded_default_migrating_itself(tmp_path):
         refused = rest.call("POST", "/files/f1/multipart_uploads")
         assert refused.status_code == 503
     assert "Running upgrade" in server.log.read_text()  # it did migrate itself
-    assert "[ucs.errors] object store error: cannot write to the storage root" in server.log.read_text()
+    assert "ucs.errors: object store error: cannot write to the storage root" in server.log.read_text()
 
 
 def test_servers_refuse_a_read_only_database_in_one_line(sqlite_url, tmp_path):
