@@ -21,7 +21,7 @@ from ucs.extensions import db
 from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+# Every test runs on SQLite and on PostgreSQL (tests/conftest.py database_url).
 
 DRS = "/ga4gh/drs/v1"
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 234]
