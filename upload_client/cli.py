@@ -92,13 +92,17 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 
 def make_api(api_url: str, access: Credentials, parallel: int = 4) -> UcsApi:
+    return UcsApi(checked_api_url(api_url), pool_size=parallel, credentials=access)
+
+
+def checked_api_url(api_url: str) -> str:
     if not api_url.startswith(("http://", "https://")):
         raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
     if "?" in api_url or "#" in api_url:  # the API's paths would land in the query or be dropped
         raise NotUcs(
             f"--api-url {api_url} does not point at UCS: a base URL has no query (?) or fragment (#)"
         )
-    return UcsApi(api_url, pool_size=parallel, credentials=access)
+    return api_url
 
 
 def token_options(command: Callable) -> Callable:
@@ -261,7 +265,7 @@ def download_source(drs_uri, file_id, api_url, access: Credentials, parallel: in
         raise click.UsageError("name the file either with a drs:// URI or with --file-id and --api-url")
     if drs_uri is not None:
         given = click.get_current_context().get_parameter_source("api_url") is ParameterSource.COMMANDLINE
-        source = drs_download(drs_uri, api_url if given else None, access, parallel)
+        source = drs_download(drs_uri, checked_api_url(api_url) if given else None, access, parallel)
         return source, source.object_id
     if api_url is None:
         raise click.UsageError("Missing option '--api-url' (or the environment variable UCS_API_URL).")

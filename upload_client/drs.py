@@ -166,7 +166,5 @@ def sha256_of(drs_object: dict) -> str | None:
 def drs_download(uri: str, api_url: str | None, access: Credentials, parallel: int) -> DrsDownload:
     """The download of the object a drs:// URI names; api_url, if given, is where its DRS server is."""
     drs_uri = parse_drs_uri(uri)
-    if api_url is not None and not api_url.startswith(("http://", "https://")):
-        raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
     api = DrsApi(drs_uri.base_url(api_url), pool_size=parallel, credentials=access)
     return DrsDownload(api, drs_uri.object_id)
