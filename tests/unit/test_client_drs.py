@@ -223,3 +223,11 @@ def test_with_a_uri_only_an_api_url_on_the_command_line_says_where_the_server_is
 def test_naming_the_file_twice_or_not_at_all_is_wrong_usage(chosen, tmp_path, args, words):
     result, seen = chosen(*args, "--output", str(tmp_path / "out"))
     assert result.exit_code == 2 and words in result.output and seen == []
+
+
+def test_an_api_url_with_a_query_is_refused_with_a_uri_too(chosen, tmp_path):
+    result, seen = chosen(
+        "drs://h/F", "--output", str(tmp_path / "out"), "--api-url", "http://127.0.0.1:5077/?x"
+    )
+    assert result.exit_code == 4 and "a base URL has no query (?) or fragment (#)" in result.output
+    assert seen == []
