@@ -71,6 +71,17 @@ class DefaultConfig:
     # Bytes of a JSON request body UCS reads at most; a larger one is refused with 413 before it is read.
     MAX_JSON_BODY_SIZE = 4 * 1024 * 1024
 
+    # GA4GH DRS (docs/drs.md). The host of self_uri, drs://<host>/<id>. None: the host of the request.
+    DRS_HOSTNAME = None
+    # Serve only files whose upload a validator accepted; otherwise uploaded ones as well.
+    DRS_ACCEPTED_ONLY = False
+    # The most ids one bulk request may name (maxBulkRequestLength in service-info); more is a 413.
+    DRS_MAX_BULK_REQUEST_LENGTH = 100
+    # service-info: the service's id and the organization that runs it. URL None: the service's own.
+    DRS_SERVICE_ID = "ucs.drs"
+    DRS_ORGANIZATION_NAME = "UCS"
+    DRS_ORGANIZATION_URL = None
+
     # Storage backends and event publishers are plugins; these names are never loaded.
     BLOCKED_PLUGINS: list[str] = []
     # Load third-party plugins from the entry point group "ucs".

@@ -8,7 +8,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs import services
 from ucs.database import refuses_writes
-from ucs.extensions import db
+from ucs.extensions import db, shaped_error
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
 
@@ -27,6 +27,7 @@ STATUS_BY_ERROR = (
 
 def error_response(code: int, message: str):
     body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    body, code = shaped_error(body, code)
     return jsonify(body), code
 
 

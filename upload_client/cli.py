@@ -12,11 +12,13 @@ import threading
 from collections.abc import Callable, Iterator
 
 import click
+from click.core import ParameterSource
 
 from upload_client import __version__
 from upload_client.api import UcsApi
 from upload_client.credentials import Credentials
 from upload_client.download import Downloader
+from upload_client.drs import drs_download
 from upload_client.errors import ApiError, BadInput, ClientError, Interrupted, NotUcs
 from upload_client.progress import ProgressBar, human_size, summary
 from upload_client.transfer import MiB, TransferConfig, TransferEngine
@@ -44,6 +46,8 @@ def reported(command: Callable, interrupted: str = "interrupted") -> Callable:
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except click.ClickException:  # wrong usage: click says so, with exit code 2
+            raise
         except ClientError as error:
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:  # a second Ctrl-C
@@ -88,13 +92,17 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 
 def make_api(api_url: str, access: Credentials, parallel: int = 4) -> UcsApi:
+    return UcsApi(checked_api_url(api_url), pool_size=parallel, credentials=access)
+
+
+def checked_api_url(api_url: str) -> str:
     if not api_url.startswith(("http://", "https://")):
         raise BadInput(f"--api-url {api_url!r} is not an http:// or https:// URL")
     if "?" in api_url or "#" in api_url:  # the API's paths would land in the query or be dropped
         raise NotUcs(
             f"--api-url {api_url} does not point at UCS: a base URL has no query (?) or fragment (#)"
         )
-    return UcsApi(api_url, pool_size=parallel, credentials=access)
+    return api_url
 
 
 def token_options(command: Callable) -> Callable:
@@ -120,13 +128,15 @@ def token_options(command: Callable) -> Callable:
     )(run)
 
 
-def file_options(command: Callable) -> Callable:
+def file_options(command: Callable, required: bool = True) -> Callable:
     command = token_options(command)
-    command = click.option("--file-id", required=True, help="The file's id, as registered at UCS.")(command)
+    command = click.option("--file-id", required=required, help="The file's id, as registered at UCS.")(
+        command
+    )
     return click.option(
         "--api-url",
         envvar="UCS_API_URL",
-        required=True,
+        required=required,
         show_envvar=True,
         help="Base URL of the UCS API, e.g. http://127.0.0.1:5077.",
     )(command)
@@ -159,7 +169,7 @@ def main() -> None:
     """Upload files to UCS and download them back, part by part: resumable, verified, in little memory."""
 
 
-def transfer_command(path_option: Callable) -> Callable:
+def transfer_command(path_option: Callable, file_required: bool = True) -> Callable:
     """A command that moves a file: the file options, a path option, the transfer options, one-line errors."""
 
     def decorate(function: Callable) -> Callable:
@@ -167,7 +177,7 @@ def transfer_command(path_option: Callable) -> Callable:
             functools.partial(reported, interrupted="interrupted; run the same command to resume"),
             transfer_options,
             path_option,
-            file_options,
+            functools.partial(file_options, required=file_required),
             main.command(epilog=EXIT_CODES),
         ):
             function = decorator(function)
@@ -208,8 +218,10 @@ def upload(
 
 
 @transfer_command(
-    click.option("--output", required=True, help="Where to write the file (PATH.part until it is verified).")
+    click.option("--output", required=True, help="Where to write the file (PATH.part until it is verified)."),
+    file_required=False,
 )
+@click.argument("drs_uri", required=False, metavar="[DRS_URI]")
 @click.option(
     "--range-size",
     type=click.IntRange(1, 5 * 1024),
@@ -218,10 +230,18 @@ def upload(
     help="MiB fetched by each ranged GET.",
 )
 def download(
-    file_id: str, api_url: str, access: Credentials, output: str, parallel: int, quiet: bool, range_size: int
+    drs_uri: str | None,
+    file_id: str | None,
+    api_url: str | None,
+    access: Credentials,
+    output: str,
+    parallel: int,
+    quiet: bool,
+    range_size: int,
 ) -> None:
-    """Download a file's uploaded object; run it again after a failure or Ctrl-C to resume."""
-    api = make_api(api_url, access, parallel)
+    """Download a file's uploaded object, named by --file-id at --api-url or by a drs://<host>/<id> URI
+    (docs/drs.md); run it again after a failure or Ctrl-C to resume."""
+    api, file_id = download_source(drs_uri, file_id, api_url, access, parallel)
     with stop_on_signals() as stop:
         engine = engine_for(parallel, quiet, stop)
         engine.config.download_range_size = range_size * MiB
@@ -232,7 +252,24 @@ def download(
         click.echo(f"retries: {report.retries}")
         click.echo(summary(f"downloaded {file_id} to {output}:", report.size, report.seconds, report.sha256))
     if not report.verified:
-        click.echo(f"warning: UCS knows no SHA-256 for {file_id}; only the size was checked", err=True)
+        click.echo(f"warning: no SHA-256 is known for {file_id}; only the size was checked", err=True)
+
+
+def download_source(drs_uri, file_id, api_url, access: Credentials, parallel: int):
+    """What a download reads from, and the id there: the DRS server of a drs:// URI, or UCS at --api-url.
+
+    With a URI, only an --api-url on the command line says where its DRS server is (UCS_API_URL does not),
+    so a URI goes to the host it names unless the command says otherwise.
+    """
+    if (drs_uri is None) == (file_id is None):
+        raise click.UsageError("name the file either with a drs:// URI or with --file-id and --api-url")
+    if drs_uri is not None:
+        given = click.get_current_context().get_parameter_source("api_url") is ParameterSource.COMMANDLINE
+        source = drs_download(drs_uri, checked_api_url(api_url) if given else None, access, parallel)
+        return source, source.object_id
+    if api_url is None:
+        raise click.UsageError("Missing option '--api-url' (or the environment variable UCS_API_URL).")
+    return make_api(api_url, access, parallel), file_id
 
 
 @main.command(epilog=EXIT_CODES)

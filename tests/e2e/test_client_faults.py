@@ -6,7 +6,6 @@ UCS runs on the filesystem store with PUBLIC_URL set to a fault-injecting proxy,
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import time
@@ -18,6 +17,7 @@ from tests.support.client_runs import (
     MiB,
     make_file,
     pending_upload,
+    ranges_done,
     register,
     run_client,
     run_in_terminal,
@@ -74,14 +74,6 @@ def download_args(api: str, file_id: str, path) -> list[str]:
 
 def reported_retries(stdout: str) -> int:
     return int(next(line for line in stdout.splitlines() if line.startswith("retries: ")).split()[1])
-
-
-def ranges_done(journal) -> int:
-    """The number of finished ranges in a download's PATH.part.json (intervals of range numbers)."""
-    try:
-        return sum(last - first + 1 for first, last in json.loads(journal.read_text())["done"])
-    except (OSError, ValueError):  # replaced between exists() and read
-        return 0
 
 
 def test_upload_survives_resets_and_503s_and_reads_back_identical(capsys, ucs, faulty, tmp_path):

@@ -1,5 +1,7 @@
 """/openapi.json against DESIGN.md section 4: every operation, every error it can answer, one error shape.
 
+The GA4GH DRS routes (DESIGN.md section 11, docs/drs.md) are in the same document with DRS's error shape.
+
 The API tests check the other direction: each status the server really answered is listed here
 (tests/support/rest.py checked_rest).
 """
@@ -35,7 +37,24 @@ CONTRACT = {
     ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE | AUTH,
     ("get", "/health"): {"200", "503"},
 }
-PUBLIC = {("get", "/health")}
+# DRS: 400 for any invalid id or body (DRS has no 422), 500 on every operation as the specification lists.
+DRS = "/ga4gh/drs/v1"
+DRS_CONTRACT = {
+    ("get", f"{DRS}/service-info"): {"200", "500"},
+    ("get", f"{DRS}/objects/{{object_id}}"): {"200", "400", "404", "500"} | AUTH,
+    ("options", f"{DRS}/objects/{{object_id}}"): {"200", "400", "500"},
+    ("get", f"{DRS}/objects/{{object_id}}/access/{{access_id}}"): {"200", "400", "404", "500"} | STORE | AUTH,
+    ("post", f"{DRS}/objects"): {"200", "400", "401", "413", "500"},
+    ("options", f"{DRS}/objects"): {"200", "400", "413", "500"},
+    ("post", f"{DRS}/objects/access"): {"200", "400", "401", "413", "500"} | STORE,
+}
+CONTRACT |= DRS_CONTRACT
+PUBLIC = {
+    ("get", "/health"),
+    ("get", f"{DRS}/service-info"),
+    ("options", f"{DRS}/objects/{{object_id}}"),
+    ("options", f"{DRS}/objects"),
+}
 
 
 @pytest.fixture
@@ -60,15 +79,20 @@ def test_each_operation_lists_the_answers_it_can_give(spec):
 
 
 def test_errors_are_documented_in_the_one_error_shape(spec):
-    error_ref = "#/components/schemas/Error"
-    assert set(spec["components"]["schemas"]["Error"]["properties"]) >= {"code", "status", "message"}
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["Error"]["properties"]) >= {"code", "status", "message"}
+    assert set(schemas["DrsError"]["properties"]) == {"msg", "status_code"}
     for (method, path), operation in operations(spec):
+        drs = path.startswith(DRS)
+        error_ref = "#/components/schemas/DrsError" if drs else "#/components/schemas/Error"
         for status, response in operation["responses"].items():
             if status.startswith(("4", "5")) and path != "/health":
                 if "$ref" in response:  # flask-smorest's shared 422 answer
                     response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": error_ref}, f"{method} {path} {status}"
+        # DRS operations document each error in DRS's shape, and not the API-wide default (UCS's shape).
+        assert drs is ("default" not in operation["responses"]), f"{method} {path}"
 
 
 def test_every_operation_but_health_names_the_bearer_scheme(spec):
@@ -89,7 +113,7 @@ def test_every_operation_has_a_summary_for_the_docs_page(spec):
 
 def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(app):
     """A new route that forgets its access check fails here, whatever its blueprint."""
-    public = ("/health", "/metrics", "/openapi.json", "/docs", "/storage/")
+    public = ("/health", "/metrics", "/openapi.json", "/docs", "/storage/", f"{DRS}/service-info")
     client = app.test_client()
     checked = 0
     for rule in app.url_map.iter_rules():
@@ -101,4 +125,4 @@ def test_every_route_but_the_public_ones_refuses_a_request_without_a_token(app):
             assert response.status_code == 401, (method, rule.rule, response.status_code)
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
             checked += 1
-    assert checked >= len(CONTRACT) - 1
+    assert checked >= len(CONTRACT) - len(PUBLIC)

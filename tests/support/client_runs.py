@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import pty
 import struct
@@ -102,6 +103,14 @@ def show(capsys, text: str) -> None:
     """Print a measured figure to the terminal even while pytest captures output."""
     with capsys.disabled():
         print(text)
+
+
+def ranges_done(journal: Path) -> int:
+    """The number of finished ranges in a download's PATH.part.json (intervals of range numbers)."""
+    try:
+        return sum(last - first + 1 for first, last in json.loads(journal.read_text())["done"])
+    except (OSError, ValueError):  # not there yet, or replaced between exists() and read
+        return 0
 
 
 def wait_until(condition, timeout: float = 30, what: str = "condition"):

@@ -12,17 +12,10 @@ import pytest
 import requests
 import urllib3.exceptions
 
+from tests.support.answers import answer
 from upload_client.api import UcsApi, _segment
 from upload_client.errors import ApiError, NotUcs, UcsUnreachable
 from upload_client.http import describe_connection_error
-
-
-def answer(status: int, body, content_type: str = "application/json") -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response.headers["Content-Type"] = content_type
-    response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return response
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The REST API: one module per resource, registered here in one place."""
 
-from ucs.api import access, docs, files, health, multipart_uploads
+from ucs.api import access, docs, drs, files, health, multipart_uploads
 
-BLUEPRINTS = (files.blp, multipart_uploads.blp, health.blp)
+BLUEPRINTS = (files.blp, multipart_uploads.blp, health.blp, drs.blp)
 
 
 def register_api(api, app):

@@ -46,13 +46,29 @@ def requires(blp: Blueprint, action: Action, file_of: Callable[[dict], str] = fi
             require(action, file_of(kwargs), principal)
             return view(*args, **kwargs)
 
-        guarded = blp.doc(security=[{SECURITY_SCHEME: []}])(guarded)
-        guarded = error(blp, 401, "No bearer token, or one that is malformed, expired or not trusted")(
-            guarded
-        )
+        guarded = _needs_token(blp, guarded)
         return error(blp, 403, "The token lacks the scope this operation needs on this file")(guarded)
 
     return decorate
+
+
+def requires_token(blp: Blueprint):
+    """Let the view run only for a verified token; the view checks each file it touches (bulk operations)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            authenticate()
+            return view(*args, **kwargs)
+
+        return _needs_token(blp, guarded)
+
+    return decorate
+
+
+def _needs_token(blp: Blueprint, view):
+    view = blp.doc(security=[{SECURITY_SCHEME: []}])(view)
+    return error(blp, 401, "No bearer token, or one that is malformed, expired or not trusted")(view)
 
 
 def authenticate() -> Principal:

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from flask import current_app
 from flask_smorest import abort
-from flask_smorest.error_handler import ErrorSchema
 
 from ucs.api.parsing import Blueprint
 from ucs.fields import sha256_field, size_field
@@ -14,8 +13,8 @@ from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, is_valid_file_id
 
 
 def error(blp: Blueprint, code: int, description: str):
-    """Document an error answer of a view, in the API's one error shape."""
-    return blp.alt_response(code, schema=ErrorSchema, description=description)
+    """Document an error answer of a view, in the error shape of its blueprint's API (UCS's by default)."""
+    return blp.alt_response(code, schema=blp.ERROR_SCHEMA, description=description)
 
 
 def store_errors(blp: Blueprint):
@@ -36,11 +35,11 @@ def storage() -> StorageBackend:
     return current_app.extensions["ucs.storage"]
 
 
-def checked_file_id(file_id: str) -> str:
+def checked_file_id(file_id: str, name: str = "file_id") -> str:
     """File ids become object keys: refuse anything outside the documented alphabet before it is used."""
     if not is_valid_file_id(file_id):
         shown = file_id if len(file_id) <= 40 else file_id[:40] + "..."
-        abort(422, message=f"invalid file_id {shown!r}: a file_id is {FILE_ID_RULE}")
+        abort(422, message=f"invalid {name} {shown!r}: it must be {FILE_ID_RULE}")
     return file_id
 
 

@@ -54,10 +54,12 @@ class Blueprint(flask_smorest.Blueprint):
     """The API's blueprints: flask-smorest's, with the stricter body parser and its 413 documented."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+    # How the docs describe the blueprint's error answers (an API with an error shape of its own overrides it).
+    ERROR_SCHEMA = ErrorSchema
 
     def arguments(self, schema, *, location="json", **kwargs):
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse
-        document = self.alt_response(413, schema=ErrorSchema, description=BODY_TOO_LARGE)
+        document = self.alt_response(413, schema=self.ERROR_SCHEMA, description=BODY_TOO_LARGE)
         return lambda view: document(parse(view))
