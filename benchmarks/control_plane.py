@@ -56,6 +56,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ucs-control-plane-") as workdir:
         work = Path(workdir)
+        (work / "moto").mkdir()
         with postgres_database(str(work / "migrate")) as database, moto_server(work / "moto", 1) as s3:
             settings = {**s3.bucket_settings("s3"), "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
             with ucs_server(work / "ucs", serve_workers=args.workers, **settings) as ucs:

@@ -22,6 +22,7 @@ from ucs.storage import (
 )
 from ucs.uploads import normalize_etag
 from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
+from ucs_plugins.s3_part_signer import PartSigner
 
 
 @contextlib.contextmanager
@@ -40,18 +41,22 @@ def translated_errors(what: str) -> Iterator[None]:
 class S3Backend:
     name = "s3"
 
-    def __init__(self, client: Any, bucket: str):
+    def __init__(self, client: Any, bucket: str, part_signer: PartSigner | None = None):
         self.client = client
         self.bucket = bucket
+        self.part_signer = part_signer
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> S3Backend:
-        client = boto3.session.Session().client(
+        # Credentials on the session (not only the client), so the part signer signs with the same ones.
+        session = boto3.session.Session(
+            aws_access_key_id=config.get("S3_ACCESS_KEY_ID"),
+            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+        )
+        client = session.client(
             "s3",
             endpoint_url=config.get("S3_ENDPOINT_URL"),
             region_name=config.get("S3_REGION"),
-            aws_access_key_id=config.get("S3_ACCESS_KEY_ID"),
-            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
             # boto3 presigns with SigV2 unless told otherwise; path style works on every S3-compatible store.
             config=Config(
                 signature_version="s3v4",
@@ -61,7 +66,8 @@ class S3Backend:
                 read_timeout=60,
             ),
         )
-        backend = cls(client, config["S3_BUCKET"])
+        signer = PartSigner(session, client.meta.endpoint_url, config["S3_BUCKET"], client.meta.region_name)
+        backend = cls(client, config["S3_BUCKET"], signer)
         if config.get("S3_CREATE_BUCKET"):
             backend.ensure_bucket(config.get("S3_REGION"))
         return backend
@@ -92,14 +98,26 @@ class S3Backend:
     def presign_upload_part(
         self, key: str, upload_id: str, part_no: int, expires_in: int
     ) -> PresignedRequest:
-        params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_no}
-        return self._presign("upload_part", params, "PUT", expires_in)
+        [signed] = self.presign_upload_parts(key, upload_id, [part_no], expires_in)
+        return signed
 
     def presign_upload_parts(
         self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
     ) -> list[PresignedRequest]:
-        # boto3 signs locally: one signature per part, no request to the store.
-        return [self.presign_upload_part(key, upload_id, part_no, expires_in) for part_no in part_nos]
+        # Signed locally, no request to the store; the part signer skips boto3's per-URL overhead.
+        check_expiry(expires_in)
+        if self.part_signer is not None and self.part_signer.available():
+            with translated_errors(f"presign parts of {upload_id}"):
+                return self.part_signer.sign(key, upload_id, part_nos, expires_in)
+        return [
+            self._presign(
+                "upload_part",
+                {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": part_no},
+                "PUT",
+                expires_in,
+            )
+            for part_no in part_nos
+        ]
 
     def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, "GET", expires_in)

@@ -187,13 +187,27 @@ def transfer_command(path_option: Callable, file_required: bool = True) -> Calla
 
 
 @transfer_command(click.option("--file-path", required=True, help="The local file to upload."))
+@click.option(
+    "--url-batch",
+    type=click.IntRange(0, 1000),
+    default=None,
+    help="Part URLs asked of UCS per request (default: 8 per parallel part, at least 32); "
+    "0 asks for one URL per request, as clients did before UCS signed in batches.",
+)
 def upload(
-    file_id: str, api_url: str, access: Credentials, file_path: str, parallel: int, quiet: bool
+    file_id: str,
+    api_url: str,
+    access: Credentials,
+    file_path: str,
+    parallel: int,
+    quiet: bool,
+    url_batch: int | None,
 ) -> None:
     """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
     api = make_api(api_url, access, parallel)
     with stop_on_signals() as stop:
         engine = engine_for(parallel, quiet, stop)
+        engine.config.part_url_batch = url_batch
         uploader = Uploader(
             api,
             engine,
@@ -214,6 +228,10 @@ def upload(
             f"({report.reused_bytes} bytes) were already stored"
         )
     click.echo(f"retries: {report.retries}")
+    if report.url_requests:
+        click.echo(
+            f"part URLs: {report.url_requests} requests to UCS, {report.url_seconds:.1f} s waited for them"
+        )
     click.echo(summary(f"uploaded {file_id}:", report.size, report.seconds, report.sha256))
 
 

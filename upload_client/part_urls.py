@@ -10,6 +10,7 @@ request, as before.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +25,9 @@ MAX_BATCH = 1000
 class PartUrls:
     """Hands each part its URL; fetches the next window of parts' URLs when the one asked for is missing."""
 
-    def __init__(self, api: UcsApi, upload_id: str, part_numbers: Sequence[int], window: int):
+    def __init__(
+        self, api: UcsApi, upload_id: str, part_numbers: Sequence[int], window: int, batched: bool = True
+    ):
         self.api = api
         self.upload_id = upload_id
         self.window = max(1, min(window, MAX_BATCH))
@@ -33,11 +36,21 @@ class PartUrls:
         self._urls: dict[int, dict] = {}
         self._used: set[int] = set()
         self._lock = threading.Lock()
-        self.batched = True
+        self.batched = batched
         self.requests = 0
+        #: Seconds spent waiting for UCS's answers, summed over the workers that waited.
+        self.seconds = 0.0
 
     def url(self, part_no: int) -> dict:
         """A URL for part_no not handed out before, valid for a while yet."""
+        began = time.monotonic()
+        try:
+            return self._url(part_no)
+        finally:
+            with self._lock:
+                self.seconds += time.monotonic() - began
+
+    def _url(self, part_no: int) -> dict:
         with self._lock:
             ready = self._urls.pop(part_no, None)
             if ready is not None and _fresh(ready):
@@ -50,7 +63,8 @@ class PartUrls:
                     self._urls.update(fetched)
                     self._used.add(part_no)
                     return self._urls.pop(part_no)
-        self.requests += 1
+        with self._lock:
+            self.requests += 1
         return self.api.part_url(self.upload_id, part_no)
 
     def _window_from(self, part_no: int) -> list[int]:

@@ -43,6 +43,9 @@ class TransferConfig:
     backoff_initial: float = 0.5
     #: Longest backoff between attempts, in seconds.
     backoff_max: float = 20.0
+    #: Part URLs asked of UCS per request, ahead of the workers; None: max(32, 8 x max_concurrency);
+    #: 0: one request per part on UCS's one-part route (as clients before the batch route did).
+    part_url_batch: int | None = None
     #: Seconds to wait for the store to accept a connection, and between bytes of its answer.
     connect_timeout: float = 10.0
     read_timeout: float = 120.0

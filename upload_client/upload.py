@@ -38,6 +38,9 @@ class UploadReport:
     retries: int
     #: True when the file was uploaded before (same SHA-256) and nothing was sent.
     already_uploaded: bool = False
+    #: Requests to UCS for part URLs, and the seconds the workers spent waiting for them (summed).
+    url_requests: int = 0
+    url_seconds: float = 0.0
 
 
 class _Completed(Exception):
@@ -145,6 +148,7 @@ class Uploader:
     ):
         self.api = api
         self.engine = engine
+        self.url_requests: PartUrls | None = None
         # The commands that resume or cancel, for the messages that tell the user what to do next.
         self.resume_command = resume_command
         self.cancel_command = cancel_command
@@ -248,6 +252,8 @@ class Uploader:
             reused_bytes=sum(part.size for part in reused_parts),
             retries=self.engine.retries,
             already_uploaded=already,
+            url_requests=self.url_requests.requests if self.url_requests else 0,
+            url_seconds=self.url_requests.seconds if self.url_requests else 0.0,
         )
 
     def _reusable(self, fd: int, parts: list[Part], stored: list[dict]) -> dict[int, str]:
@@ -274,8 +280,10 @@ class Uploader:
         """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
         missing = [p for p in parts if p.number not in reused]
         # A window of a few parts per worker: URLs are used within minutes of being signed.
-        window = max(32, 8 * self.engine.config.max_concurrency)
-        urls = PartUrls(self.api, upload_id, [p.number for p in missing], window)
+        batch = self.engine.config.part_url_batch
+        window = max(32, 8 * self.engine.config.max_concurrency) if batch is None else max(batch, 1)
+        urls = PartUrls(self.api, upload_id, [p.number for p in missing], window, batched=batch != 0)
+        self.url_requests = urls
         sender = PartSender(self.api, self.engine, fd, upload_id, urls)
         hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
         etags = dict(reused)
