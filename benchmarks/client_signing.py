@@ -77,7 +77,7 @@ def upload(url: str, file_id: str, source: Path, mode: str, parallel: int) -> tu
     wall = time.monotonic() - began
     if result.returncode != 0:
         raise SystemExit(f"upload failed: {result.stderr}")
-    found = re.search(r"part URLs: (\d+) requests to UCS, ([\d.]+) s waited", result.stdout)
+    found = re.search(r"part URLs: (\d+) requests? to UCS, ([\d.]+) s waited", result.stdout)
     return wall, int(found.group(1)), float(found.group(2))
 
 

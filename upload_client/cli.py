@@ -230,7 +230,8 @@ def upload(
     click.echo(f"retries: {report.retries}")
     if report.url_requests:
         click.echo(
-            f"part URLs: {report.url_requests} requests to UCS, {report.url_seconds:.1f} s waited for them"
+            f"part URLs: {report.url_requests} request{'' if report.url_requests == 1 else 's'} to UCS, "
+            f"{report.url_seconds:.1f} s waited for them"
         )
     click.echo(summary(f"uploaded {file_id}:", report.size, report.seconds, report.sha256))
 
