@@ -88,6 +88,7 @@ def rates(url: str, work: Path, args) -> None:
     for name, method, path, body in scenarios:
         script = work / f"{len(name)}.lua"
         script.write_text(lua(method, path, body, token))
+        wrk(url, script, args, duration=2)  # warm-up: workers' first requests, connection pools
         result = wrk(url, script, args)
         urls = result["rps"] * (BATCH if body else 1 if "presigned_post" in path else 0)
         shown = f"{urls:,.0f}" if urls else ""
@@ -115,9 +116,9 @@ def lua(method: str, path: str, body: str | None, token: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def wrk(url: str, script: Path, args) -> dict[str, float]:
+def wrk(url: str, script: Path, args, duration: int | None = None) -> dict[str, float]:
     command = ["wrk", "--latency", "-t", str(args.wrk_threads), "-c", str(args.connections),
-               "-d", f"{args.duration}s", "-s", str(script), url]  # fmt: skip
+               "-d", f"{duration or args.duration}s", "-s", str(script), url]  # fmt: skip
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in output:
         raise SystemExit(f"UCS refused requests under load:\n{output}")
