@@ -27,6 +27,9 @@ from tests.support.client_runs import (
     ucs_call,
     wait_until,
 )
+from tests.support.client_runs import (
+    upload_args as client_upload_args,
+)
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.ucs_server import ucs_server
 
@@ -55,17 +58,7 @@ def port_of(url: str) -> int:
 
 
 def upload_args(api: str, file_id: str, path) -> list[str]:
-    return [
-        "upload",
-        "--file-id",
-        file_id,
-        "--api-url",
-        api,
-        "--file-path",
-        str(path),
-        "--parallel",
-        str(PARALLEL),
-    ]
+    return client_upload_args(api, file_id, path, "--parallel", str(PARALLEL))
 
 
 def download_args(api: str, file_id: str, path) -> list[str]:

@@ -18,6 +18,7 @@ from tests.support.client_runs import (
     run_client,
     sha256_of,
     ucs_call,
+    upload_args,
 )
 from tests.support.metrics import scrape, total
 from tests.support.processes import free_port
@@ -145,10 +146,6 @@ def test_status_lists_uploads_and_cancel_cancels_the_pending_one(api, tmp_path):
 
     again = run_client("cancel", "--file-id", "journey-status", "--api-url", api)
     assert_one_line_error(again, 1, "no pending upload")
-
-
-def upload_args(api: str, file_id: str, path) -> list[str]:
-    return ["upload", "--file-id", file_id, "--api-url", api, "--file-path", str(path)]
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,9 @@ from tests.support.client_runs import (
     ucs_call,
     wait_until,
 )
+from tests.support.client_runs import (
+    upload_args as client_upload_args,
+)
 from tests.support.tokens import default_issuer
 from tests.support.ucs_server import ucs_server
 
@@ -60,18 +63,7 @@ def as_bearer_of(token_text: str | None) -> dict[str, str]:
 
 
 def upload_args(api: str, file_id: str, path, *more: str) -> list[str]:
-    return [
-        "upload",
-        "--file-id",
-        file_id,
-        "--api-url",
-        api,
-        "--file-path",
-        str(path),
-        "--parallel",
-        "2",
-        *more,
-    ]
+    return client_upload_args(api, file_id, path, "--parallel", "2", *more)
 
 
 def uploads_of(api: str, file_id: str) -> list[dict]:

@@ -60,6 +60,11 @@ def stored_parts(api_url: str, upload_id: str) -> list[dict]:
     return response.json() if response.ok else []
 
 
+def upload_args(api_url: str, file_id: str, path, *more: str) -> list[str]:
+    """The arguments of `upload-client upload` for file_id from path; more are added at the end."""
+    return ["upload", "--file-id", file_id, "--api-url", api_url, "--file-path", str(path), *more]
+
+
 def client_env(**extra: str) -> dict[str, str]:
     """The client's environment: a staff token in UCS_TOKEN unless extra says otherwise."""
     env = {key: value for key, value in os.environ.items() if key not in ("UCS_API_URL", "UCS_TOKEN")}
