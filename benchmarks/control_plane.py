@@ -12,7 +12,7 @@ cores. Every request carries a real bearer token. Reports requests/s and p50/p99
 and the time UCS takes to complete a 10,000-part upload on the filesystem store and on s3, beyond the
 store's own time (read from UCS's /metrics: ucs_storage_request_duration_seconds).
 
-    .venv/bin/python benchmarks/control_plane.py [--duration 10] [--connections 16] [--workers 4]
+    .venv/bin/python benchmarks/control_plane.py [--duration 10] [--connections 16] [--workers 4] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import contextlib
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections.")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of `ucs serve`.")
     parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds of every scenario; medians reported.")
     parser.add_argument("--skip-completion", action="store_true", help="Only the request rates.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -76,26 +78,31 @@ def main() -> int:
 
 
 def rates(url: str, work: Path, args) -> None:
+    """Each scenario once per round, the rounds one after another (interleaved); medians of the rounds."""
     token = default_issuer().token(subject="control-plane-benchmark")
     upload_id = started_upload(url, "bench-rates", PARTS * 5 * 1024 * 1024)
     scenarios = [
-        ("one-part URL", "POST", f"/multipart_uploads/{upload_id}/part/%d/presigned_post", None),
+        ("one-part URL", "POST", f"/multipart_uploads/{upload_id}/part/%d/presigned_post", None, 1),
         ("batch of 100 URLs", "POST", f"/multipart_uploads/{upload_id}/parts/presigned_posts",
-         json.dumps({"part_nos": list(range(1, BATCH + 1))})),
-        ("GET upload", "GET", f"/multipart_uploads/{upload_id}", None),
+         json.dumps({"part_nos": list(range(1, BATCH + 1))}), BATCH),
+        ("GET upload", "GET", f"/multipart_uploads/{upload_id}", None, 0),
     ]  # fmt: skip
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in scenarios}
+    for number in range(args.rounds):
+        for name, method, path, body, _ in scenarios:
+            script = work / f"{len(name)}.lua"
+            script.write_text(lua(method, path, body, token))
+            wrk(url, script, args, duration=2)  # warm-up: workers' first requests, connection pools
+            runs[name].append(wrk(url, script, args))
+            result = runs[name][-1]
+            print(f"  round {number + 1}: {name:18} {result['rps']:8,.0f} requests/s, p99 {result['p99']:.1f} ms",
+                  flush=True)  # fmt: skip
+    print(f"medians of {args.rounds} rounds:")
     print("| request | requests/s | p50 ms | p99 ms | part URLs/s |\n|---|---:|---:|---:|---:|")
-    for name, method, path, body in scenarios:
-        script = work / f"{len(name)}.lua"
-        script.write_text(lua(method, path, body, token))
-        wrk(url, script, args, duration=2)  # warm-up: workers' first requests, connection pools
-        result = wrk(url, script, args)
-        urls = result["rps"] * (BATCH if body else 1 if "presigned_post" in path else 0)
-        shown = f"{urls:,.0f}" if urls else ""
-        print(
-            f"| {name} | {result['rps']:,.0f} | {result['p50']:.1f} | {result['p99']:.1f} | {shown} |",
-            flush=True,
-        )
+    for name, _, _, _, urls_per_request in scenarios:
+        rps, p50, p99 = (statistics.median(r[field] for r in runs[name]) for field in ("rps", "p50", "p99"))
+        urls = f"{rps * urls_per_request:,.0f}" if urls_per_request else ""
+        print(f"| {name} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {urls} |", flush=True)
 
 
 def lua(method: str, path: str, body: str | None, token: str) -> str:

@@ -19,8 +19,17 @@ CONFIG = {
     ("key", "upload_id"),
     [("f1/3f2a", "2~abc"), ("a b+é/ü~x", "UP/ID+==&x=1"), ("f/../k", "id%2F")],
 )
-def test_each_part_url_is_the_one_boto3_would_sign(key, upload_id):
-    backend = S3Backend.from_config(CONFIG)
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:9",
+        "https://s3.example.org",
+        "http://s3.example.org:80",
+        "https://s3.example.org:8443",
+    ],
+)
+def test_each_part_url_is_the_one_boto3_would_sign(key, upload_id, endpoint):
+    backend = S3Backend.from_config({**CONFIG, "S3_ENDPOINT_URL": endpoint})
     for _ in range(5):  # both within one second, so that both carry the same X-Amz-Date
         [ours] = backend.presign_upload_parts(key, upload_id, [7], 600)
         theirs = backend.client.generate_presigned_url(
