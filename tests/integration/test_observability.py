@@ -73,6 +73,8 @@ def test_a_journey_shows_in_the_metrics_and_in_lines_with_one_request_id(rest, l
     assert request_line["duration_seconds"] > 0
     [change] = captured.find("ucs.status_changes", upload_status="uploaded")
     assert change["request_id"] == "trace-1" and change["file_id"] == "m.bam"
+    # Access control's audit: the change names who made it (the fixtures' staff token).
+    assert change["subject"] == "staff" and change["message"].endswith("pending -> uploaded by staff")
     assert len(captured.find("ucs.requests", route=STORE_PART_ROUTE)) == 3
 
 
