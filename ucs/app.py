@@ -53,7 +53,6 @@ def create_app(
     registry = BackendRegistry()
     plugins.hook.ucs_register_storage_backends(registry=registry)
     app.extensions["ucs.plugins"] = plugins
-    app.extensions["ucs.storage_backends"] = registry
     app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
     plugins.hook.ucs_init_app(app=app)
     init_observability(app)

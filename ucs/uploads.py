@@ -19,7 +19,6 @@ GiB = 1024 * MiB
 # S3's multipart limits, shared by every S3-compatible store.
 MAX_PARTS = 10_000
 MAX_PART_SIZE = 5 * GiB
-MIN_PART_SIZE = 5 * MiB
 MAX_FILE_SIZE = MAX_PARTS * MAX_PART_SIZE
 
 FILE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")

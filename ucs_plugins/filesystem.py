@@ -36,16 +36,14 @@ from ucs.storage import (
     StoreUpload,
     UploadNotFound,
 )
-from ucs.uploads import MAX_PART_SIZE, normalize_etag
+from ucs.uploads import FILE_ID_PATTERN, MAX_PART_SIZE, MAX_PARTS, normalize_etag
 from ucs_plugins.fs_signing import UrlSigner
 
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,127}$")
 PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
 # What a Host header may be for URLs to start with it: a name or IPv4 address, or an IPv6 literal, and a port.
 HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 CHUNK = 1024 * 1024
-MAX_PART_NUMBER = 10_000
 # copy_file_range copies at most this much per call; the loop calls it again until the part ends.
 COPY_STEP = 1024 * CHUNK
 # What copy_file_range raises where the kernel or filesystem cannot do it; reading and writing still can.
@@ -67,7 +65,7 @@ def _still_there(upload_id: str) -> Iterator[None]:
 
 def checked_key(key: str) -> str:
     segments = key.split("/")
-    if not 1 <= len(segments) <= 8 or not all(KEY_SEGMENT.fullmatch(s) for s in segments):
+    if not 1 <= len(segments) <= 8 or not all(FILE_ID_PATTERN.fullmatch(s) for s in segments):
         raise ObjectNotFound(f"invalid object key {key[:80]!r}")
     return key
 
@@ -261,8 +259,8 @@ class FilesystemBackend:
         longer than max_part_size is refused before the first byte when its length is given, else as soon
         as the stream passes the limit.
         """
-        if not 1 <= part_no <= MAX_PART_NUMBER:
-            raise StorageError(f"part number {part_no} is outside 1..{MAX_PART_NUMBER}")
+        if not 1 <= part_no <= MAX_PARTS:
+            raise StorageError(f"part number {part_no} is outside 1..{MAX_PARTS}")
         if length is not None and length > self.max_part_size:
             raise self._too_large(part_no, f"is {length} bytes")
         md5 = hashlib.md5(usedforsecurity=False)
