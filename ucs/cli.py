@@ -16,10 +16,11 @@ from ucs import logs, metrics_server, serve, services
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
-from ucs.database import database_problem, db_url_for_humans, ensure_schema
+from ucs.database import database_problem, db_url_for_humans
 from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.relay import relay_from_config
+from ucs.startup import schema_checked
 from ucs.storage import ListsUploads, StorageError, UploadNotFound
 from ucs.tokens_cli import tokens_group
 
@@ -32,10 +33,7 @@ def run_command(host: str, port: int) -> None:
     """Serve UCS with the development server (in production: `ucs serve`)."""
     app = current_app._get_current_object()
     _configure_logs()
-    try:
-        ensure_schema(app)
-    except STARTUP_ERRORS as error:
-        raise click.ClickException(str(error)) from None
+    schema_checked(app)
     base = f"http://{host}:{port}"
     click.echo(f"UCS serving on {base}")
     click.echo(f"  API docs:  {base}/docs")
@@ -96,10 +94,7 @@ main.add_command(tokens_group)
 def events_group() -> None:
     """Publish the event outbox, consume events, list the outbox (docs/events.md)."""
     # The outbox and the processed-event ids live in the database: it must be current, as for serving.
-    try:
-        ensure_schema(current_app._get_current_object())
-    except STARTUP_ERRORS as error:
-        raise click.ClickException(str(error)) from None
+    schema_checked(current_app._get_current_object())
 
 
 NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events wait in the outbox)"
@@ -212,10 +207,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--older-than") from None
     app = current_app._get_current_object()
-    try:
-        ensure_schema(app)
-    except STARTUP_ERRORS as error:
-        raise click.ClickException(str(error)) from None
+    schema_checked(app)
     _configure_logs()
     stale = stale_uploads(age)
     verb = "would cancel" if dry_run else "canceling"

@@ -10,9 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ucs import logs
-from ucs.app import STARTUP_ERRORS
-from ucs.database import ensure_schema
 from ucs.extensions import db
+from ucs.startup import schema_checked
 
 
 @click.command("serve")
@@ -34,10 +33,7 @@ def serve_command(bind: str, workers: int | None) -> None:
     # JSON unless the operator chose: for this process's lines (a migration) and, inherited, gunicorn's.
     os.environ.setdefault("UCS_LOG_FORMAT", "json")
     logs.configure(os.environ["UCS_LOG_FORMAT"], app.config["LOG_LEVEL"])
-    try:
-        ensure_schema(app)
-    except STARTUP_ERRORS as error:
-        raise click.ClickException(str(error)) from None
+    schema_checked(app)
     with app.app_context():
         db.engine.dispose()  # nothing of this process's pool goes into gunicorn's
     arguments = [sys.executable, "-m", "gunicorn", "--config", "python:ucs.gunicorn_config", "--bind", bind]

@@ -2,15 +2,16 @@
 
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
-from werkzeug.http import HTTP_STATUS_CODES, parse_range_header
+from werkzeug.http import parse_range_header
 
+from ucs.errors import error_response
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.filesystem import PartTooLarge
 from ucs_plugins.fs_signing import SignatureRefused
 
 
 def _error(code: int, message: str):
-    return jsonify({"code": code, "status": HTTP_STATUS_CODES[code], "message": message}), code
+    return error_response(code, message)
 
 
 def make_blueprint(backend) -> Blueprint:

@@ -21,7 +21,7 @@ import tenacity
 import urllib3.exceptions
 
 from upload_client.errors import ClientError, Interrupted, TransferIncomplete
-from upload_client.http import ThreadSessions, describe_connection_error
+from upload_client.http import RETRY_STATUSES, ThreadSessions, describe_connection_error
 
 MiB = 1024 * 1024
 T = TypeVar("T")
@@ -117,7 +117,6 @@ TRANSIENT_ERRORS = (
     urllib3.exceptions.ProtocolError,
     ConnectionError,
 )
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def check_store_answer(response: requests.Response, what: str) -> None:

@@ -66,13 +66,21 @@ def parse_ucs_command(words: list[str]) -> click.Context:
     command: click.Command = main
     # The ucs group finds `db` (Flask-Migrate's) in the app, which it builds from this.
     parent = click.Context(main, info_name="ucs", obj=ScriptInfo(create_app=main.create_app))
+    opened = [parent]
     arguments = words[1:]
-    while isinstance(command, click.Group):
-        parent = click.Context(command, info_name=command.name, parent=parent)
-        name, *arguments = arguments
-        command = command.get_command(parent, name)
-        assert command is not None, f"no command {name!r} in {' '.join(words)}"
-    return command.make_context(command.name, arguments, parent=parent)
+    try:
+        while isinstance(command, click.Group):
+            parent = click.Context(command, info_name=command.name, parent=parent)
+            opened.append(parent)
+            name, *arguments = arguments
+            command = command.get_command(parent, name)
+            assert command is not None, f"no command {name!r} in {' '.join(words)}"
+        return command.make_context(command.name, arguments, parent=parent)
+    finally:
+        # FlaskGroup.get_command pushes the app's context onto these contexts: pop it, or later tests
+        # (the CLI's with_appcontext) would find this app instead of their own.
+        for context in reversed(opened):
+            context.close()
 
 
 def known_settings() -> set[str]:
