@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,17 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from ucs import events
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload, utcnow
-from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, StorageError, UploadNotFound
+from ucs.storage import StorageBackend, StorageError, UploadNotFound
 from ucs.uploads import (
     ACTIVE_STATUSES,
-    COMPLETED_STATUSES,
-    CompletionRefused,
-    ListedPart,
     UploadError,
     UploadStatus,
-    check_completion,
     part_size_for,
-    parts_fingerprint,
     transition,
 )
 
@@ -128,7 +122,7 @@ def start_upload(
         backend=storage.name,
         bucket=storage.bucket,
         key=key,
-        started_by=_audit(actor),
+        started_by=audited(actor),
     )
     db.session.add(upload)
     try:
@@ -137,7 +131,7 @@ def start_upload(
     except Exception as error:
         # Nothing in the database points at the store's upload: abort it rather than leave its parts behind.
         db.session.rollback()
-        _abort_quietly(storage, key, upload_id)
+        abort_quietly(storage, key, upload_id)
         if isinstance(error, IntegrityError | Conflict):
             # Another request won the race between our check and our insert: the index refused ours.
             _refuse_if_active(file_id)
@@ -145,7 +139,7 @@ def start_upload(
     return upload
 
 
-def _audit(actor: str) -> str:
+def audited(actor: str) -> str:
     return actor[:255]
 
 
@@ -173,7 +167,7 @@ def _refuse_if_active(file_id: str) -> None:
         )
 
 
-def _abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
+def abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
     """Discard a store upload whose fate is already decided; a store that fails here only costs space."""
     try:
         storage.abort_multipart_upload(key, upload_id)
@@ -204,7 +198,7 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
         db.session.rollback()
         now = get_upload(upload.s3_upload_id)
         raise Conflict(
-            f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{_why(now)}; "
+            f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{why_ended(now)}; "
             f"it cannot become {target.value}"
         )
     # Keep the loaded object in step with the row for the rest of this request; ucs.status_changes logs
@@ -219,11 +213,11 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
 def require_pending(upload: MultipartUpload) -> None:
     if upload.upload_status is not UploadStatus.PENDING:
         raise Conflict(
-            f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending{_why(upload)}"
+            f"upload {upload.s3_upload_id} is {upload.upload_status.value}, not pending{why_ended(upload)}"
         )
 
 
-def _why(upload: MultipartUpload) -> str:
+def why_ended(upload: MultipartUpload) -> str:
     """The reason an upload ended, in parentheses after its state, when it has one."""
     return f" ({upload.reason})" if upload.reason else ""
 
@@ -239,123 +233,14 @@ def cancel_upload(
     upload = get_upload(upload_id, for_update=True)
     if upload.upload_status is not UploadStatus.CANCELED:
         require_pending(upload)
-        change_status(upload, UploadStatus.CANCELED, actor, reason=reason, ended_by=_audit(actor))
-        events.record_event(events.UPLOAD_CANCELED, _reason_payload(upload, actor))
+        change_status(upload, UploadStatus.CANCELED, actor, reason=reason, ended_by=audited(actor))
+        events.record_event(events.UPLOAD_CANCELED, reason_payload(upload, actor))
         db.session.commit()
-    _abort_quietly(storage, upload.key, upload.s3_upload_id)
+    abort_quietly(storage, upload.key, upload.s3_upload_id)
     return upload
 
 
-def complete_upload(
-    storage: StorageBackend, upload_id: str, parts: Sequence[ListedPart], sha256: str | None, actor: str
-) -> MultipartUpload:
-    """Complete the upload in the store after checking the listed parts against it.
-
-    A request that does not match the store fails the upload (status failed, store upload aborted) and
-    raises CompletionRefused with the reason. A repeat of the request that completed it changes nothing.
-    """
-    upload = get_upload(upload_id, for_update=True)
-    fingerprint = parts_fingerprint(parts)
-    repeated = upload.parts_fingerprint == fingerprint and sha256 in (None, upload.sha256)
-    if upload.upload_status in COMPLETED_STATUSES and repeated:
-        return upload  # the retry of a completion that worked, even if a validator has judged it since
-    require_pending(upload)
-
-    file = upload.file
-    expected_size = file.size if file.size is not None else upload.size
-    try:
-        if sha256 is not None and file.sha256 is not None and sha256 != file.sha256:
-            raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
-        etag = _assemble(storage, upload, parts, expected_size)
-    except (CompletionRefused, InvalidParts) as refusal:
-        _fail(storage, upload, str(refusal), actor)
-        raise CompletionRefused(str(refusal)) from None
-
-    info = storage.head_object(upload.key)
-    try:
-        change_status(
-            upload,
-            UploadStatus.UPLOADED,
-            actor,
-            ended_by=_audit(actor),
-            etag=etag,
-            size=info.size,
-            sha256=sha256,
-            parts_fingerprint=fingerprint,
-        )
-    except Conflict:
-        # A concurrent identical request completed it first: answer as for any repeat.
-        upload = get_upload(upload_id)
-        if upload.upload_status in COMPLETED_STATUSES and upload.parts_fingerprint == fingerprint:
-            return upload
-        raise
-    events.record_event(
-        events.UPLOAD_RECEIVED,
-        {
-            "file_id": upload.file_id,
-            "upload_id": upload.s3_upload_id,
-            "backend": upload.backend,
-            "bucket": upload.bucket,
-            "key": upload.key,
-            "size": info.size,
-            "sha256": sha256 or file.sha256,
-            "etag": etag,
-            "actor": actor,
-        },
-    )
-    db.session.commit()
-    return upload
-
-
-def _assemble(
-    storage: StorageBackend, upload: MultipartUpload, parts: Sequence[ListedPart], expected_size: int | None
-) -> str:
-    """Check the listed parts with the store and complete the object; returns its ETag."""
-    try:
-        check_completion(parts, storage.list_parts(upload.key, upload.s3_upload_id), expected_size)
-        return storage.complete_multipart_upload(
-            upload.key, upload.s3_upload_id, [(p.part_no, p.etag) for p in parts]
-        )
-    except UploadNotFound:
-        pass
-    # Each upload has a key of its own, so an object under it means an earlier attempt completed the upload
-    # and only its answer (or our commit) was lost. Otherwise the store dropped the unfinished upload.
-    try:
-        info = storage.head_object(upload.key)
-    except ObjectNotFound:
-        raise CompletionRefused(
-            "the store no longer holds this multipart upload (expired or aborted): start a new upload"
-        ) from None
-    if expected_size is not None and info.size != expected_size:
-        raise CompletionRefused(
-            f"the object holds {info.size} bytes but the file is registered with {expected_size}"
-        )
-    return info.etag
-
-
-def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:
-    """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
-    try:
-        change_status(upload, UploadStatus.FAILED, actor, reason=reason[:1024], ended_by=_audit(actor))
-    except Conflict:
-        first = get_upload(upload.s3_upload_id)
-        if first.upload_status is not UploadStatus.FAILED:  # canceled or completed: this request lost
-            raise Conflict(
-                f"upload {upload.s3_upload_id} became {first.upload_status.value} meanwhile{_why(first)}, "
-                "so it cannot be completed"
-            ) from None
-        # Another completion, refused as well, failed it first: typically two clients sending different
-        # bytes to one upload, each overwriting the other's parts.
-        raise CompletionRefused(
-            f"{reason}; meanwhile another request failed upload {upload.s3_upload_id} ({first.reason}): "
-            f"two clients may have been uploading to file {upload.file_id!r} at once"
-        ) from None
-    events.record_event(events.UPLOAD_FAILED, _reason_payload(upload, actor))
-    db.session.commit()
-    _abort_quietly(storage, upload.key, upload.s3_upload_id)
-
-
-def _reason_payload(upload: MultipartUpload, actor: str) -> dict:
+def reason_payload(upload: MultipartUpload, actor: str) -> dict:
     return {
         "file_id": upload.file_id,
         "upload_id": upload.s3_upload_id,

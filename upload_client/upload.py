@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import time
 from collections.abc import Container
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ from upload_client.errors import (
     UcsUnreachable,
     VerificationFailed,
 )
+from upload_client.part_sender import PartSender, normalize_etag
 from upload_client.part_urls import PartUrls
 from upload_client.progress import human_size
-from upload_client.streams import PartBody, SequentialHasher, part_md5
-from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer, split
+from upload_client.streams import SequentialHasher, part_md5
+from upload_client.transfer import Part, TransferEngine, split
 
 
 @dataclass
@@ -49,10 +49,6 @@ class _Completed(Exception):
     def __init__(self, upload: dict, message: str):
         super().__init__(message)
         self.upload = upload
-
-
-def normalize_etag(etag: str) -> str:
-    return etag.strip().strip('"').lower()
 
 
 def open_local_file(path: str) -> tuple[int, int]:
@@ -91,49 +87,6 @@ def registered_file(api: UcsApi, file_id: str) -> dict:
         if error.status == 404:
             raise api.file_not_found(file_id) from None
         raise BadInput(str(error)) from None
-
-
-class PartSender:
-    """Sends one part: a fresh presigned URL, the bytes streamed from disk, the ETag checked against MD5."""
-
-    def __init__(self, api: UcsApi, engine: TransferEngine, fd: int, upload_id: str, urls: PartUrls):
-        self.api = api
-        self.engine = engine
-        self.fd = fd
-        self.upload_id = upload_id
-        self.urls = urls
-        self.stored = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, part: Part) -> str:
-        counter = self.engine.counter()
-        what = f"part {part.number}"
-
-        def attempt() -> str:
-            request = self.urls.url(part.number)
-            body = PartBody(self.fd, part, self.engine.config.chunk_size, self.engine.stop, counter)
-            response = self.engine.store_sessions.get().request(
-                request.get("method") or "PUT",
-                request["url"],
-                # requests sends an empty iterable chunked, which stores refuse: an empty part is b"".
-                data=body if part.size else b"",
-                headers=request.get("headers") or {},
-                timeout=self.engine.timeout,
-            )
-            check_store_answer(response, what)
-            etag = response.headers.get("ETag")
-            if not etag:
-                raise TransferIncomplete(
-                    f"{what}: the store answered without an ETag, so the part cannot be verified"
-                )
-            if normalize_etag(etag) != body.md5.hexdigest():
-                raise ChecksumMismatch(f"{what}: the store's ETag {etag} is not the MD5 of the bytes sent")
-            return etag
-
-        etag = self.engine.with_retries(what, attempt)
-        with self._lock:
-            self.stored += 1
-        return etag
 
 
 class Uploader:

@@ -120,13 +120,13 @@ def test_losers_past_the_check_are_stopped_by_the_index(app, live_url, monkeypat
     from ucs import services
 
     refused_by_index = []
-    abort_quietly = services._abort_quietly
+    abort_quietly = services.abort_quietly
 
     def counting_abort(storage, key, upload_id):
         refused_by_index.append(upload_id)
         abort_quietly(storage, key, upload_id)
 
-    monkeypatch.setattr(services, "_abort_quietly", counting_abort)
+    monkeypatch.setattr(services, "abort_quietly", counting_abort)
     seen = Counter()
     rounds = 0
     # Usually the first round has losers past the check; a loaded machine may serialize a few rounds.

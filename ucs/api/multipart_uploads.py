@@ -5,7 +5,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
 
-from ucs import services
+from ucs import completion, services
 from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     MALFORMED_JSON,
@@ -165,7 +165,7 @@ class UploadById(MethodView):
             services.cancel_upload(storage(), upload.s3_upload_id, actor=current_subject())
         else:
             require(Action.UPLOAD, upload.file_id)
-            services.complete_upload(
+            completion.complete_upload(
                 storage(), upload.s3_upload_id, body["parts"], body.get("sha256"), actor=current_subject()
             )
 

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -34,6 +35,10 @@ class UnknownKey(Exception):
 
 
 def fetch_url(url: str) -> Callable[[], dict]:
+    # Messages (and so log lines) name the URL without any user:password@ it may carry.
+    parts = urlsplit(url)
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
     def fetch() -> dict:
         try:
             # No redirects: the keys come from the configured URL, not from wherever it points on to.
@@ -45,13 +50,13 @@ def fetch_url(url: str) -> Callable[[], dict]:
                 stream=True,
             ) as response:
                 if response.status_code != 200:
-                    raise KeysUnavailable(f"the JWKS at {url} answered {response.status_code}")
+                    raise KeysUnavailable(f"the JWKS at {shown} answered {response.status_code}")
                 body = response.raw.read(MAX_JWKS_SIZE + 1, decode_content=True)
             if len(body) > MAX_JWKS_SIZE:
-                raise KeysUnavailable(f"the JWKS at {url} is larger than {MAX_JWKS_SIZE} bytes")
+                raise KeysUnavailable(f"the JWKS at {shown} is larger than {MAX_JWKS_SIZE} bytes")
             return json.loads(body)
         except (requests.RequestException, ValueError) as error:
-            raise KeysUnavailable(f"cannot fetch the JWKS at {url}: {type(error).__name__}") from None
+            raise KeysUnavailable(f"cannot fetch the JWKS at {shown}: {type(error).__name__}") from None
 
     return fetch
 
