@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ucs import auth, relay
+from ucs import auth, read_only, relay
 from ucs.api import register_api
 from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
@@ -17,6 +17,7 @@ from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
 from ucs.observability import init_observability
 from ucs.plugins import make_plugin_manager
+from ucs.pool_checks import ping_idle_connections
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ def create_app(
     auth.init_app(app)
 
     db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
+    read_only.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     api.init_app(app)
     register_api(api, app)
@@ -82,7 +86,8 @@ def _derive_settings(app: Flask) -> None:
     except (ArgumentError, NoSuchModuleError) as error:
         raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    # Connections are checked before use when idle (ucs/pool_checks.py), not on every checkout.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["STORAGE_ROOT"] is None:
         app.config["STORAGE_ROOT"] = os.path.join(app.instance_path, "storage")
     check_limits(app.config)

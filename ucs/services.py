@@ -47,11 +47,10 @@ def get_file(file_id: str, for_update: bool = False) -> File:
 
 
 def get_upload(upload_id: str, for_update: bool = False) -> MultipartUpload:
-    query = select(MultipartUpload).where(MultipartUpload.s3_upload_id == upload_id)
-    if for_update:
-        # populate_existing: once the lock is ours, re-read the row even if this session loaded it before.
-        query = query.with_for_update().execution_options(populate_existing=True)
-    upload = db.session.scalars(query).first()
+    # populate_existing: once the lock is ours, re-read the row even if this session loaded it before.
+    upload = db.session.get(
+        MultipartUpload, upload_id, with_for_update=for_update, populate_existing=for_update
+    )
     if upload is None:
         raise NotFound(f"no multipart upload with id {upload_id!r}")
     return upload

@@ -20,6 +20,7 @@ from ucs.api.common import (
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
+from ucs.read_only import read_only
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -141,6 +142,7 @@ def _part_no(text: str) -> int:
 
 @blp.route("/<path:upload_id>")
 class UploadById(MethodView):
+    @read_only
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, UploadSchema)
     @error(blp, 404, "No upload with this id")
@@ -172,6 +174,7 @@ class UploadById(MethodView):
 
 @blp.route("/<path:upload_id>/parts")
 class UploadParts(MethodView):
+    @read_only
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, StoredPartSchema(many=True))
     @error(blp, 404, "No upload with this id")
@@ -186,6 +189,7 @@ class UploadParts(MethodView):
 
 @blp.route("/<path:upload_id>/part/<part_no>/presigned_post")
 class PartUrl(MethodView):
+    @read_only
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.response(200, PresignedRequestSchema)
     @error(blp, 404, "No upload with this id")
@@ -204,6 +208,7 @@ class PartUrl(MethodView):
 
 @blp.route("/<path:upload_id>/parts/presigned_posts")
 class PartUrls(MethodView):
+    @read_only
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.arguments(PartUrlsRequestSchema)
     @blp.response(200, PartUrlSchema(many=True), description="One URL per part, in part order")
