@@ -8,17 +8,12 @@ import pytest
 import requests
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import Interrupted, TransferIncomplete
-from upload_client.transfer import (
-    ByteCounter,
-    Part,
-    TransferConfig,
-    TransferEngine,
-    Transient,
-    UrlRefused,
-    check_store_answer,
-    split,
-)
+from upload_client.config import TransferConfig
+from upload_client.exceptions import Interrupted, TransferIncomplete, Transient, UrlRefused
+from upload_client.http import check_store_answer
+from upload_client.parts import Part, split
+from upload_client.subscribers import ByteCounter
+from upload_client.transfer import TransferEngine
 
 
 def fast_engine(**config) -> tuple[TransferEngine, Recorder]:
