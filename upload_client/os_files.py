@@ -54,6 +54,7 @@ def file_version(fd: int) -> tuple[int, int]:
 
 
 def size_of(fd: int) -> int:
+    """The size of an open file."""
     return os.fstat(fd).st_size
 
 
@@ -66,6 +67,7 @@ def close(fd: int) -> None:
 
 
 def check_output(target: Path) -> None:
+    """Refuse an --output that names a directory, an existing file, or a place where no file can be made."""
     if target.is_dir():
         raise BadInput(f"{target} is a directory; --output names the file to write")
     if target.exists():
