@@ -25,6 +25,8 @@ from upload_client.transfer import TransferEngine
 
 @dataclass
 class DownloadReport:
+    """What a download did, for the summary the command prints."""
+
     file_id: str
     path: str
     size: int

@@ -70,6 +70,7 @@ class RetriesExceeded(TransferIncomplete):
 
     def __init__(self, message: str, last_exception: BaseException):
         super().__init__(message)
+        #: The last attempt's error as raised; never printed, since its text may hold a presigned URL.
         self.last_exception = last_exception
 
 

@@ -27,6 +27,8 @@ from upload_client.transfer import TransferEngine
 
 @dataclass
 class UploadReport:
+    """What an upload did, for the summary the command prints."""
+
     file_id: str
     upload_id: str
     size: int
@@ -52,6 +54,7 @@ class _Completed(Exception):
 
 
 def registered_file(api: UcsClient, file_id: str) -> dict:
+    """The file's registration at UCS; an unknown id is bad input, unless the URL is not UCS at all."""
     try:
         return api.get_file(file_id)
     except ApiError as error:
