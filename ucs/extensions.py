@@ -25,7 +25,7 @@ def shaped_error(body: dict, code: int) -> tuple[dict, int]:
     return body, code
 
 
-class UcsApi(Api):
+class UcsSmorestApi(Api):
     """flask-smorest's Api, whose error bodies always carry a message a person can act on.
 
     Also answers the errors Flask raises before any view runs (no route, a method the route does not
@@ -58,4 +58,4 @@ def _flatten(errors, path: str = ""):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-api = UcsApi()
+api = UcsSmorestApi()

@@ -1,6 +1,6 @@
 """upload-client: move very large files to and from UCS part by part, resumably, verifying every byte.
 
-It talks to UCS only over HTTP (the REST contract in DESIGN.md section 4) and sends the bytes straight to
+It talks to UCS only over HTTP (the REST contract in docs/api.md) and sends the bytes straight to
 the object store through presigned URLs.
 """
 

@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 
 from upload_client import __version__
-from upload_client.api import UcsApi
+from upload_client.api import UcsClient
 from upload_client.commands import (
     checked_api_url,
     command_line,
@@ -20,12 +20,12 @@ from upload_client.commands import (
     stop_on_signals,
     transfer_options,
 )
+from upload_client.config import MAX_URL_BATCH, MiB, TransferConfig
 from upload_client.credentials import Credentials
 from upload_client.download import Downloader
 from upload_client.drs import drs_download
-from upload_client.errors import ApiError, BadInput
+from upload_client.exceptions import ApiError, BadInput
 from upload_client.progress import human_size, summary
-from upload_client.transfer import MiB
 from upload_client.upload import Uploader, registered_file
 
 EXIT_CODES = """\b
@@ -69,7 +69,7 @@ def transfer_command(path_option: Callable, file_required: bool = True) -> Calla
 @transfer_command(click.option("--file-path", required=True, help="The local file to upload."))
 @click.option(
     "--url-batch",
-    type=click.IntRange(0, 1000),
+    type=click.IntRange(0, MAX_URL_BATCH),
     default=None,
     help="Part URLs asked of UCS per request (default: 8 per parallel part, at least 32); "
     "0 asks for one URL per request, as clients did before UCS signed in batches.",
@@ -84,13 +84,12 @@ def upload(
     url_batch: int | None,
 ) -> None:
     """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
-    api = make_api(api_url, access, parallel)
+    config = TransferConfig(max_concurrency=parallel, part_url_batch=url_batch)
+    api = make_api(api_url, access, config)
     with stop_on_signals() as stop:
-        engine = engine_for(parallel, quiet, stop)
-        engine.config.part_url_batch = url_batch
         uploader = Uploader(
             api,
-            engine,
+            engine_for(config, quiet, stop),
             resume_command=command_line("upload", file_id, api_url, "--file-path", file_path),
             cancel_command=command_line("cancel", file_id, api_url),
         )
@@ -140,11 +139,10 @@ def download(
 ) -> None:
     """Download a file's uploaded object, named by --file-id at --api-url or by a drs://<host>/<id> URI
     (docs/drs.md); run it again after a failure or Ctrl-C to resume."""
-    api, file_id = download_source(drs_uri, file_id, api_url, access, parallel)
+    config = TransferConfig(max_concurrency=parallel, download_range_size=range_size * MiB)
+    api, file_id = download_source(drs_uri, file_id, api_url, access, config)
     with stop_on_signals() as stop:
-        engine = engine_for(parallel, quiet, stop)
-        engine.config.download_range_size = range_size * MiB
-        report = Downloader(api, engine).download(file_id, output)
+        report = Downloader(api, engine_for(config, quiet, stop)).download(file_id, output)
     if not quiet:
         if report.reused_bytes:
             click.echo(f"resumed: {report.reused_bytes} bytes were already on disk")
@@ -154,7 +152,7 @@ def download(
         click.echo(f"warning: no SHA-256 is known for {file_id}; only the size was checked", err=True)
 
 
-def download_source(drs_uri, file_id, api_url, access: Credentials, parallel: int):
+def download_source(drs_uri, file_id, api_url, access: Credentials, config: TransferConfig):
     """What a download reads from, and the id there: the DRS server of a drs:// URI, or UCS at --api-url.
 
     With a URI, only an --api-url on the command line says where its DRS server is (UCS_API_URL does not),
@@ -164,11 +162,11 @@ def download_source(drs_uri, file_id, api_url, access: Credentials, parallel: in
         raise click.UsageError("name the file either with a drs:// URI or with --file-id and --api-url")
     if drs_uri is not None:
         given = click.get_current_context().get_parameter_source("api_url") is ParameterSource.COMMANDLINE
-        source = drs_download(drs_uri, checked_api_url(api_url) if given else None, access, parallel)
+        source = drs_download(drs_uri, checked_api_url(api_url) if given else None, access, config)
         return source, source.object_id
     if api_url is None:
         raise click.UsageError("Missing option '--api-url' (or the environment variable UCS_API_URL).")
-    return make_api(api_url, access, parallel), file_id
+    return make_api(api_url, access, config), file_id
 
 
 @main.command(epilog=EXIT_CODES)
@@ -176,7 +174,7 @@ def download_source(drs_uri, file_id, api_url, access: Credentials, parallel: in
 @reported
 def status(file_id: str, api_url: str, access: Credentials) -> None:
     """Show a file's registration and its uploads with their states."""
-    api = make_api(api_url, access)
+    api = make_api(api_url, access, TransferConfig())
     file = registered_file(api, file_id)
     size = "unknown size" if file.get("size") is None else f"{file['size']} bytes"
     click.echo(f"file {file_id}: {size}, sha256 {file.get('sha256') or 'not registered'}")
@@ -193,7 +191,7 @@ def status(file_id: str, api_url: str, access: Credentials) -> None:
         click.echo(line)
 
 
-def stored_summary(api: UcsApi, upload_id: str) -> str:
+def stored_summary(api: UcsClient, upload_id: str) -> str:
     """What the store holds of a pending upload, or UCS's word that it holds nothing any more."""
     try:
         stored = api.stored_parts(upload_id)
@@ -209,7 +207,7 @@ def stored_summary(api: UcsApi, upload_id: str) -> str:
 @reported
 def cancel(file_id: str, api_url: str, access: Credentials) -> None:
     """Cancel the file's pending upload (its stored parts are deleted)."""
-    api = make_api(api_url, access)
+    api = make_api(api_url, access, TransferConfig())
     registered_file(api, file_id)
     pending = api.pending_upload(file_id)
     if pending is None:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 
 import click
 
-from upload_client.api import UcsApi
+from upload_client.api import UcsClient
+from upload_client.config import TransferConfig
 from upload_client.credentials import Credentials
-from upload_client.errors import BadInput, ClientError, Interrupted, NotUcs
+from upload_client.exceptions import BadInput, ClientError, Interrupted, NotUcs
 from upload_client.progress import ProgressBar
-from upload_client.transfer import TransferConfig, TransferEngine
+from upload_client.transfer import TransferEngine
 
 
 def reported(command: Callable, interrupted: str = "interrupted") -> Callable:
@@ -72,8 +73,8 @@ def stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(number, handler)
 
 
-def make_api(api_url: str, access: Credentials, parallel: int = 4) -> UcsApi:
-    return UcsApi(checked_api_url(api_url), pool_size=parallel, credentials=access)
+def make_api(api_url: str, access: Credentials, config: TransferConfig) -> UcsClient:
+    return UcsClient(checked_api_url(api_url), config, credentials=access)
 
 
 def checked_api_url(api_url: str) -> str:
@@ -134,8 +135,8 @@ def transfer_options(command: Callable) -> Callable:
     return click.option("--quiet", is_flag=True, help="No progress bar and no summary.")(command)
 
 
-def engine_for(parallel: int, quiet: bool, stop: threading.Event) -> TransferEngine:
-    return TransferEngine(TransferConfig(max_concurrency=parallel), [ProgressBar(quiet)], stop)
+def engine_for(config: TransferConfig, quiet: bool, stop: threading.Event) -> TransferEngine:
+    return TransferEngine(config, [ProgressBar(quiet)], stop)
 
 
 def command_line(command: str, file_id: str, api_url: str, *more: str) -> str:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from upload_client.errors import BadInput
+from upload_client.exceptions import BadInput
 
 
 class Credentials:

@@ -8,49 +8,25 @@ truncate or overwrite ranges the first has already hashed.
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from upload_client.api import UcsApi
-from upload_client.errors import (
-    ApiError,
-    BadInput,
-    ClientError,
-    DiskFull,
-    TransferIncomplete,
-    VerificationFailed,
-)
+from upload_client import os_files
+from upload_client.api import UcsClient
+from upload_client.exceptions import ApiError, BadInput, ClientError, ObjectMissing, VerificationFailed
 from upload_client.journal import Journal
-from upload_client.output_file import (
-    NO_SPACE,
-    check_output,
-    check_still_hashed,
-    discard,
-    lock_partial,
-    publish,
-    reserve_partial,
-)
+from upload_client.parts import Part, split
 from upload_client.progress import human_size
+from upload_client.range_fetcher import DownloadUrl, RangeFetcher
 from upload_client.streams import SequentialHasher
-from upload_client.transfer import (
-    ChecksumMismatch,
-    Part,
-    TransferEngine,
-    UrlRefused,
-    check_store_answer,
-    split,
-)
-
-
-class ObjectMissing(ClientError):
-    """The store holds no object at the download URL: nothing to resume, so exit 1, not 3."""
+from upload_client.transfer import TransferEngine
 
 
 @dataclass
 class DownloadReport:
+    """What a download did, for the summary the command prints."""
+
     file_id: str
     path: str
     size: int
@@ -62,105 +38,17 @@ class DownloadReport:
     verified: bool
 
 
-class DownloadUrl:
-    """The presigned download URL, shared by the workers and renewed once when the store refuses it."""
-
-    def __init__(self, api: UcsApi, file_id: str, url: str):
-        self.api = api
-        self.file_id = file_id
-        self.url = url
-        self._lock = threading.Lock()
-
-    def renew(self, refused: str) -> None:
-        with self._lock:
-            if self.url == refused:  # another worker may have renewed it already
-                self.url = self.api.download_info(self.file_id)["url"]
-
-
-def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            written = os.pwrite(fd, view, position)
-        except OSError as error:
-            if error.errno in NO_SPACE:
-                raise DiskFull(
-                    f"the disk is full while writing {path}; free space and run the same command"
-                ) from None
-            raise ClientError(f"cannot write {path}: {error.strerror}") from None
-        view = view[written:]
-        position += written
-
-
-class RangeFetcher:
-    """Fetches one range with a ranged GET and writes it in place as it arrives."""
-
-    def __init__(
-        self,
-        engine: TransferEngine,
-        url: DownloadUrl,
-        fd: int,
-        path: Path,
-        size: int,
-        journal: Journal,
-    ):
-        self.engine = engine
-        self.url = url
-        self.fd = fd
-        self.path = path
-        self.size = size
-        self.journal = journal
-
-    def __call__(self, part: Part) -> None:
-        counter = self.engine.counter()
-        what = f"bytes {part.offset}-{part.end - 1}"
-
-        def attempt() -> None:
-            counter.restart()
-            url = self.url.url
-            # An empty object has no byte to ask for (bytes=0--1 is no range): ask for all of it.
-            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"} if part.size else {}
-            session = self.engine.store_sessions.get()
-            with session.get(url, headers=headers, stream=True, timeout=self.engine.timeout) as response:
-                if response.status_code == 404:
-                    raise ObjectMissing(
-                        f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
-                        "404): it was deleted, or UCS now uses another store"
-                    )
-                try:
-                    check_store_answer(response, what)
-                except UrlRefused:
-                    self.url.renew(url)
-                    raise
-                whole = response.status_code == 200 and part.size == self.size
-                if response.status_code != 206 and not whole:
-                    raise TransferIncomplete(
-                        f"{what}: the store ignored the Range header ({response.status_code})"
-                    )
-                position = part.offset
-                for chunk in response.iter_content(self.engine.config.chunk_size):
-                    self.engine.check_stop()
-                    if position + len(chunk) > part.end:
-                        raise ChecksumMismatch(f"{what}: the store sent more bytes than asked for")
-                    write_all(self.fd, chunk, position, self.path)
-                    position += len(chunk)
-                    counter.advance(len(chunk))
-            if position != part.end:
-                raise ChecksumMismatch(f"{what}: the answer ended after {position - part.offset} bytes")
-
-        self.engine.with_retries(what, attempt)
-        self.journal.mark_done(part.number)  # the SHA-256 pass waits for this
-
-
 class Downloader:
-    def __init__(self, api: UcsApi, engine: TransferEngine):
+    """Downloads one file id to one output path, resuming the ranges PATH.part already holds."""
+
+    def __init__(self, api: UcsClient, engine: TransferEngine):
         self.api = api
         self.engine = engine
 
     def download(self, file_id: str, output: str) -> DownloadReport:
         began = time.monotonic()
         target = Path(output)
-        check_output(target)
+        os_files.check_output(target)
         try:
             info = self.api.download_info(file_id)
         except ApiError as error:
@@ -176,30 +64,30 @@ class Downloader:
             "range_size": self.engine.config.download_range_size,
         }
         journal = Journal(target.with_name(target.name + ".part.json"), identity)
-        fd = lock_partial(partial, target)
+        fd = os_files.lock_partial(partial, target)
         try:
             # Resume only where the journal and PATH.part agree; the lock keeps them from changing under us.
-            if not (journal.load() and os.fstat(fd).st_size == size):
+            if not (journal.load() and os_files.size_of(fd) == size):
                 journal.forget()
             parts = split(size, self.engine.config.download_range_size)
             reused_bytes = sum(p.size for p in parts if p.number in journal.done)
-            reserve_partial(fd, partial, size, fresh=not journal.done)
+            os_files.reserve_partial(fd, partial, size, fresh=not journal.done)
             try:
                 sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
             except ObjectMissing as missing:
-                discard(partial, journal)  # its ranges belong to an object that is gone
+                os_files.discard(partial, journal.path)  # its ranges belong to an object that is gone
                 raise ObjectMissing(f"{missing}; {partial} was removed") from None
             expected = info.get("sha256")
             if expected and sha256 != expected:
-                discard(partial, journal)
+                os_files.discard(partial, journal.path)
                 raise VerificationFailed(
                     f"the downloaded bytes have SHA-256 {sha256}, not {expected}; {partial} was removed"
                 )
-            check_still_hashed(fd, partial, size)
-            publish(partial, target)
+            os_files.check_still_hashed(fd, partial, size)
+            os_files.publish(partial, target)
             journal.remove()
         finally:
-            os.close(fd)  # releases the lock, only once PATH is published
+            os_files.close(fd)  # releases the lock, only once PATH is published
         return DownloadReport(
             file_id,
             str(target),

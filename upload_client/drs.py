@@ -13,9 +13,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from upload_client.api import UcsApi, _one_line, _segment
+from upload_client.api import UcsClient
+from upload_client.config import TransferConfig
 from upload_client.credentials import Credentials
-from upload_client.errors import ApiError, BadInput, NotUcs
+from upload_client.exceptions import ApiError, BadInput, NotUcs, one_line
+from upload_client.http import REFUSED_STATUSES, path_segment
 
 DRS_PATH = "/ga4gh/drs/v1"
 ACCESS_TYPE = "https"
@@ -56,14 +58,14 @@ def parse_drs_uri(text: str) -> DrsUri:
     return DrsUri(parts.netloc, object_id)
 
 
-class DrsApi(UcsApi):
-    """A DRS server's API at base_url (.../ga4gh/drs/v1): UcsApi's retries, timeouts and token, DRS's errors."""
+class DrsClient(UcsClient):
+    """A DRS server's API at base_url (.../ga4gh/drs/v1): UcsClient's retries, timeouts and token, DRS's errors."""
 
     def get_object(self, object_id: str) -> dict:
-        return self._call("GET", f"/objects/{_segment(object_id)}", expect=("id", "size", "checksums"))
+        return self._call("GET", f"/objects/{path_segment(object_id)}", expect=("id", "size", "checksums"))
 
     def access_url(self, object_id: str, access_id: str) -> dict:
-        path = f"/objects/{_segment(object_id)}/access/{_segment(access_id)}"
+        path = f"/objects/{path_segment(object_id)}/access/{path_segment(access_id)}"
         return self._call("GET", path, expect=("url",))
 
     def _answer(self, method, path, response):
@@ -76,8 +78,8 @@ class DrsApi(UcsApi):
         # DRS's error shape is {"msg", "status_code"}, both optional; anything else is not a DRS server.
         if not (isinstance(body, dict) and ("msg" in body or "status_code" in body)):
             raise self._not_ucs(method, path, response)
-        message = _one_line(str(body.get("msg") or f"{response.status_code} {response.reason}"))
-        if response.status_code in (401, 403):
+        message = one_line(str(body.get("msg") or f"{response.status_code} {response.reason}"))
+        if response.status_code in REFUSED_STATUSES:
             raise self._refused(response.status_code, message)
         raise ApiError(response.status_code, message)
 
@@ -95,7 +97,7 @@ class DrsDownload:
     The object (size, SHA-256, version) is read once; each call gets a fresh URL through the access id.
     """
 
-    def __init__(self, api: DrsApi, object_id: str):
+    def __init__(self, api: DrsClient, object_id: str):
         self.api = api
         self.object_id = object_id
         self.base_url = api.base_url
@@ -163,8 +165,8 @@ def sha256_of(drs_object: dict) -> str | None:
     return None
 
 
-def drs_download(uri: str, api_url: str | None, access: Credentials, parallel: int) -> DrsDownload:
+def drs_download(uri: str, api_url: str | None, access: Credentials, config: TransferConfig) -> DrsDownload:
     """The download of the object a drs:// URI names; api_url, if given, is where its DRS server is."""
     drs_uri = parse_drs_uri(uri)
-    api = DrsApi(drs_uri.base_url(api_url), pool_size=parallel, credentials=access)
+    api = DrsClient(drs_uri.base_url(api_url), config, credentials=access)
     return DrsDownload(api, drs_uri.object_id)

@@ -1,14 +1,15 @@
-"""HTTP sessions: one per thread, with connection pools sized for the workers.
+"""HTTP: sessions per thread, the retry policy of UCS calls, and what each kind of answer means.
 
 Calls to UCS retry inside urllib3 (connection errors, timeouts, 429 and 5xx, exponential backoff with
-jitter). Calls to the object store retry a level higher, in transfer.py, because an attempt there must
-fetch a fresh URL and re-stream the part.
+jitter). Calls to the object store retry a level higher, in the transfer engine, because an attempt there
+must fetch a fresh URL and re-stream the part: check_store_answer says which answers deserve one.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import quote
 
 import requests
 import urllib3.exceptions
@@ -16,22 +17,47 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from upload_client import __version__
+from upload_client.config import TransferConfig
+from upload_client.exceptions import TransferIncomplete, Transient, UrlRefused, one_line
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 USER_AGENT = f"upload-client/{__version__}"
 
+#: Answers worth sending the same request again, to UCS or the store: busy, or failing for a while.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: UCS's (and a DRS server's) refusals of the caller: the token (401) or its permission (403).
+REFUSED_STATUSES = frozenset({401, 403})
+#: The answer to a token UCS does not accept (missing, invalid or expired): a newer one may do.
+TOKEN_REFUSED = 401
+#: The store's answer to a presigned URL that expired or was altered: a fresh URL may do.
+URL_REFUSED = 403
 
-def api_retry(total: int = 4, read: int | None = None) -> Retry:
+# Failures of an attempt at the store worth another attempt: the network, the store busy, a refused URL.
+TRANSIENT_ERRORS = (
+    Transient,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.ProtocolError,
+    ConnectionError,
+)
+
+
+def path_segment(text: str) -> str:
+    """Ids are opaque strings (an upload id is the store's): percent-encode everything, slashes included."""
+    return quote(text, safe="")
+
+
+def api_retry(config: TransferConfig, read: int | None = None) -> Retry:
     """The retry policy for UCS calls: every method, because UCS's operations are safe to repeat.
 
     read=0 stops retrying a call whose answer timed out: right for a call that may still be running.
     """
     return Retry(
-        total=total,
+        total=config.api_retries,
         read=read,
-        backoff_factor=0.25,
-        backoff_jitter=0.25,
-        backoff_max=8,
+        backoff_factor=config.api_backoff_initial,
+        backoff_jitter=config.api_backoff_initial,
+        backoff_max=config.api_backoff_max,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=None,
         raise_on_status=False,
@@ -59,6 +85,31 @@ class ThreadSessions:
         return session
 
 
+def check_store_answer(response: requests.Response, what: str) -> None:
+    """Raise unless the store accepted the request: a retryable error for 403, 429 and 5xx."""
+    if response.ok:
+        return
+    if response.status_code == URL_REFUSED:
+        raise UrlRefused(f"{what}: the store refused the presigned URL (403)")
+    if response.status_code in RETRY_STATUSES or response.status_code >= 500:
+        raise Transient(f"{what}: the store answered {response.status_code}")
+    raise TransferIncomplete(
+        f"{what}: the store refused it with {response.status_code}: {store_reason(response)}"
+    )
+
+
+_S3_ERROR = re.compile(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", re.DOTALL)
+
+
+def store_reason(response: requests.Response) -> str:
+    """The store's reason on one line: S3's error code and message, or the start of the answer."""
+    text = response.text
+    match = _S3_ERROR.search(text)
+    if match:
+        text = f"{match.group(1)}: {match.group(2)}"
+    return one_line(text)[:200] or "no reason given"
+
+
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"\)]+)")
 
 
@@ -82,3 +133,10 @@ def describe_connection_error(error: Exception) -> str:
     if "RemoteDisconnected" in str(error) or "Connection aborted" in str(error):
         return "the connection was closed without an answer"
     return type(error).__name__
+
+
+def describe(error: BaseException) -> str:
+    """Why an attempt failed, in a few words: the connection error's cause, or the failure's message."""
+    if isinstance(error, requests.RequestException | urllib3.exceptions.ProtocolError):
+        return describe_connection_error(error)
+    return str(error) or type(error).__name__

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import threading
 from pathlib import Path
+
+from upload_client.os_files import discard, write_atomically
 
 
 class Journal:
@@ -50,9 +51,7 @@ class Journal:
         with self._changed:
             self.done.add(number)
             add_to_intervals(self._intervals, number)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps({"identity": self.identity, "done": self._intervals}))
-            os.replace(temporary, self.path)
+            write_atomically(self.path, json.dumps({"identity": self.identity, "done": self._intervals}))
             self._changed.notify_all()
 
     def wait_for(self, number: int, timeout: float) -> bool:
@@ -61,7 +60,7 @@ class Journal:
             return self._changed.wait_for(lambda: number in self.done, timeout)
 
     def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
+        discard(self.path)
 
 
 def _checked(first: int, last: int, ranges: int) -> range:

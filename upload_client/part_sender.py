@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from upload_client.api import UcsApi
-from upload_client.errors import TransferIncomplete
+from upload_client.api import UcsClient
+from upload_client.exceptions import ChecksumMismatch, TransferIncomplete
+from upload_client.http import check_store_answer
 from upload_client.part_urls import PartUrls
+from upload_client.parts import Part
 from upload_client.streams import PartBody
-from upload_client.transfer import ChecksumMismatch, Part, TransferEngine, check_store_answer
+from upload_client.transfer import TransferEngine
 
 
 def normalize_etag(etag: str) -> str:
@@ -19,7 +21,7 @@ def normalize_etag(etag: str) -> str:
 class PartSender:
     """Sends one part: a fresh presigned URL, the bytes streamed from disk, the ETag checked against MD5."""
 
-    def __init__(self, api: UcsApi, engine: TransferEngine, fd: int, upload_id: str, urls: PartUrls):
+    def __init__(self, api: UcsClient, engine: TransferEngine, fd: int, upload_id: str, urls: PartUrls):
         self.api = api
         self.engine = engine
         self.fd = fd
@@ -41,7 +43,7 @@ class PartSender:
                 # requests sends an empty iterable chunked, which stores refuse: an empty part is b"".
                 data=body if part.size else b"",
                 headers=request.get("headers") or {},
-                timeout=self.engine.timeout,
+                timeout=self.engine.config.store_timeout,
             )
             check_store_answer(response, what)
             etag = response.headers.get("ETag")

@@ -14,23 +14,23 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from upload_client.api import UcsApi
-from upload_client.errors import ApiError
+from upload_client.api import UcsClient
+from upload_client.config import MAX_URL_BATCH
+from upload_client.exceptions import ApiError
 
 # A URL this close to its expiry is not handed out: the part it signs may take that long to send.
 EXPIRY_MARGIN = timedelta(seconds=60)
-MAX_BATCH = 1000
 
 
 class PartUrls:
     """Hands each part its URL; fetches the next window of parts' URLs when the one asked for is missing."""
 
     def __init__(
-        self, api: UcsApi, upload_id: str, part_numbers: Sequence[int], window: int, batched: bool = True
+        self, api: UcsClient, upload_id: str, part_numbers: Sequence[int], window: int, batched: bool = True
     ):
         self.api = api
         self.upload_id = upload_id
-        self.window = max(1, min(window, MAX_BATCH))
+        self.window = max(1, min(window, MAX_URL_BATCH))
         self._order = list(part_numbers)
         self._position = {number: index for index, number in enumerate(self._order)}
         self._urls: dict[int, dict] = {}

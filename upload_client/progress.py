@@ -7,7 +7,7 @@ import threading
 
 from tqdm import tqdm
 
-from upload_client.transfer import TransferSubscriber
+from upload_client.subscribers import TransferSubscriber
 
 
 class ProgressBar(TransferSubscriber):

@@ -10,8 +10,10 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
-from upload_client.errors import BadInput, ClientError, Interrupted
-from upload_client.transfer import ByteCounter, Part, TransferEngine
+from upload_client.exceptions import BadInput, ClientError, Interrupted
+from upload_client.parts import Part
+from upload_client.subscribers import ByteCounter
+from upload_client.transfer import TransferEngine
 
 
 def read_range(fd: int, part: Part, chunk_size: int, stop: threading.Event | None = None) -> Iterator[bytes]:

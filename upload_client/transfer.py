@@ -1,171 +1,28 @@
 """The transfer engine: parts moved by a thread pool, each retried on its own, progress to subscribers.
 
-Modelled on s3transfer: a plain config object with documented defaults, subscribers that receive progress
-callbacks (the CLI's progress bar is one), and a flat list of exceptions (upload_client.errors). What moves
-(a part to a presigned URL, a byte range from one) is a function given to TransferEngine.run.
+Modelled on s3transfer: the knobs in one TransferConfig (upload_client.config), subscribers that receive
+progress callbacks (upload_client.subscribers), and a flat list of exceptions (upload_client.exceptions).
+What moves (a part to a presigned URL, a byte range from one) is a function given to TransferEngine.run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import TypeVar
 
-import requests
 import tenacity
-import urllib3.exceptions
 
-from upload_client.errors import ClientError, Interrupted, TransferIncomplete
-from upload_client.http import RETRY_STATUSES, ThreadSessions, describe_connection_error
+from upload_client.config import TransferConfig
+from upload_client.exceptions import ClientError, Interrupted, RetriesExceeded, one_line
+from upload_client.http import TRANSIENT_ERRORS, ThreadSessions, describe
+from upload_client.parts import Part
+from upload_client.subscribers import ByteCounter, TransferSubscriber
 
-MiB = 1024 * 1024
 T = TypeVar("T")
-
-
-@dataclass
-class TransferConfig:
-    """How transfers run. The defaults suit most networks; every field can be changed per transfer."""
-
-    #: Parts (or download ranges) in flight at once.
-    max_concurrency: int = 4
-    #: Bytes read from disk or the network per step; with max_concurrency, this bounds memory use.
-    chunk_size: int = 1 * MiB
-    #: Size of the ranges a download is split into (uploads use the part size UCS chose).
-    download_range_size: int = 16 * MiB
-    #: Attempts per part or range before the transfer stops (it can then be resumed).
-    max_attempts: int = 6
-    #: First backoff between attempts, in seconds; it doubles each time, with random jitter added.
-    backoff_initial: float = 0.5
-    #: Longest backoff between attempts, in seconds.
-    backoff_max: float = 20.0
-    #: Part URLs asked of UCS per request, ahead of the workers; None: max(32, 8 x max_concurrency);
-    #: 0: one request per part on UCS's one-part route (as clients before the batch route did).
-    part_url_batch: int | None = None
-    #: Seconds to wait for the store to accept a connection, and between bytes of its answer.
-    connect_timeout: float = 10.0
-    read_timeout: float = 120.0
-
-
-class TransferSubscriber:
-    """Receives a transfer's events; override what you need (the defaults do nothing)."""
-
-    def on_start(self, total_bytes: int, done_bytes: int, phase: str) -> None:
-        """A phase begins ("upload", "verifying stored parts", ...): total_bytes in all, done_bytes already."""
-
-    def on_progress(self, bytes_transferred: int) -> None:
-        """More bytes were sent or received; across retries each byte is reported once."""
-
-    def on_retry(self, what: str, reason: str, attempt: int) -> None:
-        """An attempt at `what` failed for `reason` and will be tried again."""
-
-    def on_done(self) -> None:
-        """The phase ended, successfully or not."""
-
-    def on_note(self, text: str) -> None:
-        """A line for the person watching, e.g. what a resume reuses, or what a long step is doing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """A byte range of the file: a multipart upload part or a download range (numbered from 1)."""
-
-    number: int
-    offset: int
-    size: int
-
-    @property
-    def end(self) -> int:
-        return self.offset + self.size
-
-
-def split(size: int, part_size: int) -> list[Part]:
-    """Cut size bytes into parts of part_size; the last part holds the rest.
-
-    An empty file is one empty part: a multipart upload completes only with at least one part.
-    """
-    if size == 0:
-        return [Part(1, 0, 0)]
-    return [
-        Part(number, offset, min(part_size, size - offset))
-        for number, offset in enumerate(range(0, size, part_size), start=1)
-    ]
-
-
-class Transient(Exception):
-    """An attempt failed in a way that another attempt may fix."""
-
-
-class UrlRefused(Transient):
-    """The store refused the presigned URL (403): it expired or was altered; ask UCS for a new one."""
-
-
-class ChecksumMismatch(Transient):
-    """The store's ETag is not the MD5 of the bytes sent, or a range came back short."""
-
-
-# Failures worth another attempt: the network, the store being busy or overloaded, a refused URL.
-TRANSIENT_ERRORS = (
-    Transient,
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.ProtocolError,
-    ConnectionError,
-)
-
-
-def check_store_answer(response: requests.Response, what: str) -> None:
-    """Raise unless the store accepted the request: a retryable error for 403, 429 and 5xx."""
-    if response.ok:
-        return
-    if response.status_code == 403:
-        raise UrlRefused(f"{what}: the store refused the presigned URL (403)")
-    if response.status_code in RETRY_STATUSES or response.status_code >= 500:
-        raise Transient(f"{what}: the store answered {response.status_code}")
-    raise TransferIncomplete(
-        f"{what}: the store refused it with {response.status_code}: {store_reason(response)}"
-    )
-
-
-_S3_ERROR = re.compile(r"<Code>(.*?)</Code>.*?<Message>(.*?)</Message>", re.DOTALL)
-
-
-def store_reason(response: requests.Response) -> str:
-    """The store's reason on one line: S3's error code and message, or the start of the answer."""
-    text = response.text
-    match = _S3_ERROR.search(text)
-    if match:
-        text = f"{match.group(1)}: {match.group(2)}"
-    return " ".join(text.split())[:200] or "no reason given"
-
-
-def describe(error: BaseException) -> str:
-    if isinstance(error, requests.RequestException | urllib3.exceptions.ProtocolError):
-        return describe_connection_error(error)
-    return str(error) or type(error).__name__
-
-
-class ByteCounter:
-    """Reports the bytes of one part to the subscribers once, however many attempts the part takes."""
-
-    def __init__(self, report: Callable[[int], None]):
-        self._report = report
-        self._position = 0
-        self._reported = 0
-
-    def restart(self) -> None:
-        self._position = 0
-
-    def advance(self, count: int) -> None:
-        self._position += count
-        if self._position > self._reported:
-            self._report(self._position - self._reported)
-            self._reported = self._position
 
 
 class TransferEngine:
@@ -181,7 +38,6 @@ class TransferEngine:
         self.subscribers = list(subscribers)
         self.stop = stop or threading.Event()
         self.store_sessions = ThreadSessions(0, self.config.max_concurrency)
-        self.timeout = (self.config.connect_timeout, self.config.read_timeout)
         self.retries = 0
         self._lock = threading.Lock()
 
@@ -230,7 +86,7 @@ class TransferEngine:
     def with_retries(self, what: str, attempt: Callable[[], T]) -> T:
         """Call attempt until it succeeds; transient failures are retried with jittered exponential backoff.
 
-        When the attempts run out, raise TransferIncomplete naming what failed and why.
+        When the attempts run out, raise RetriesExceeded naming what failed and why, the last failure kept.
         """
         policy = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.config.max_attempts),
@@ -247,8 +103,8 @@ class TransferEngine:
         try:
             return policy(attempt)
         except TRANSIENT_ERRORS as error:
-            raise TransferIncomplete(
-                f"{what} failed {self.config.max_attempts} times, last: {describe(error)}"
+            raise RetriesExceeded(
+                f"{what} failed {self.config.max_attempts} times, last: {describe(error)}", error
             ) from None
 
     # The pool.
@@ -300,6 +156,6 @@ class TransferEngine:
 
 
 def _unexpected(error: BaseException) -> ClientError:
-    failure = ClientError(" ".join(f"unexpected {type(error).__name__}: {error}".split()))
+    failure = ClientError(one_line(f"unexpected {type(error).__name__}: {error}"))
     failure.__cause__ = error
     return failure

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import stat
 import time
 from collections.abc import Container
 from dataclasses import dataclass
 
-from upload_client.api import UcsApi
-from upload_client.errors import (
+from upload_client.api import UcsClient
+from upload_client.exceptions import (
     AccessRefused,
     ApiError,
     BadInput,
@@ -18,15 +16,19 @@ from upload_client.errors import (
     UcsUnreachable,
     VerificationFailed,
 )
+from upload_client.os_files import close, file_version, open_local_file
 from upload_client.part_sender import PartSender, normalize_etag
 from upload_client.part_urls import PartUrls
+from upload_client.parts import Part, split
 from upload_client.progress import human_size
 from upload_client.streams import SequentialHasher, part_md5
-from upload_client.transfer import Part, TransferEngine, split
+from upload_client.transfer import TransferEngine
 
 
 @dataclass
 class UploadReport:
+    """What an upload did, for the summary the command prints."""
+
     file_id: str
     upload_id: str
     size: int
@@ -51,36 +53,8 @@ class _Completed(Exception):
         self.upload = upload
 
 
-def open_local_file(path: str) -> tuple[int, int]:
-    """Open the file to upload; returns (fd, size). Refuses what cannot be uploaded, with the reason."""
-    try:
-        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; reads of a file ignore it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a directory, not a file") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {path}: {error.strerror}") from None
-    info = os.fstat(fd)
-    problem = None
-    if stat.S_ISDIR(info.st_mode):
-        problem = f"{path} is a directory, not a file"
-    elif not stat.S_ISREG(info.st_mode):
-        problem = f"{path} is not a regular file"
-    if problem:
-        os.close(fd)
-        raise BadInput(problem)
-    return fd, info.st_size
-
-
-def file_version(fd: int) -> tuple[int, int]:
-    """The size and modification time of an open file: if either changes, so may its bytes."""
-    info = os.fstat(fd)
-    return info.st_size, info.st_mtime_ns
-
-
-def registered_file(api: UcsApi, file_id: str) -> dict:
+def registered_file(api: UcsClient, file_id: str) -> dict:
+    """The file's registration at UCS; an unknown id is bad input, unless the URL is not UCS at all."""
     try:
         return api.get_file(file_id)
     except ApiError as error:
@@ -94,7 +68,7 @@ class Uploader:
 
     def __init__(
         self,
-        api: UcsApi,
+        api: UcsClient,
         engine: TransferEngine,
         resume_command: str = "the same command",
         cancel_command: str = "upload-client cancel",
@@ -134,7 +108,7 @@ class Uploader:
                 raise self._left_pending(changed, upload["upload_id"], len(etags), len(parts))
             self._complete(upload["upload_id"], etags, path, sha256, file.get("sha256"))
         finally:
-            os.close(fd)
+            close(fd)
         return self._report(file_id, upload["upload_id"], began, sha256, parts, reused)
 
     def _pending_or_new(self, file: dict, file_id: str, path: str, size: int) -> tuple[dict, list[dict]]:
@@ -232,10 +206,9 @@ class Uploader:
     ) -> tuple[dict[int, str], str]:
         """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
         missing = [p for p in parts if p.number not in reused]
-        # A window of a few parts per worker: URLs are used within minutes of being signed.
-        batch = self.engine.config.part_url_batch
-        window = max(32, 8 * self.engine.config.max_concurrency) if batch is None else max(batch, 1)
-        urls = PartUrls(self.api, upload_id, [p.number for p in missing], window, batched=batch != 0)
+        config = self.engine.config
+        numbers = [p.number for p in missing]
+        urls = PartUrls(self.api, upload_id, numbers, config.part_url_window, config.batched_part_urls)
         self.url_requests = urls
         sender = PartSender(self.api, self.engine, fd, upload_id, urls)
         hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()

@@ -25,6 +25,7 @@ from tests.support.client_runs import (
     start_client,
     stored_parts,
     ucs_call,
+    upload_underway,
     wait_until,
 )
 from tests.support.client_runs import (
@@ -99,9 +100,9 @@ def test_upload_killed_with_sigkill_resumes_and_resends_little(capsys, ucs, faul
     register(ucs.url, "faults-kill", source)
     faulty.part_rate_limit = 1 * MiB  # per part upload: about four seconds for the whole file
 
-    first = start_client(*upload_args(ucs.url, "faults-kill", source), log=tmp_path / "first.log")
-    upload = wait_until(lambda: pending_upload(ucs.url, "faults-kill"), what="the pending upload")
-    wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 5, what="five stored parts")
+    first, upload = upload_underway(
+        upload_args(ucs.url, "faults-kill", source), tmp_path / "first.log", stored=5
+    )
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     stored_before = len(stored_parts(ucs.url, upload["upload_id"]))
@@ -132,9 +133,9 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(ucs, faulty, tmp_path
     register(ucs.url, "faults-ctrl-c", source)
     faulty.part_rate_limit = 1 * MiB
 
-    first = start_client(*upload_args(ucs.url, "faults-ctrl-c", source), log=tmp_path / "first.log")
-    upload = wait_until(lambda: pending_upload(ucs.url, "faults-ctrl-c"), what="the pending upload")
-    wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 2, what="two stored parts")
+    first, upload = upload_underway(
+        upload_args(ucs.url, "faults-ctrl-c", source), tmp_path / "first.log", stored=2
+    )
     first.send_signal(signal.SIGINT)
     assert first.wait(20) == 130
     output = (tmp_path / "first.log").read_text()
@@ -180,9 +181,7 @@ def test_a_file_changed_during_its_upload_is_not_completed_and_the_rerun_sends_t
     register(ucs.url, "faults-changed", size=6 * MiB)  # no SHA-256: UCS could not tell by itself
     faulty.part_rate_limit = MiB // 2  # two seconds per part: the change lands seconds before the end
 
-    first = start_client(*upload_args(ucs.url, "faults-changed", source), log=tmp_path / "first.log")
-    upload = wait_until(lambda: pending_upload(ucs.url, "faults-changed"), what="the pending upload")
-    wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+    first, upload = upload_underway(upload_args(ucs.url, "faults-changed", source), tmp_path / "first.log")
     with open(source, "r+b") as data:  # part 1 is stored already; its bytes change now
         data.write(b"changed!")
     assert first.wait(30) == 1
@@ -207,9 +206,7 @@ def test_an_upload_canceled_meanwhile_stops_the_client_and_the_rerun_starts_afre
     register(ucs.url, "faults-canceled", source)
     faulty.part_rate_limit = MiB // 2
 
-    first = start_client(*upload_args(ucs.url, "faults-canceled", source), log=tmp_path / "first.log")
-    upload = wait_until(lambda: pending_upload(ucs.url, "faults-canceled"), what="the pending upload")
-    wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+    first, upload = upload_underway(upload_args(ucs.url, "faults-canceled", source), tmp_path / "first.log")
     canceled = ucs_call(
         "PATCH", ucs.url, f"/multipart_uploads/{upload['upload_id']}", json={"status": "cancelled"}
     )
@@ -361,9 +358,9 @@ def test_ucs_unreachable_mid_upload_stops_with_exit_4_and_the_same_command_resum
     api_url = f"http://127.0.0.1:{api.port}"
     faulty.part_rate_limit = 1 * MiB
     try:
-        first = start_client(*upload_args(api_url, "faults-ucs-gone", source), log=tmp_path / "first.log")
-        upload = wait_until(lambda: pending_upload(ucs.url, "faults-ucs-gone"), what="the pending upload")
-        wait_until(lambda: len(stored_parts(ucs.url, upload["upload_id"])) >= 2, what="two stored parts")
+        first, upload = upload_underway(
+            upload_args(api_url, "faults-ucs-gone", source), tmp_path / "first.log", stored=2, ucs_url=ucs.url
+        )
         api.cut()
         assert first.wait(60) == 4
         output = (tmp_path / "first.log").read_text()

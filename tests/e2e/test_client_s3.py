@@ -9,13 +9,11 @@ import pytest
 from tests.support.client_runs import (
     MiB,
     make_file,
-    pending_upload,
     register,
     run_client,
     show,
-    start_client,
     stored_parts,
-    wait_until,
+    upload_underway,
 )
 from tests.support.fault_proxy import fault_proxy
 from tests.support.s3_fixtures import moto, seaweedfs  # noqa: F401 - fixtures
@@ -79,9 +77,7 @@ def test_moto_resume_after_ctrl_c_reuses_the_stored_parts(capsys, moto, tmp_path
             source = make_file(tmp_path / "s3-resume.bin", 4 * PART_SIZE + 1, seed=21)
             register(ucs.url, "s3-resume", source)
             args = ["upload", "--file-id", "s3-resume", "--api-url", ucs.url, "--file-path", str(source)]
-            first = start_client(*args, "--parallel", "2", log=tmp_path / "first.log")
-            upload = wait_until(lambda: pending_upload(ucs.url, "s3-resume"), what="the pending upload")
-            wait_until(lambda: stored_parts(ucs.url, upload["upload_id"]), what="a stored part")
+            first, upload = upload_underway([*args, "--parallel", "2"], tmp_path / "first.log")
             first.send_signal(signal.SIGINT)
             assert first.wait(30) == 130
             stored_before = len(stored_parts(ucs.url, upload["upload_id"]))

@@ -84,6 +84,19 @@ def start_client(*args: str, log: Path) -> subprocess.Popen:
         return subprocess.Popen([CLIENT, *args], stdout=output, stderr=subprocess.STDOUT, env=client_env())
 
 
+def upload_underway(args: list[str], log: Path, stored: int = 1, ucs_url: str | None = None):
+    """Start the upload args describe in the background; once the store holds `stored` of its parts,
+    return the process and its pending upload, as UCS at ucs_url (default: the --api-url) lists it."""
+    file_id = args[args.index("--file-id") + 1]
+    ucs_url = ucs_url or args[args.index("--api-url") + 1]
+    process = start_client(*args, log=log)
+    upload = wait_until(lambda: pending_upload(ucs_url, file_id), what="the pending upload")
+    wait_until(
+        lambda: len(stored_parts(ucs_url, upload["upload_id"])) >= stored, what=f"{stored} stored parts"
+    )
+    return process, upload
+
+
 def run_in_terminal(*args: str, columns: int = 120, timeout: float = 120) -> tuple[int, str]:
     """Run upload-client on a pseudo-terminal (so it draws its progress bar); exit code and output."""
     master, slave = pty.openpty()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from upload_client.transfer import TransferSubscriber
+from upload_client.subscribers import TransferSubscriber
 
 
 class Recorder(TransferSubscriber):

@@ -1,4 +1,4 @@
-"""UcsApi's reading of answers: UCS's JSON, UCS's errors, and servers that are not UCS."""
+"""UcsClient's reading of answers: UCS's JSON, UCS's errors, and servers that are not UCS."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ import requests
 import urllib3.exceptions
 
 from tests.support.answers import answer
-from upload_client.api import UcsApi, _segment
-from upload_client.errors import ApiError, NotUcs, UcsUnreachable
-from upload_client.http import describe_connection_error
+from upload_client.api import UcsClient
+from upload_client.config import TransferConfig
+from upload_client.exceptions import ApiError, NotUcs, UcsUnreachable
+from upload_client.http import describe_connection_error, path_segment
 
 
 @pytest.fixture
 def api():
-    return UcsApi("http://ucs.example/api/")
+    return UcsClient("http://ucs.example/api/")
 
 
 def test_base_url_loses_its_trailing_slash(api):
@@ -28,7 +29,7 @@ def test_base_url_loses_its_trailing_slash(api):
 
 
 def test_upload_ids_are_percent_encoded_whole():
-    assert _segment("2~abc/def+g==") == "2~abc%2Fdef%2Bg%3D%3D"
+    assert path_segment("2~abc/def+g==") == "2~abc%2Fdef%2Bg%3D%3D"
 
 
 def test_json_answers_are_returned(api):
@@ -136,9 +137,19 @@ def slow_ucs():
     server.server_close()
 
 
+def calls(retries: int, read_timeout: float, completion_timeout: float) -> TransferConfig:
+    """A config whose calls to UCS connect within 2 s and wait read_timeout for an answer."""
+    return TransferConfig(
+        api_retries=retries,
+        api_connect_timeout=2,
+        api_read_timeout=read_timeout,
+        completion_timeout=completion_timeout,
+    )
+
+
 def test_completing_waits_longer_than_other_calls(slow_ucs):
     # The store joins every part before UCS answers a completion: minutes for a TiB object.
-    api = UcsApi(slow_ucs, retries=1, timeout=(2, 0.2), completion_timeout=5)
+    api = UcsClient(slow_ucs, calls(retries=1, read_timeout=0.2, completion_timeout=5))
     with pytest.raises(UcsUnreachable, match="^UCS at .* did not answer GET /files/f within 0.2 s$"):
         api.get_file("f")
     api.complete("u", {1: '"etag"'}, "0" * 64)  # answered after 0.5 s: no timeout
@@ -147,7 +158,7 @@ def test_completing_waits_longer_than_other_calls(slow_ucs):
 def test_a_completion_that_times_out_is_not_sent_again(slow_ucs):
     """It may still be assembling the object: a second PATCH would only queue a second assembly."""
     SlowUcs.calls.clear()
-    api = UcsApi(slow_ucs, retries=4, timeout=(2, 0.1), completion_timeout=0.2)
+    api = UcsClient(slow_ucs, calls(retries=4, read_timeout=0.1, completion_timeout=0.2))
     with pytest.raises(UcsUnreachable, match="did not answer PATCH /multipart_uploads/u within 0.2 s"):
         api.complete("u", {1: '"etag"'}, "0" * 64)
     assert SlowUcs.calls["PATCH"] == 1

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from upload_client.credentials import Credentials
-from upload_client.errors import BadInput
+from upload_client.exceptions import BadInput
 
 
 def test_a_given_token_is_sent_and_never_refreshed():

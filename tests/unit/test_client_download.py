@@ -11,11 +11,17 @@ import threading
 
 import pytest
 
-from upload_client import output_file
-from upload_client.download import write_all
-from upload_client.errors import BadInput, DiskFull, VerificationFailed
+from upload_client import os_files
+from upload_client.exceptions import BadInput, DiskFull, VerificationFailed
 from upload_client.journal import Journal, add_to_intervals, intervals
-from upload_client.output_file import check_output, check_still_hashed, lock_partial, publish, reserve_partial
+from upload_client.os_files import (
+    check_output,
+    check_still_hashed,
+    lock_partial,
+    publish,
+    reserve_partial,
+    write_all,
+)
 
 IDENTITY = {"etag": '"abc-2"', "size": 100, "sha256": "f" * 64, "range_size": 50}
 
@@ -110,7 +116,7 @@ def test_no_room_for_the_download_is_found_before_any_byte_moves(tmp_path, monke
     def no_room(fd, size):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(output_file, "reserve", no_room)
+    monkeypatch.setattr(os_files, "reserve", no_room)
     partial = tmp_path / "big.part"
     fd = lock_partial(partial, tmp_path / "big")
     with pytest.raises(DiskFull, match="not enough disk space .* 5000000000 bytes needed"):
@@ -134,7 +140,7 @@ def test_the_partial_file_is_reserved_at_full_size(tmp_path):
 
 
 def test_a_filesystem_that_cannot_reserve_gets_a_sparse_file_at_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(output_file, "_FALLOCATE", lambda fd, mode, offset, size: -1)
+    monkeypatch.setattr(os_files, "_FALLOCATE", lambda fd, mode, offset, size: -1)
     partial = tmp_path / "x.part"
     fd = open_partial(partial, 10 * 1024**4)  # 10 TiB: no block is written
     os.close(fd)
@@ -174,9 +180,9 @@ def test_reserve_reports_a_full_disk(tmp_path, monkeypatch):
         ctypes.set_errno(errno.ENOSPC)
         return -1
 
-    monkeypatch.setattr(output_file, "_FALLOCATE", full)
+    monkeypatch.setattr(os_files, "_FALLOCATE", full)
     with open(tmp_path / "x", "wb") as output, pytest.raises(OSError) as raised:
-        output_file.reserve(output.fileno(), 100)
+        os_files.reserve(output.fileno(), 100)
     assert raised.value.errno == errno.ENOSPC
 
 

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from tests.support.answers import answer
 from upload_client import cli
-from upload_client.drs import DrsApi, DrsDownload, DrsUri, parse_drs_uri
-from upload_client.errors import AccessRefused, ApiError, BadInput, NotUcs
+from upload_client.drs import DrsClient, DrsDownload, DrsUri, parse_drs_uri
+from upload_client.exceptions import AccessRefused, ApiError, BadInput, NotUcs
 
 SHA = "ab" * 32
 
@@ -54,7 +54,7 @@ def test_anything_else_is_refused_saying_what_is_wrong(text, words):
 
 @pytest.fixture
 def api():
-    return DrsApi("https://drs.example.org/ga4gh/drs/v1")
+    return DrsClient("https://drs.example.org/ga4gh/drs/v1")
 
 
 def test_drs_errors_keep_the_server_message_on_one_line(api):

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from upload_client.errors import ApiError
+from upload_client.exceptions import ApiError
 from upload_client.part_urls import PartUrls
 
 

@@ -9,9 +9,12 @@ import threading
 import pytest
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import BadInput, Interrupted
+from upload_client.config import TransferConfig
+from upload_client.exceptions import BadInput, Interrupted
+from upload_client.parts import Part, split
 from upload_client.streams import PartBody, SequentialHasher, part_md5, read_range
-from upload_client.transfer import ByteCounter, Part, TransferConfig, TransferEngine, split
+from upload_client.subscribers import ByteCounter
+from upload_client.transfer import TransferEngine
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes
 

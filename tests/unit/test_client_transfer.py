@@ -8,17 +8,12 @@ import pytest
 import requests
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import Interrupted, TransferIncomplete
-from upload_client.transfer import (
-    ByteCounter,
-    Part,
-    TransferConfig,
-    TransferEngine,
-    Transient,
-    UrlRefused,
-    check_store_answer,
-    split,
-)
+from upload_client.config import TransferConfig
+from upload_client.exceptions import Interrupted, RetriesExceeded, TransferIncomplete, Transient, UrlRefused
+from upload_client.http import check_store_answer
+from upload_client.parts import Part, split
+from upload_client.subscribers import ByteCounter
+from upload_client.transfer import TransferEngine
 
 
 def fast_engine(**config) -> tuple[TransferEngine, Recorder]:
@@ -68,8 +63,11 @@ def test_retries_run_out_as_transfer_incomplete_naming_the_last_error():
     def attempt():
         raise UrlRefused("part 7: the store refused the presigned URL (403)")
 
-    with pytest.raises(TransferIncomplete, match="part 7 failed 3 times, last: .*403"):
+    with pytest.raises(TransferIncomplete, match="part 7 failed 3 times, last: .*403") as raised:
         engine.with_retries("part 7", attempt)
+    assert isinstance(raised.value, RetriesExceeded)
+    assert isinstance(raised.value.last_exception, UrlRefused)  # the cause, as s3transfer keeps it
+    assert raised.value.exit_code == 3
 
 
 def test_permanent_failures_are_not_retried():

@@ -8,9 +8,12 @@ import os
 import pytest
 
 from tests.support.client_subscriber import Recorder
-from upload_client.errors import ApiError, BadInput, Interrupted, TransferIncomplete
-from upload_client.transfer import TransferConfig, TransferEngine, split
-from upload_client.upload import Uploader, open_local_file
+from upload_client.config import TransferConfig
+from upload_client.exceptions import ApiError, BadInput, Interrupted, TransferIncomplete
+from upload_client.os_files import open_local_file
+from upload_client.parts import split
+from upload_client.transfer import TransferEngine
+from upload_client.upload import Uploader
 
 DATA = os.urandom(10_000)
 

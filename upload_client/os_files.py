@@ -1,7 +1,9 @@
-"""The download's files on disk: PATH checked, PATH.part locked and reserved, PATH published once verified.
+"""The client's calls to the OS on files, with their failures as the client's exceptions (s3transfer's OSUtils).
 
-The OS calls a download makes on its output (open, flock, fallocate, truncate, link) live here, so that
-download.py stays the orchestration and tests can swap a call where the machine cannot fail it for real.
+The file to upload is opened and watched for changes; a download's PATH is checked, PATH.part locked,
+reserved, written in place and published once verified; the journal beside it is replaced atomically.
+The OS calls (open, flock, fallocate, truncate, pwrite, link, rename) live here, so that upload.py and
+download.py stay orchestration and tests can swap a call where the machine cannot fail it for real.
 """
 
 from __future__ import annotations
@@ -11,16 +13,61 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from upload_client.errors import BadInput, DiskFull, VerificationFailed
-from upload_client.journal import Journal
+from upload_client.exceptions import BadInput, ClientError, DiskFull, VerificationFailed
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
+# The file to upload.
+
+
+def open_local_file(path: str) -> tuple[int, int]:
+    """Open the file to upload; returns (fd, size). Refuses what cannot be uploaded, with the reason."""
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer; reads of a file ignore it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory, not a file") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    info = os.fstat(fd)
+    problem = None
+    if stat.S_ISDIR(info.st_mode):
+        problem = f"{path} is a directory, not a file"
+    elif not stat.S_ISREG(info.st_mode):
+        problem = f"{path} is not a regular file"
+    if problem:
+        os.close(fd)
+        raise BadInput(problem)
+    return fd, info.st_size
+
+
+def file_version(fd: int) -> tuple[int, int]:
+    """The size and modification time of an open file: if either changes, so may its bytes."""
+    info = os.fstat(fd)
+    return info.st_size, info.st_mtime_ns
+
+
+def size_of(fd: int) -> int:
+    """The size of an open file."""
+    return os.fstat(fd).st_size
+
+
+def close(fd: int) -> None:
+    """Close a file opened here; closing PATH.part releases its lock."""
+    os.close(fd)
+
+
+# A download's output: PATH, PATH.part and its journal PATH.part.json.
+
 
 def check_output(target: Path) -> None:
+    """Refuse an --output that names a directory, an existing file, or a place where no file can be made."""
     if target.is_dir():
         raise BadInput(f"{target} is a directory; --output names the file to write")
     if target.exists():
@@ -33,10 +80,33 @@ def check_output(target: Path) -> None:
         raise BadInput(f"cannot write in {target.parent}: permission denied")
 
 
-def discard(partial: Path, journal: Journal) -> None:
-    """Remove PATH.part and its journal: what they hold can never be resumed into the file."""
-    partial.unlink(missing_ok=True)
-    journal.remove()
+def discard(*paths: Path) -> None:
+    """Remove files that can never be resumed into the output (PATH.part, its journal); gone ones are fine."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace path's content with text at once: a reader sees the old content or the new, never a mix."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
+    """Write data at position of the file open as fd, continuing short writes; a full disk is DiskFull."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.pwrite(fd, view, position)
+        except OSError as error:
+            if error.errno in NO_SPACE:
+                raise DiskFull(
+                    f"the disk is full while writing {path}; free space and run the same command"
+                ) from None
+            raise ClientError(f"cannot write {path}: {error.strerror}") from None
+        view = view[written:]
+        position += written
 
 
 def publish(partial: Path, target: Path) -> None:
@@ -90,7 +160,7 @@ def names_file(path: Path, fd: int) -> bool:
 
 def check_still_hashed(fd: int, partial: Path, size: int) -> None:
     """Refuse to publish PATH.part unless it is still the file whose bytes were hashed."""
-    if not names_file(partial, fd) or os.fstat(fd).st_size != size:
+    if not names_file(partial, fd) or size_of(fd) != size:
         raise VerificationFailed(
             f"{partial} was replaced or resized during the download, so what it holds was not verified; "
             "nothing was published"

@@ -1,0 +1,91 @@
+"""Fetching one range of a download: a ranged GET from the presigned URL, written in place as it arrives."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from upload_client.api import UcsClient
+from upload_client.exceptions import ChecksumMismatch, ObjectMissing, TransferIncomplete, UrlRefused
+from upload_client.http import check_store_answer
+from upload_client.journal import Journal
+from upload_client.os_files import write_all
+from upload_client.parts import Part
+from upload_client.transfer import TransferEngine
+
+
+class DownloadUrl:
+    """The presigned download URL, shared by the workers and renewed once when the store refuses it."""
+
+    def __init__(self, api: UcsClient, file_id: str, url: str):
+        self.api = api
+        self.file_id = file_id
+        self.url = url
+        self._lock = threading.Lock()
+
+    def renew(self, refused: str) -> None:
+        with self._lock:
+            if self.url == refused:  # another worker may have renewed it already
+                self.url = self.api.download_info(self.file_id)["url"]
+
+
+class RangeFetcher:
+    """Fetches one range with a ranged GET and writes it in place as it arrives."""
+
+    def __init__(
+        self,
+        engine: TransferEngine,
+        url: DownloadUrl,
+        fd: int,
+        path: Path,
+        size: int,
+        journal: Journal,
+    ):
+        self.engine = engine
+        self.url = url
+        self.fd = fd
+        self.path = path
+        self.size = size
+        self.journal = journal
+
+    def __call__(self, part: Part) -> None:
+        counter = self.engine.counter()
+        what = f"bytes {part.offset}-{part.end - 1}"
+
+        def attempt() -> None:
+            counter.restart()
+            url = self.url.url
+            # An empty object has no byte to ask for (bytes=0--1 is no range): ask for all of it.
+            headers = {"Range": f"bytes={part.offset}-{part.end - 1}"} if part.size else {}
+            session = self.engine.store_sessions.get()
+            with session.get(
+                url, headers=headers, stream=True, timeout=self.engine.config.store_timeout
+            ) as response:
+                if response.status_code == 404:
+                    raise ObjectMissing(
+                        f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
+                        "404): it was deleted, or UCS now uses another store"
+                    )
+                try:
+                    check_store_answer(response, what)
+                except UrlRefused:
+                    self.url.renew(url)
+                    raise
+                whole = response.status_code == 200 and part.size == self.size
+                if response.status_code != 206 and not whole:
+                    raise TransferIncomplete(
+                        f"{what}: the store ignored the Range header ({response.status_code})"
+                    )
+                position = part.offset
+                for chunk in response.iter_content(self.engine.config.chunk_size):
+                    self.engine.check_stop()
+                    if position + len(chunk) > part.end:
+                        raise ChecksumMismatch(f"{what}: the store sent more bytes than asked for")
+                    write_all(self.fd, chunk, position, self.path)
+                    position += len(chunk)
+                    counter.advance(len(chunk))
+            if position != part.end:
+                raise ChecksumMismatch(f"{what}: the answer ended after {position - part.offset} bytes")
+
+        self.engine.with_retries(what, attempt)
+        self.journal.mark_done(part.number)  # the SHA-256 pass waits for this
