@@ -13,6 +13,7 @@ and the time UCS takes to complete a 10,000-part upload on the filesystem store 
 store's own time (read from UCS's /metrics: ucs_storage_request_duration_seconds).
 
     .venv/bin/python benchmarks/control_plane.py [--duration 10] [--connections 16] [--workers 4] [--rounds 3]
+        [--baseline REV]  # also serve UCS at git revision REV: its rounds interleaved with this checkout's
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of `ucs serve`.")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of every scenario; medians reported.")
+    parser.add_argument("--baseline", metavar="REV", help="Also serve UCS at this git revision, interleaved.")
     parser.add_argument("--skip-completion", action="store_true", help="Only the request rates.")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -61,14 +63,22 @@ def main() -> int:
         (work / "moto").mkdir()
         with postgres_database(str(work / "migrate")) as database, moto_server(work / "moto", 1) as s3:
             settings = {**s3.bucket_settings("s3"), "DATABASE_URL": database, "LOG_LEVEL": "WARNING"}
-            with ucs_server(work / "ucs", serve_workers=args.workers, **settings) as ucs:
-                print(
-                    f"UCS: ucs serve --workers {args.workers} on PostgreSQL and moto (s3 backend)", flush=True
-                )
-                rates(ucs.url, work, args)
+            with contextlib.ExitStack() as servers:
+                codes = {"this checkout": None}
+                if args.baseline:
+                    codes[args.baseline] = revision_code(args.baseline, work / "baseline")
+                serving = {
+                    label: servers.enter_context(
+                        ucs_server(work / f"ucs-{n}", serve_workers=args.workers, code=code, **settings)
+                    )
+                    for n, (label, code) in enumerate(codes.items())
+                }
+                print(f"UCS: ucs serve --workers {args.workers} on PostgreSQL and moto (s3 backend): "
+                      f"{', '.join(serving)}", flush=True)  # fmt: skip
+                rates({label: server.url for label, server in serving.items()}, work, args)
                 if not args.skip_completion:
                     print(f"completing {PARTS:,} parts on s3 (moto) ...", flush=True)
-                    completion(ucs.url, "s3")
+                    completion(serving["this checkout"].url, "s3")
             if not args.skip_completion:
                 fs = {"DATABASE_URL": database, "LOG_LEVEL": "WARNING", "STORAGE_ROOT": str(work / "fs")}
                 with ucs_server(work / "ucs-fs", serve_workers=args.workers, **fs) as ucs:
@@ -77,32 +87,52 @@ def main() -> int:
     return 0
 
 
-def rates(url: str, work: Path, args) -> None:
-    """Each scenario once per round, the rounds one after another (interleaved); medians of the rounds."""
+def revision_code(revision: str, directory: Path) -> Path:
+    """UCS's packages as they were at revision (git archive), to serve beside this checkout's."""
+    directory.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive.stdout, check=True)
+    return directory
+
+
+def rates(urls: dict[str, str], work: Path, args) -> None:
+    """Each scenario once per round on each server, the servers' order alternating (interleaved); medians."""
     token = default_issuer().token(subject="control-plane-benchmark")
-    upload_id = started_upload(url, "bench-rates", PARTS * 5 * 1024 * 1024)
-    scenarios = [
+    runs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    plans = {label: scenarios(started_upload(url, f"bench-rates-{n}", PARTS * 5 * 1024 * 1024))
+             for n, (label, url) in enumerate(urls.items())}  # fmt: skip
+    for number in range(args.rounds):
+        labels = list(urls) if number % 2 == 0 else list(reversed(urls))
+        for index, (name, *_) in enumerate(plans[labels[0]]):
+            for label in labels:
+                _, method, path, body, _ = plans[label][index]
+                script = work / f"{len(name)}.lua"
+                script.write_text(lua(method, path, body, token))
+                wrk(
+                    urls[label], script, args, duration=2
+                )  # warm-up: workers' first requests, connection pools
+                result = wrk(urls[label], script, args)
+                runs.setdefault((name, label), []).append(result)
+                print(f"  round {number + 1}: {name:18} {label:14} {result['rps']:8,.0f} requests/s, "
+                      f"p99 {result['p99']:.1f} ms", flush=True)  # fmt: skip
+    print(f"medians of {args.rounds} rounds:")
+    print("| request | UCS | requests/s | p50 ms | p99 ms | part URLs/s |\n|---|---|---:|---:|---:|---:|")
+    for name, _, _, _, urls_per_request in plans[next(iter(urls))]:
+        for label in urls:
+            found = runs[(name, label)]
+            rps, p50, p99 = (statistics.median(r[field] for r in found) for field in ("rps", "p50", "p99"))
+            per_second = f"{rps * urls_per_request:,.0f}" if urls_per_request else ""
+            print(f"| {name} | {label} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {per_second} |", flush=True)
+
+
+def scenarios(upload_id: str) -> list[tuple[str, str, str, str | None, int]]:
+    """(name, method, path, body, part URLs per request) of each measured request."""
+    return [
         ("one-part URL", "POST", f"/multipart_uploads/{upload_id}/part/%d/presigned_post", None, 1),
         ("batch of 100 URLs", "POST", f"/multipart_uploads/{upload_id}/parts/presigned_posts",
          json.dumps({"part_nos": list(range(1, BATCH + 1))}), BATCH),
         ("GET upload", "GET", f"/multipart_uploads/{upload_id}", None, 0),
     ]  # fmt: skip
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in scenarios}
-    for number in range(args.rounds):
-        for name, method, path, body, _ in scenarios:
-            script = work / f"{len(name)}.lua"
-            script.write_text(lua(method, path, body, token))
-            wrk(url, script, args, duration=2)  # warm-up: workers' first requests, connection pools
-            runs[name].append(wrk(url, script, args))
-            result = runs[name][-1]
-            print(f"  round {number + 1}: {name:18} {result['rps']:8,.0f} requests/s, p99 {result['p99']:.1f} ms",
-                  flush=True)  # fmt: skip
-    print(f"medians of {args.rounds} rounds:")
-    print("| request | requests/s | p50 ms | p99 ms | part URLs/s |\n|---|---:|---:|---:|---:|")
-    for name, _, _, _, urls_per_request in scenarios:
-        rps, p50, p99 = (statistics.median(r[field] for r in runs[name]) for field in ("rps", "p50", "p99"))
-        urls = f"{rps * urls_per_request:,.0f}" if urls_per_request else ""
-        print(f"| {name} | {rps:,.0f} | {p50:.1f} | {p99:.1f} | {urls} |", flush=True)
 
 
 def lua(method: str, path: str, body: str | None, token: str) -> str:

@@ -22,16 +22,21 @@ class UcsServer:
 
 
 @contextlib.contextmanager
-def ucs_server(instance_path: Path, serve_workers: int | None = None, **settings: str) -> Iterator[UcsServer]:
+def ucs_server(
+    instance_path: Path, serve_workers: int | None = None, code: Path | None = None, **settings: str
+) -> Iterator[UcsServer]:
     """Serve UCS from instance_path; settings are UCS_* variables without the prefix.
 
-    With serve_workers, the production server: `ucs serve` (gunicorn) with that many workers.
+    With serve_workers, the production server: `ucs serve` (gunicorn) with that many workers. With code, the
+    ucs packages in that directory instead of the installed ones (a benchmark's other revision).
     """
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     log = instance_path / "ucs.log"
     with running(
         [str(VENV_BIN / "ucs"), *_command(port, serve_workers)], log, f"{url}/health", env

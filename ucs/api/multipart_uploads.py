@@ -21,6 +21,7 @@ from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
 from ucs.read_only import read_only
+from ucs.upload_rows import upload_row
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -119,11 +120,11 @@ def _upload(upload_id: str):
     if found is not None and upload_id in (found.s3_upload_id, found.s3_upload_id + "/"):
         return found
     try:
-        found = services.get_upload(upload_id)
+        found = upload_row(upload_id)
     except services.NotFound:
         if not upload_id.endswith("/"):
             raise
-        found = services.get_upload(upload_id[:-1])
+        found = upload_row(upload_id[:-1])
     g.ucs_upload = found
     return found
 
