@@ -1,4 +1,4 @@
-"""The HTTP face of the filesystem store: the routes its presigned URLs point at."""
+"""The HTTP face of the filesystem store: the routes its presigned URLs (urls.py) point at."""
 
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
@@ -6,15 +6,12 @@ from werkzeug.http import parse_range_header
 
 from ucs.errors import error_response
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
-from ucs_plugins.filesystem import PartTooLarge
-from ucs_plugins.fs_signing import SignatureRefused
+from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.signing import SignatureRefused
 
 
-def _error(code: int, message: str):
-    return error_response(code, message)
-
-
-def make_blueprint(backend) -> Blueprint:
+def make_blueprint(backend: FilesystemBackend) -> Blueprint:
+    """The /storage routes of one backend: part uploads and object downloads, each checked by signature."""
     bp = Blueprint("filesystem_store", __name__, url_prefix="/storage")
 
     def verify(method: str, key: str, upload_id: str, part_no: int) -> None:
@@ -61,28 +58,28 @@ def make_blueprint(backend) -> Blueprint:
 
     @bp.errorhandler(SignatureRefused)
     def refused(error):
-        return _error(403, str(error))
+        return error_response(403, str(error))
 
     @bp.errorhandler(UploadNotFound)
     @bp.errorhandler(ObjectNotFound)
     def not_found(error):
-        return _error(404, str(error))
+        return error_response(404, str(error))
 
     @bp.errorhandler(PartTooLarge)
     def too_large(error):
-        return _error(413, str(error))
+        return error_response(413, str(error))
 
     @bp.errorhandler(StorageUnavailable)
     def unavailable(error):
-        return _error(503, str(error))
+        return error_response(503, str(error))
 
     @bp.errorhandler(StorageError)
-    def storage_error(error):
-        return _error(400, str(error))
+    def storageerror_response(error):
+        return error_response(400, str(error))
 
     @bp.errorhandler(HTTPException)
-    def http_error(error):
-        response, code = _error(error.code or 500, error.description or "")
+    def httperror_response(error):
+        response, code = error_response(error.code or 500, error.description or "")
         # What the exception adds, such as a 416's Content-Range: bytes */<size>.
         for name, value in error.get_headers(request.environ):
             if name.lower() != "content-type":
