@@ -9,6 +9,23 @@ from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, Upload
 from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
 from ucs_plugins.filesystem.signing import SignatureRefused
 
+# The store's refusals as HTTP answers; Flask picks the most specific class an exception is an instance of.
+ERROR_CODES = (
+    (SignatureRefused, 403),
+    (UploadNotFound, 404),
+    (ObjectNotFound, 404),
+    (PartTooLarge, 413),
+    (StorageUnavailable, 503),
+    (StorageError, 400),
+)
+
+
+def _answer_with(code: int):
+    def answer(error: Exception):
+        return error_response(code, str(error))
+
+    return answer
+
 
 def make_blueprint(backend: FilesystemBackend) -> Blueprint:
     """The /storage routes of one backend: part uploads and object downloads, each checked by signature."""
@@ -56,29 +73,11 @@ def make_blueprint(backend: FilesystemBackend) -> Blueprint:
         response.headers["ETag"] = backend.etag_path(key).read_text()
         return response
 
-    @bp.errorhandler(SignatureRefused)
-    def refused(error):
-        return error_response(403, str(error))
-
-    @bp.errorhandler(UploadNotFound)
-    @bp.errorhandler(ObjectNotFound)
-    def not_found(error):
-        return error_response(404, str(error))
-
-    @bp.errorhandler(PartTooLarge)
-    def too_large(error):
-        return error_response(413, str(error))
-
-    @bp.errorhandler(StorageUnavailable)
-    def unavailable(error):
-        return error_response(503, str(error))
-
-    @bp.errorhandler(StorageError)
-    def storageerror_response(error):
-        return error_response(400, str(error))
+    for exception, code in ERROR_CODES:
+        bp.register_error_handler(exception, _answer_with(code))
 
     @bp.errorhandler(HTTPException)
-    def httperror_response(error):
+    def http_error(error):
         response, code = error_response(error.code or 500, error.description or "")
         # What the exception adds, such as a 416's Content-Range: bytes */<size>.
         for name, value in error.get_headers(request.environ):
