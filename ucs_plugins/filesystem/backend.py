@@ -58,6 +58,9 @@ def _still_there(upload_id: str) -> Iterator[None]:
 
 
 class FilesystemBackend:
+    """A StorageBackend on a directory: uploads/, objects/ and etags/, with trash/ and assembling/ for removals
+    and joins in progress."""
+
     name = "filesystem"
     bucket = "filesystem"
     max_part_size = MAX_PART_SIZE
