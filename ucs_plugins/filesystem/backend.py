@@ -58,8 +58,7 @@ def _still_there(upload_id: str) -> Iterator[None]:
 
 
 class FilesystemBackend:
-    """A StorageBackend on a directory: uploads/, objects/ and etags/, with trash/ and assembling/ for removals
-    and joins in progress."""
+    """A StorageBackend on a directory: uploads, objects, ETags, and removals and joins under way."""
 
     name = "filesystem"
     bucket = "filesystem"
