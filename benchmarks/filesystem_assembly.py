@@ -34,7 +34,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ucs_plugins.filesystem import FilesystemBackend  # noqa: E402
-from ucs_plugins.fs_signing import UrlSigner  # noqa: E402
+from ucs_plugins.filesystem.signing import UrlSigner  # noqa: E402
 
 MiB = 1024 * 1024
 KEY = "benchmark/object"

@@ -11,12 +11,20 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ucs import auth, read_only, relay
 from ucs.api import register_api
-from ucs.config import ConfigError, DefaultConfig, check_limits, parse_setting
+from ucs.config import (
+    INSTANCE_PATH_VARIABLE,
+    ConfigError,
+    DefaultConfig,
+    check_limits,
+    core_keys,
+    read_environment,
+)
 from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.errors import register_error_handlers
 from ucs.extensions import api, db, migrate
 from ucs.observability import init_observability
-from ucs.plugins import make_plugin_manager
+from ucs.plugin_settings import declared_settings
+from ucs.plugins import PLUGINS_EXTENSION, STORAGE_EXTENSION, make_plugin_manager
 from ucs.pool_checks import ping_idle_connections
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
@@ -32,13 +40,22 @@ def create_app(
 ) -> Flask:
     """Build a UCS app: defaults, then UCS_* environment variables, then the mapping passed in.
 
+    Core settings are read first, as they say which plugins load; then the settings those plugins declare.
+
     With check_schema, the embedded default database is migrated and any other database must already be
     current (servers ask for this; the `ucs db` commands and tests do not).
     """
-    app = Flask("ucs", instance_path=instance_path or os.environ.get("UCS_INSTANCE_PATH") or None)
+    app = Flask("ucs", instance_path=instance_path or os.environ.get(INSTANCE_PATH_VARIABLE) or None)
+    given = config or {}
     app.config.from_object(DefaultConfig)
-    _load_environment(app)
-    app.config.update(config or {})
+    read_environment(app.config, os.environ)
+    app.config.update(given)
+    # Which plugins load is itself a setting; then the plugins' own settings are read the same way.
+    plugins = make_plugin_manager(
+        load_entry_points=app.config["LOAD_ENTRY_POINTS"], blocked=tuple(app.config["BLOCKED_PLUGINS"])
+    )
+    settings = declared_settings(plugins, core_keys())
+    settings.apply(app.config, given, app.instance_path, os.environ)
     _derive_settings(app)
     auth.init_app(app)
 
@@ -51,28 +68,17 @@ def create_app(
     register_api(api, app)
     register_error_handlers(app)
 
-    plugins = make_plugin_manager(
-        load_entry_points=app.config["LOAD_ENTRY_POINTS"], blocked=tuple(app.config["BLOCKED_PLUGINS"])
-    )
     registry = BackendRegistry()
     plugins.hook.ucs_register_storage_backends(registry=registry)
-    app.extensions["ucs.plugins"] = plugins
-    app.extensions["ucs.storage"] = registry.create(app.config["STORAGE_BACKEND"], app.config)
+    app.extensions[PLUGINS_EXTENSION] = plugins
+    app.extensions[STORAGE_EXTENSION] = registry.create(app.config["STORAGE_BACKEND"], app.config)
     plugins.hook.ucs_init_app(app=app)
-    init_observability(app)
+    init_observability(app, settings.secret_keys())
     relay.init_app(app)
 
     if check_schema:
         ensure_schema(app)
     return app
-
-
-def _load_environment(app: Flask, prefix: str = "UCS_") -> None:
-    """Read UCS_<KEY> variables, typed like the key's default (bool, int, float, list, dict) or str."""
-    for name, text in os.environ.items():
-        if name.startswith(prefix) and name != "UCS_INSTANCE_PATH":
-            key = name[len(prefix) :]
-            app.config[key] = parse_setting(name, text, app.config.get(key))
 
 
 def _derive_settings(app: Flask) -> None:
@@ -88,6 +94,4 @@ def _derive_settings(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     # Connections are checked before use when idle (ucs/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if app.config["STORAGE_ROOT"] is None:
-        app.config["STORAGE_ROOT"] = os.path.join(app.instance_path, "storage")
     check_limits(app.config)

@@ -19,9 +19,10 @@ from ucs.consumer import handle_message
 from ucs.database import database_problem, db_url_for_humans
 from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
+from ucs.plugins import current_storage
 from ucs.relay import relay_from_config
 from ucs.startup import schema_checked
-from ucs.storage import ListsUploads, StorageError, UploadNotFound
+from ucs.storage import ListsUploads, StorageError, UploadNotFound, location_of
 from ucs.tokens_cli import tokens_group
 
 
@@ -38,16 +39,10 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"UCS serving on {base}")
     click.echo(f"  API docs:  {base}/docs")
     click.echo(f"  database:  {db_url_for_humans(app)}")
-    click.echo(f"  storage:   {app.config['STORAGE_BACKEND']}" + _storage_detail(app))
+    click.echo(f"  storage:   {app.config['STORAGE_BACKEND']} {location_of(current_storage(app))}")
     click.echo(f"  tokens:    {_auth_detail(app)}")
     # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
     run_simple(host, port, app, threaded=True)
-
-
-def _storage_detail(app) -> str:
-    if app.config["STORAGE_BACKEND"] == "filesystem":
-        return f" at {app.config['STORAGE_ROOT']}"
-    return f" bucket {app.config['S3_BUCKET']}"
 
 
 def _auth_detail(app) -> str:
@@ -212,6 +207,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
     stale = stale_uploads(age)
     verb = "would cancel" if dry_run else "canceling"
     click.echo(f"{len(stale)} pending upload(s) started more than {older_than} ago")
+    storage = current_storage(app)
     canceled = 0
     for number, upload in enumerate(stale, start=1):
         click.echo(
@@ -221,7 +217,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
             continue
         try:
             services.cancel_upload(
-                app.extensions["ucs.storage"],
+                storage,
                 upload.s3_upload_id,
                 actor="ucs uploads cleanup",
                 reason=f"abandoned: still pending after {older_than}",
@@ -231,7 +227,6 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
             click.echo(f"  skipped: {error}")
     if not dry_run:
         click.echo(f"canceled {canceled} upload(s)")
-    storage = app.extensions["ucs.storage"]
     if isinstance(storage, ListsUploads):
         _abort_leftovers(storage, age, dry_run)
     else:

@@ -1,12 +1,13 @@
-"""Default settings. Every key can be overridden by an environment variable ``UCS_<KEY>``.
+"""UCS's own settings and their defaults; an environment variable ``UCS_<KEY>`` overrides each.
 
-The full list, with meanings, is in docs/configuration.md; a test keeps the two in step.
+Plugins declare their own settings (ucs/plugin_settings.py). The full list, with meanings, is in
+docs/configuration.md; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from ucs.uploads import MAX_PART_SIZE
@@ -20,6 +21,10 @@ MIN_JSON_BODY_SIZE = 2 * 1024 * 1024
 LOG_FORMATS = ("json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+# Every setting's environment variable is UCS_<KEY>; this one says where the instance directory is instead.
+ENVIRONMENT_PREFIX = "UCS_"
+INSTANCE_PATH_VARIABLE = "UCS_INSTANCE_PATH"
+
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -31,22 +36,9 @@ class ConfigError(ValueError):
 class DefaultConfig:
     # SQLAlchemy URL. None means a SQLite file in the instance directory (the embedded default).
     DATABASE_URL = None
-    # Storage backend by name: filesystem, s3, minio, or a third-party plugin's.
+    # Storage backend by name: filesystem, s3, minio, or a third-party plugin's. Each backend's own
+    # settings (UCS_STORAGE_ROOT, UCS_S3_BUCKET, ...) are declared by its plugin (ucs.plugin_settings).
     STORAGE_BACKEND = "filesystem"
-    # Filesystem backend: where parts and objects live. None means instance/storage.
-    STORAGE_ROOT = None
-    # Filesystem backend: the key that signs its presigned URLs. None means one kept in the instance directory.
-    STORAGE_SIGNING_KEY = None
-    # Base URL that clients reach UCS on, for URLs UCS signs for itself. None means the request's own host.
-    PUBLIC_URL = None
-
-    S3_ENDPOINT_URL = None
-    S3_REGION = "us-east-1"
-    S3_BUCKET = "ucs"
-    S3_ACCESS_KEY_ID = None
-    S3_SECRET_ACCESS_KEY = None
-    # Create the bucket at start-up when it does not exist.
-    S3_CREATE_BUCKET = False
 
     # Access control (docs/security.md). Trusted token issuers: a JSON list of {"issuer", "jwks_url"} or
     # {"issuer", "jwks_file"}. Empty: UCS is its own issuer, with a key kept in the instance directory.
@@ -120,6 +112,19 @@ class DefaultConfig:
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
     # No validator badge: Swagger UI would otherwise send the spec's URL to validator.swagger.io.
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
+
+
+def core_keys() -> frozenset[str]:
+    """The names of UCS's own settings."""
+    return frozenset(key for key in dir(DefaultConfig) if key.isupper())
+
+
+def read_environment(config: MutableMapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Read UCS_<KEY> variables, typed like the key's default in config (bool, int, float, list, dict) or str."""
+    for name, text in environ.items():
+        if name.startswith(ENVIRONMENT_PREFIX) and name != INSTANCE_PATH_VARIABLE:
+            key = name[len(ENVIRONMENT_PREFIX) :]
+            config[key] = parse_setting(name, text, config.get(key))
 
 
 def parse_setting(name: str, text: str, default: Any) -> Any:

@@ -1,10 +1,21 @@
-"""Build the plugin manager: built-in plugins first, then those installed under the entry point group "ucs"."""
+"""Build the plugin manager: built-in plugins first, then those installed under the entry point group "ucs".
+
+Also the one way to reach what the plugins built for an app: its storage backend (current_storage).
+"""
+
+from __future__ import annotations
 
 import importlib
 
 import pluggy
+from flask import Flask, current_app
 
 from ucs import hookspecs
+from ucs.storage import StorageBackend
+
+# Where create_app keeps the plugin manager and the storage backend it built, in app.extensions.
+PLUGINS_EXTENSION = "ucs.plugins"
+STORAGE_EXTENSION = "ucs.storage"
 
 # Built-in features are ordinary plugins, registered exactly like third-party ones.
 DEFAULT_PLUGINS = (
@@ -39,3 +50,8 @@ def make_plugin_manager(
 def short_name(module_name: str) -> str:
     """A built-in plugin's short name: ucs_plugins.s3 -> s3."""
     return module_name.rpartition(".")[2]
+
+
+def current_storage(app: Flask | None = None) -> StorageBackend:
+    """The storage backend of app (by default the current app), built at start-up from UCS_STORAGE_BACKEND."""
+    return (app if app is not None else current_app).extensions[STORAGE_EXTENSION]

@@ -117,6 +117,12 @@ class ListsUploads(Protocol):
         """Every unfinished multipart upload of the bucket (all pages of the store's listing)."""
 
 
+def location_of(backend: StorageBackend) -> str:
+    """Where a backend keeps its objects, for `ucs run`'s banner: its own words (location()), else its bucket."""
+    describe = getattr(backend, "location", None)
+    return describe() if callable(describe) else f"bucket {backend.bucket}"
+
+
 # A factory builds a backend from the app's settings (a mapping of the Flask config).
 BackendFactory = Callable[[Mapping[str, Any]], StorageBackend]
 

@@ -20,6 +20,7 @@ from tests.support.live_server import filesystem_app, serving
 from tests.support.processes import free_port
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto and seaweedfs fixtures
 from ucs import create_app
+from ucs.plugins import current_storage
 from ucs.storage import StorageBackend
 
 
@@ -37,7 +38,7 @@ def backend_from_settings(tmp_path, **settings) -> StorageBackend:
     """Build the backend the way start-up does: through the plugin manager and the registry."""
     config = {"TESTING": True, "LOAD_ENTRY_POINTS": False, **settings}
     app = create_app(config, instance_path=str(tmp_path / "instance"))
-    return app.extensions["ucs.storage"]
+    return current_storage(app)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +48,7 @@ def filesystem_store(tmp_path_factory) -> Iterator[Store]:
     port = free_port()
     app = filesystem_app(tmp_path, PUBLIC_URL=f"http://127.0.0.1:{port}")
     with serving(app, port) as url:
-        yield Store(app.extensions["ucs.storage"], f"UCS app at {url}", checks_signatures=True)
+        yield Store(current_storage(app), f"UCS app at {url}", checks_signatures=True)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from ucs.storage import (
     StorageBackend,
     UploadNotFound,
 )
-from ucs_plugins.filesystem import multipart_etag
+from ucs_plugins.filesystem.assembly import multipart_etag
 
 MiB = 1024 * 1024
 EXPIRY = 300

@@ -10,10 +10,16 @@ from pathlib import Path
 import pytest
 
 from ucs import create_app
-from ucs.config import ConfigError, DefaultConfig, parse_setting
+from ucs.config import ConfigError, DefaultConfig, core_keys, parse_setting
+from ucs.plugin_settings import declared_settings
+from ucs.plugins import make_plugin_manager
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
-SETTINGS = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.isupper()}
+# UCS's own settings and those the built-in plugins declare: the page documents both.
+SETTINGS = {
+    **{key: getattr(DefaultConfig, key) for key in core_keys()},
+    **declared_settings(make_plugin_manager(load_entry_points=False), core_keys()).defaults(),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +92,7 @@ def test_the_instance_path_comes_from_the_environment(tmp_path, monkeypatch):
         ("UCS_PRESIGNED_URL_EXPIRY", "1.5", "UCS_PRESIGNED_URL_EXPIRY must be a whole number"),
         ("UCS_EVENTS_RETRY_MAX_DELAY", "soon", "UCS_EVENTS_RETRY_MAX_DELAY must be a number (default 30.0)"),
         ("UCS_LOAD_ENTRY_POINTS", "maybe", "UCS_LOAD_ENTRY_POINTS must be true or false"),
+        ("UCS_S3_CREATE_BUCKET", "maybe", "UCS_S3_CREATE_BUCKET must be true or false"),
         ("UCS_OPENAPI_SWAGGER_UI_CONFIG", "[1]", "UCS_OPENAPI_SWAGGER_UI_CONFIG must be a JSON object"),
     ],
 )

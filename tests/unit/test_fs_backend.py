@@ -13,8 +13,9 @@ import pytest
 
 from ucs.storage import InvalidParts, ObjectNotFound, StorageError, UploadNotFound
 from ucs.uploads import MAX_PART_SIZE
-from ucs_plugins.filesystem import FilesystemBackend, PartTooLarge, multipart_etag
-from ucs_plugins.fs_signing import UrlSigner
+from ucs_plugins.filesystem.assembly import multipart_etag
+from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.signing import UrlSigner
 
 BAD_KEYS = [
     "",
@@ -308,7 +309,7 @@ def test_a_stream_longer_than_the_limit_is_cut_off_and_leaves_no_part(backend, m
 
 def test_an_upload_aborted_during_its_assembly_is_reported_as_gone(backend, monkeypatch):
     """A concurrent abort removes the parts mid-copy: UploadNotFound, and no half object left behind."""
-    import ucs_plugins.filesystem as filesystem
+    import ucs_plugins.filesystem.backend as filesystem
 
     upload_id = backend.create_multipart_upload("f/1")
     etags = [store_part(backend, upload_id, number, bytes([number]) * 100) for number in (1, 2)]
@@ -357,8 +358,8 @@ def test_a_removal_a_crash_interrupted_is_finished_at_the_next_start(backend):
 
 JOIN_THEN_HANG = """
 import sys, time
-import ucs_plugins.filesystem as filesystem
-from ucs_plugins.fs_signing import UrlSigner
+import ucs_plugins.filesystem.backend as filesystem
+from ucs_plugins.filesystem.signing import UrlSigner
 
 def append_then_hang(source, target):
     target.write(source.read())

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ucs_plugins.fs_signing import SignatureRefused, UrlSigner
+from ucs_plugins.filesystem.signing import SignatureRefused, UrlSigner
 
 SIGNER = UrlSigner(b"s" * 32)
 REQUEST = ("PUT", "file/object", "ab" * 16, 3)

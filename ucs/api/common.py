@@ -3,11 +3,11 @@
 from datetime import UTC, datetime
 
 import marshmallow as ma
-from flask import current_app
 from flask_smorest import abort
 
 from ucs.api.parsing import Blueprint
 from ucs.fields import sha256_field, size_field
+from ucs.plugins import current_storage
 from ucs.storage import StorageBackend
 from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, is_valid_file_id
 
@@ -32,7 +32,7 @@ NOT_JSON_BODY = "The body is not sent as JSON (Content-Type: application/json)"
 
 
 def storage() -> StorageBackend:
-    return current_app.extensions["ucs.storage"]
+    return current_storage()
 
 
 def checked_file_id(file_id: str, name: str = "file_id") -> str:

@@ -1,8 +1,11 @@
-"""HMAC-SHA256 signatures for the filesystem store's presigned URLs."""
+"""HMAC-SHA256 signatures for the filesystem store's presigned URLs, and the key they are made with."""
 
 import hashlib
 import hmac
+import os
+import secrets
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 
@@ -38,3 +41,19 @@ class UrlSigner:
             )
         if int(expires) < time.time():
             raise SignatureRefused("the URL has expired: ask UCS for a new one")
+
+
+def instance_signing_key(root: Path) -> bytes:
+    """A random key kept beside the store, created once; link() lets concurrent workers agree on one."""
+    path = root / ".signing-key"
+    if not path.exists():
+        candidate = root / f".signing-key.{os.getpid()}.{secrets.token_hex(4)}"
+        candidate.write_bytes(secrets.token_hex(32).encode())
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_bytes()

@@ -1,4 +1,4 @@
-"""The HTTP face of the filesystem store: the routes its presigned URLs point at."""
+"""The HTTP face of the filesystem store: the routes its presigned URLs (urls.py) point at."""
 
 from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
@@ -6,15 +6,29 @@ from werkzeug.http import parse_range_header
 
 from ucs.errors import error_response
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
-from ucs_plugins.filesystem import PartTooLarge
-from ucs_plugins.fs_signing import SignatureRefused
+from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.signing import SignatureRefused
+
+# The store's refusals as HTTP answers; Flask picks the most specific class an exception is an instance of.
+ERROR_CODES = (
+    (SignatureRefused, 403),
+    (UploadNotFound, 404),
+    (ObjectNotFound, 404),
+    (PartTooLarge, 413),
+    (StorageUnavailable, 503),
+    (StorageError, 400),
+)
 
 
-def _error(code: int, message: str):
-    return error_response(code, message)
+def _answer_with(code: int):
+    def answer(error: Exception):
+        return error_response(code, str(error))
+
+    return answer
 
 
-def make_blueprint(backend) -> Blueprint:
+def make_blueprint(backend: FilesystemBackend) -> Blueprint:
+    """The /storage routes of one backend: part uploads and object downloads, each checked by signature."""
     bp = Blueprint("filesystem_store", __name__, url_prefix="/storage")
 
     def verify(method: str, key: str, upload_id: str, part_no: int) -> None:
@@ -59,30 +73,12 @@ def make_blueprint(backend) -> Blueprint:
         response.headers["ETag"] = backend.etag_path(key).read_text()
         return response
 
-    @bp.errorhandler(SignatureRefused)
-    def refused(error):
-        return _error(403, str(error))
-
-    @bp.errorhandler(UploadNotFound)
-    @bp.errorhandler(ObjectNotFound)
-    def not_found(error):
-        return _error(404, str(error))
-
-    @bp.errorhandler(PartTooLarge)
-    def too_large(error):
-        return _error(413, str(error))
-
-    @bp.errorhandler(StorageUnavailable)
-    def unavailable(error):
-        return _error(503, str(error))
-
-    @bp.errorhandler(StorageError)
-    def storage_error(error):
-        return _error(400, str(error))
+    for exception, code in ERROR_CODES:
+        bp.register_error_handler(exception, _answer_with(code))
 
     @bp.errorhandler(HTTPException)
     def http_error(error):
-        response, code = _error(error.code or 500, error.description or "")
+        response, code = error_response(error.code or 500, error.description or "")
         # What the exception adds, such as a 416's Content-Range: bytes */<size>.
         for name, value in error.get_headers(request.environ):
             if name.lower() != "content-type":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,25 +21,10 @@ from minio import Minio
 from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 
-from ucs.hookspecs import hookimpl
 from ucs.storage import ObjectInfo, PresignedRequest, StorageError, StorageUnavailable, StoredPart
 from ucs.uploads import normalize_etag
-from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
-
-
-@contextlib.contextmanager
-def translated_errors(what: str) -> Iterator[None]:
-    """Turn the minio SDK's and urllib3's exceptions into the neutral exceptions of ucs.storage."""
-    try:
-        yield
-    except S3Error as error:
-        raise neutral_error(what, error.code or "", error.message or "", error.response.status) from None
-    except ServerError as error:
-        raise StorageUnavailable(f"{what}: the store answered {error.status_code}") from None
-    except InvalidResponseError as error:
-        raise StorageError(f"{what}: {error}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise StorageUnavailable(f"{what}: {error}") from None
+from ucs_plugins.s3_compatible.base import S3CompatibleBackend, quoted
+from ucs_plugins.s3_compatible.errors import neutral_error
 
 
 def make_client(config: Mapping[str, Any]) -> Minio:
@@ -61,12 +46,19 @@ def make_client(config: Mapping[str, Any]) -> Minio:
     )
 
 
-class MinioBackend:
+class MinioBackend(S3CompatibleBackend):
     name = "minio"
+    sdk_errors = (S3Error, ServerError, InvalidResponseError, urllib3.exceptions.HTTPError)
 
-    def __init__(self, client: Minio, bucket: str):
-        self.client = client
-        self.bucket = bucket
+    def translate(self, what: str, error: Exception) -> StorageError:
+        """The minio SDK's and urllib3's exceptions as the neutral exceptions of ucs.storage."""
+        if isinstance(error, S3Error):
+            return neutral_error(what, error.code or "", error.message or "", error.response.status)
+        if isinstance(error, ServerError):
+            return StorageUnavailable(f"{what}: the store answered {error.status_code}")
+        if isinstance(error, InvalidResponseError):
+            return StorageError(f"{what}: {error}")
+        return StorageUnavailable(f"{what}: {error}")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> MinioBackend:
@@ -77,13 +69,13 @@ class MinioBackend:
 
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (start-up, when S3_CREATE_BUCKET is set)."""
-        with translated_errors(f"create bucket {self.bucket}"):
+        with self.translated_errors(f"create bucket {self.bucket}"):
             if not self.client.bucket_exists(self.bucket):
                 with contextlib.suppress(S3Error):  # created by a concurrent worker
                     self.client.make_bucket(self.bucket)
 
     def create_multipart_upload(self, key: str) -> str:
-        with translated_errors(f"create multipart upload for {key}"):
+        with self.translated_errors(f"create multipart upload for {key}"):
             return self.client._create_multipart_upload(self.bucket, key, {})
 
     def presign_upload_part(
@@ -104,53 +96,38 @@ class MinioBackend:
     def _presign(
         self, method: str, key: str, expires_in: int, query: dict[str, str] | None = None
     ) -> PresignedRequest:
-        check_expiry(expires_in)
-        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
-        with translated_errors(f"presign {method} {key}"):
-            url = self.client.get_presigned_url(
+        def sign() -> str:
+            return self.client.get_presigned_url(
                 method, self.bucket, key, expires=timedelta(seconds=expires_in), extra_query_params=query
             )
-        return PresignedRequest(url=url, method=method, expires_at=expires_at)
 
-    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        listing: list[tuple[StoredPart, datetime | None]] = []
+        return self._presigned(method, expires_in, f"{method} {key}", sign)
+
+    def _listed_parts(self, key: str, upload_id: str) -> Iterator[tuple[StoredPart, datetime | None]]:
         marker: str | None = None
-        with translated_errors(f"list parts of {upload_id}"):
-            # ListParts answers at most 1,000 parts a page; follow NextPartNumberMarker to the end.
-            while True:
-                page = self.client._list_parts(self.bucket, key, upload_id, part_number_marker=marker)
-                listing.extend(
-                    (StoredPart(p.part_number, quoted(p.etag), p.size or 0), p.last_modified)
-                    for p in page.parts
-                )
-                if not page.is_truncated or not page.next_part_number_marker:
-                    break
-                marker = page.next_part_number_marker
-        return newest_copies(listing)
+        while True:  # follow NextPartNumberMarker to the end
+            page = self.client._list_parts(self.bucket, key, upload_id, part_number_marker=marker)
+            for p in page.parts:
+                yield StoredPart(p.part_number, quoted(p.etag), p.size or 0), p.last_modified
+            if not page.is_truncated or not page.next_part_number_marker:
+                return
+            marker = page.next_part_number_marker
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         # The SDK puts the quotes around each ETag itself.
         listing = [Part(number, normalize_etag(etag)) for number, etag in parts]
-        with translated_errors(f"complete {upload_id}"):
+        with self.translated_errors(f"complete {upload_id}"):
             result = self.client._complete_multipart_upload(self.bucket, key, upload_id, listing)
         return quoted(result.etag or "")
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        with translated_errors(f"abort {upload_id}"):
+        with self.translated_errors(f"abort {upload_id}"):
             self.client._abort_multipart_upload(self.bucket, key, upload_id)
 
     def head_object(self, key: str) -> ObjectInfo:
-        with translated_errors(f"head {key}"):
+        with self.translated_errors(f"head {key}"):
             stat = self.client.stat_object(self.bucket, key)
         return ObjectInfo(size=stat.size or 0, etag=quoted(stat.etag or ""))
 
-    def check(self) -> None:
-        with translated_errors(f"bucket {self.bucket}"):
-            exists = self.client.bucket_exists(self.bucket)
-        if not exists:
-            raise StorageUnavailable(f"bucket {self.bucket} does not exist")
-
-
-@hookimpl
-def ucs_register_storage_backends(registry):
-    registry.add("minio", MinioBackend.from_config)
+    def _bucket_exists(self) -> bool:
+        return self.client.bucket_exists(self.bucket)

@@ -1,30 +1,24 @@
 """The filesystem storage backend, the embedded default: parts and objects under UCS_STORAGE_ROOT.
 
-UCS serves this store itself. Its presigned URLs point at UCS's own /storage routes and carry an
-HMAC-SHA256 signature over method, key, upload id, part number and expiry (see ucs_plugins/fs_routes.py).
-Upload ids are random hex made here and keys are checked segment by segment, so no request can name a
-path outside the root.
+UCS serves this store itself: its presigned URLs (urls.py) point at UCS's own /storage routes (routes.py)
+and carry an HMAC-SHA256 signature (signing.py). Upload ids are random hex made here and keys are checked
+segment by segment (names.py), so no request can name a path outside the root.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import hashlib
 import os
-import re
 import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from werkzeug.exceptions import BadRequest
-
-from ucs.hookspecs import hookimpl
 from ucs.storage import (
     InvalidParts,
     ObjectInfo,
@@ -36,18 +30,18 @@ from ucs.storage import (
     StoreUpload,
     UploadNotFound,
 )
-from ucs.uploads import FILE_ID_PATTERN, MAX_PART_SIZE, MAX_PARTS, normalize_etag
-from ucs_plugins.fs_signing import UrlSigner
-
-UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-PART_FILE = re.compile(r"^(\d{5})\.([0-9a-f]{32})$")
-# What a Host header may be for URLs to start with it: a name or IPv4 address, or an IPv6 literal, and a port.
-HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
-CHUNK = 1024 * 1024
-# copy_file_range copies at most this much per call; the loop calls it again until the part ends.
-COPY_STEP = 1024 * CHUNK
-# What copy_file_range raises where the kernel or filesystem cannot do it; reading and writing still can.
-COPY_UNSUPPORTED = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM, errno.EBADF}
+from ucs.uploads import MAX_PART_SIZE, MAX_PARTS, normalize_etag
+from ucs_plugins.filesystem.assembly import (
+    CHUNK,
+    append_file,
+    assembling,
+    multipart_etag,
+    remove_dead_assemblies,
+)
+from ucs_plugins.filesystem.names import UPLOAD_ID, checked_key, checked_upload_id
+from ucs_plugins.filesystem.parts import drop_older_copies, newest_parts, part_file
+from ucs_plugins.filesystem.signing import UrlSigner, instance_signing_key
+from ucs_plugins.filesystem.urls import PresignedUrls
 
 
 class PartTooLarge(StorageError):
@@ -63,47 +57,9 @@ def _still_there(upload_id: str) -> Iterator[None]:
         raise UploadNotFound(f"upload {upload_id} was completed or aborted meanwhile") from None
 
 
-def checked_key(key: str) -> str:
-    segments = key.split("/")
-    if not 1 <= len(segments) <= 8 or not all(FILE_ID_PATTERN.fullmatch(s) for s in segments):
-        raise ObjectNotFound(f"invalid object key {key[:80]!r}")
-    return key
-
-
-def checked_upload_id(upload_id: str) -> str:
-    if not UPLOAD_ID.fullmatch(upload_id):
-        raise UploadNotFound(f"invalid upload id {upload_id[:80]!r}")
-    return upload_id
-
-
-def append_file(source: BinaryIO, target: BinaryIO) -> None:
-    """Append the rest of source to target, inside the kernel where it can.
-
-    copy_file_range moves the bytes without passing them through Python, and btrfs and XFS share the
-    blocks instead of copying them (a reflink). Where it is unavailable (another filesystem, an old
-    kernel, not Linux) the bytes go through a buffer, from where the kernel stopped.
-    """
-    if hasattr(os, "copy_file_range"):
-        try:
-            while os.copy_file_range(source.fileno(), target.fileno(), COPY_STEP):
-                pass
-            return
-        except OSError as error:
-            if error.errno not in COPY_UNSUPPORTED:
-                raise
-    # Both files are unbuffered, so reading and writing go on where copy_file_range stopped; the
-    # buffered writer retries the partial writes a raw file may make.
-    with open(target.fileno(), "wb", closefd=False) as writer:
-        shutil.copyfileobj(source, writer, CHUNK)
-
-
-def multipart_etag(part_md5s: Sequence[str]) -> str:
-    """The ETag S3 gives a multipart object: MD5 of the parts' binary MD5s, then '-' and the part count."""
-    digest = hashlib.md5(b"".join(bytes.fromhex(m) for m in part_md5s), usedforsecurity=False)
-    return f'"{digest.hexdigest()}-{len(part_md5s)}"'
-
-
 class FilesystemBackend:
+    """A StorageBackend on a directory: uploads, objects, ETags, and removals and joins under way."""
+
     name = "filesystem"
     bucket = "filesystem"
     max_part_size = MAX_PART_SIZE
@@ -127,18 +83,24 @@ class FilesystemBackend:
         ):
             directory.mkdir(parents=True, exist_ok=True)
         self.signer = signer
-        self.public_url = public_url.rstrip("/") if public_url else None
+        self.urls = PresignedUrls(signer, public_url)
+        # The root as configured, for `ucs run` to show.
+        self.given_root = str(root)
         # What UCS processes that stopped mid-way left behind.
         self._empty_trash()
-        self._remove_dead_assemblies()
+        remove_dead_assemblies(self.assembling_dir)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FilesystemBackend:
         root = Path(config["STORAGE_ROOT"])
         root.mkdir(parents=True, exist_ok=True)
         key = config.get("STORAGE_SIGNING_KEY")
-        secret = key.encode() if key else _instance_signing_key(root)
-        return cls(root, UrlSigner(secret), config.get("PUBLIC_URL"))
+        secret = key.encode() if key else instance_signing_key(root)
+        return cls(config["STORAGE_ROOT"], UrlSigner(secret), config.get("PUBLIC_URL"))
+
+    def location(self) -> str:
+        """Where the objects are, for `ucs run`'s banner."""
+        return f"at {self.given_root}"
 
     # Paths: every one is built from a checked id or key, then confirmed to lie inside the root.
 
@@ -179,46 +141,17 @@ class FilesystemBackend:
         self, key: str, upload_id: str, part_no: int, expires_in: int
     ) -> PresignedRequest:
         self._check_key_of(upload_id, key)
-        return self._presign("PUT", key, upload_id, part_no, expires_in)
+        return self.urls.make("PUT", key, upload_id, part_no, expires_in)
 
     def presign_upload_parts(
         self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
     ) -> list[PresignedRequest]:
         self._check_key_of(upload_id, key)  # once for the batch: it reads the upload's key file
-        return [self._presign("PUT", key, upload_id, part_no, expires_in) for part_no in part_nos]
+        return [self.urls.make("PUT", key, upload_id, part_no, expires_in) for part_no in part_nos]
 
     def presign_download(self, key: str, expires_in: int) -> PresignedRequest:
         checked_key(key)
-        return self._presign("GET", key, "", 0, expires_in)
-
-    def _presign(
-        self, method: str, key: str, upload_id: str, part_no: int, expires_in: int
-    ) -> PresignedRequest:
-        # Signatures carry whole seconds: round up, so a URL never lives shorter than asked.
-        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
-        if expires_at.microsecond:
-            expires_at = expires_at.replace(microsecond=0) + timedelta(seconds=1)
-        query = self.signer.sign(method, key, upload_id, part_no, int(expires_at.timestamp()))
-        path = f"/storage/uploads/{upload_id}/{part_no}" if method == "PUT" else f"/storage/objects/{key}"
-        return PresignedRequest(url=f"{self._base_url()}{path}?{query}", method=method, expires_at=expires_at)
-
-    def _base_url(self) -> str:
-        if self.public_url:
-            return self.public_url
-        # Only presigning needs the request: UCS serves this store itself, on the host the client used.
-        from flask import has_request_context, request
-
-        if not has_request_context():
-            raise StorageError("set PUBLIC_URL: outside a request UCS cannot tell the address clients use")
-        # A Host such as 'evil.example.com:80/x?' made 'http:/storage/...' (werkzeug, depending on its
-        # version, passes it through or turns it into ''): no URL is built from one that is not host[:port].
-        if not HOST.fullmatch(request.host):
-            shown = request.headers.get("Host", "")[:80]
-            raise BadRequest(
-                f"the Host header {shown!r} is not a host name or address with an optional port, so UCS "
-                "cannot build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
-            )
-        return request.host_url.rstrip("/")
+        return self.urls.make("GET", key, "", 0, expires_in)
 
     def key_of(self, upload_id: str) -> str:
         """The key an upload is for; UploadNotFound for an unknown, finished or malformed id."""
@@ -236,21 +169,7 @@ class FilesystemBackend:
         return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in self._parts(upload_id)]
 
     def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path, int]]:
-        """(number, md5, path, size) of the stored parts in order; of a part stored twice, its newest copy."""
-        newest: dict[int, tuple[int, str, Path, int]] = {}
-        for path in self.upload_dir(upload_id).iterdir():
-            match = PART_FILE.fullmatch(path.name)
-            if match:
-                try:
-                    stat = path.stat()
-                except FileNotFoundError:  # replaced by a newer copy meanwhile
-                    continue
-                number = int(match.group(1))
-                if number not in newest or stat.st_mtime_ns > newest[number][0]:
-                    newest[number] = (stat.st_mtime_ns, match.group(2), path, stat.st_size)
-        for number in sorted(newest):
-            _, md5, path, size = newest[number]
-            yield number, md5, path, size
+        return newest_parts(self.upload_dir(upload_id))
 
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
         """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.
@@ -283,11 +202,11 @@ class FilesystemBackend:
                     os.unlink(temporary.name)
                 raise
         digest = md5.hexdigest()
-        final = directory / f"{part_no:05d}.{digest}"
+        final = part_file(directory, part_no, digest)
         # UploadNotFound when the upload was completed or aborted while the part arrived.
         with self._adding_to(upload_id):
             os.replace(temporary.name, final)
-            self._drop_older_copies(final)
+            drop_older_copies(final)
         return f'"{digest}"'
 
     @contextlib.contextmanager
@@ -315,19 +234,6 @@ class FilesystemBackend:
     def _too_large(self, part_no: int, what: str) -> PartTooLarge:
         return PartTooLarge(f"part {part_no} {what}: a part may have at most {self.max_part_size} bytes")
 
-    @staticmethod
-    def _drop_older_copies(final: Path) -> None:
-        """Remove earlier copies of a re-sent part.
-
-        Only strictly older ones: when two PUTs of one part race, each keeps the other's copy if it is
-        newer, so the newest survives, which is the one _parts picks.
-        """
-        newest = final.stat().st_mtime_ns
-        for path in final.parent.glob(f"{final.name[:5]}.*"):
-            with contextlib.suppress(FileNotFoundError):
-                if path != final and path.stat().st_mtime_ns < newest:
-                    path.unlink()
-
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         self._check_key_of(upload_id, key)
         # The same rules S3 applies: at least one part, numbers ascending, each stored with that ETag.
@@ -344,7 +250,7 @@ class FilesystemBackend:
                 raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with self._assembling() as assembled:
+        with assembling(self.assembling_dir) as assembled:
             with _still_there(upload_id):
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
@@ -359,38 +265,6 @@ class FilesystemBackend:
         with contextlib.suppress(StorageError):
             self._discard(upload_id)
         return etag
-
-    @contextlib.contextmanager
-    def _assembling(self) -> Iterator[BinaryIO]:
-        """A temporary file in assembling/ for an object being joined, locked until it is renamed into place.
-
-        A UCS killed while joining leaves its file unlocked: the sweep at the next start removes those only.
-        Unbuffered, so the kernel's copies and any buffered fallback share one file position.
-        """
-        with tempfile.NamedTemporaryFile(dir=self.assembling_dir, delete=False, buffering=0) as assembled:
-            with contextlib.suppress(OSError):  # a filesystem without locks: its leftovers stay
-                fcntl.flock(assembled.fileno(), fcntl.LOCK_EX)
-            try:
-                yield assembled
-            except BaseException:
-                os.unlink(assembled.name)
-                raise
-
-    def _remove_dead_assemblies(self) -> None:
-        """Remove what UCS processes killed while joining parts left in assembling/ (files nobody locks)."""
-        for path in self.assembling_dir.iterdir():
-            try:
-                fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:  # renamed into place meanwhile
-                continue
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # a live assembly, in this process or another
-                continue
-            else:
-                path.unlink(missing_ok=True)
-            finally:
-                os.close(fd)
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         try:
@@ -446,33 +320,3 @@ class FilesystemBackend:
     def check(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"storage root {self.root} is not writable")
-
-
-def _instance_signing_key(root: Path) -> bytes:
-    """A random key kept beside the store, created once; link() lets concurrent workers agree on one."""
-    path = root / ".signing-key"
-    if not path.exists():
-        candidate = root / f".signing-key.{os.getpid()}.{secrets.token_hex(4)}"
-        candidate.write_bytes(secrets.token_hex(32).encode())
-        candidate.chmod(0o600)
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass
-        finally:
-            candidate.unlink()
-    return path.read_bytes()
-
-
-@hookimpl
-def ucs_register_storage_backends(registry):
-    registry.add("filesystem", FilesystemBackend.from_config)
-
-
-@hookimpl
-def ucs_init_app(app):
-    from ucs_plugins.fs_routes import make_blueprint
-
-    backend = app.extensions["ucs.storage"]
-    if isinstance(backend, FilesystemBackend):
-        app.register_blueprint(make_blueprint(backend))

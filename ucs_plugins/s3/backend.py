@@ -1,50 +1,47 @@
-"""The s3 storage backend on boto3: AWS S3 and S3-compatible stores (SeaweedFS, Ceph, MinIO, ...)."""
+"""The s3 storage backend on boto3: AWS S3 and S3-compatible stores (SeaweedFS, Ceph, MinIO, ...).
+
+Its part URLs come from part_signer.py, which signs a batch without boto3's per-URL work.
+"""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.client import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ucs.hookspecs import hookimpl
 from ucs.storage import (
     ObjectInfo,
-    ObjectNotFound,
     PresignedRequest,
+    StorageError,
     StorageUnavailable,
     StoredPart,
     StoreUpload,
 )
 from ucs.uploads import normalize_etag
-from ucs_plugins.s3_common import check_expiry, neutral_error, newest_copies, quoted
-from ucs_plugins.s3_part_signer import PartSigner
+from ucs_plugins.s3.part_signer import PartSigner
+from ucs_plugins.s3_compatible.base import S3CompatibleBackend, check_expiry, quoted
+from ucs_plugins.s3_compatible.errors import neutral_error
 
 
-@contextlib.contextmanager
-def translated_errors(what: str) -> Iterator[None]:
-    """Turn botocore's exceptions into the neutral exceptions of ucs.storage."""
-    try:
-        yield
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message") or code
-        raise neutral_error(what, code, message, _status(error)) from None
-    except (EndpointConnectionError, BotoCoreError) as error:
-        raise StorageUnavailable(f"{what}: {error}") from None
-
-
-class S3Backend:
+class S3Backend(S3CompatibleBackend):
     name = "s3"
+    # EndpointConnectionError and the other failures to reach the store are BotoCoreErrors.
+    sdk_errors = (ClientError, BotoCoreError)
 
     def __init__(self, client: Any, bucket: str, part_signer: PartSigner | None = None):
-        self.client = client
-        self.bucket = bucket
+        super().__init__(client, bucket)
         self.part_signer = part_signer
+
+    def translate(self, what: str, error: Exception) -> StorageError:
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            message = error.response.get("Error", {}).get("Message") or code
+            return neutral_error(what, code, message, _status(error))
+        return StorageUnavailable(f"{what}: {error}")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> S3Backend:
@@ -74,7 +71,7 @@ class S3Backend:
 
     def ensure_bucket(self, region: str | None) -> None:
         """Create the bucket unless it exists (start-up, when S3_CREATE_BUCKET is set)."""
-        with translated_errors(f"bucket {self.bucket}"):
+        with self.translated_errors(f"bucket {self.bucket}"):
             try:
                 self.client.head_bucket(Bucket=self.bucket)
                 return
@@ -84,7 +81,7 @@ class S3Backend:
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         if region and region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        with translated_errors(f"create bucket {self.bucket}"):
+        with self.translated_errors(f"create bucket {self.bucket}"):
             try:
                 self.client.create_bucket(**kwargs)
             except ClientError as error:
@@ -92,7 +89,7 @@ class S3Backend:
                     raise
 
     def create_multipart_upload(self, key: str) -> str:
-        with translated_errors(f"create multipart upload for {key}"):
+        with self.translated_errors(f"create multipart upload for {key}"):
             return self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
 
     def presign_upload_part(
@@ -107,7 +104,7 @@ class S3Backend:
         # Signed locally, no request to the store; the part signer skips boto3's per-URL overhead.
         check_expiry(expires_in)
         if self.part_signer is not None and self.part_signer.available():
-            with translated_errors(f"presign parts of {upload_id}"):
+            with self.translated_errors(f"presign parts of {upload_id}"):
                 return self.part_signer.sign(key, upload_id, part_nos, expires_in)
         return [
             self._presign(
@@ -123,30 +120,24 @@ class S3Backend:
         return self._presign("get_object", {"Bucket": self.bucket, "Key": key}, "GET", expires_in)
 
     def _presign(self, operation: str, params: dict, method: str, expires_in: int) -> PresignedRequest:
-        check_expiry(expires_in)
-        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
-        with translated_errors(f"presign {operation}"):
-            url = self.client.generate_presigned_url(
+        def sign() -> str:
+            return self.client.generate_presigned_url(
                 operation, Params=params, ExpiresIn=expires_in, HttpMethod=method
             )
-        return PresignedRequest(url=url, method=method, expires_at=expires_at)
 
-    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        listing: list[tuple[StoredPart, datetime | None]] = []
-        with translated_errors(f"list parts of {upload_id}"):
-            # ListParts answers at most 1,000 parts a page; the paginator follows NextPartNumberMarker.
-            pages = self.client.get_paginator("list_parts").paginate(
-                Bucket=self.bucket, Key=key, UploadId=upload_id
-            )
-            for page in pages:
-                listing.extend(
-                    (StoredPart(p["PartNumber"], p["ETag"], p["Size"]), p.get("LastModified"))
-                    for p in page.get("Parts", [])
-                )
-        return newest_copies(listing)
+        return self._presigned(method, expires_in, operation, sign)
+
+    def _listed_parts(self, key: str, upload_id: str) -> Iterator[tuple[StoredPart, datetime | None]]:
+        # The paginator follows NextPartNumberMarker.
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=key, UploadId=upload_id
+        )
+        for page in pages:
+            for p in page.get("Parts", []):
+                yield StoredPart(p["PartNumber"], p["ETag"], p["Size"]), p.get("LastModified")
 
     def list_multipart_uploads(self) -> list[StoreUpload]:
-        with translated_errors(f"list multipart uploads of bucket {self.bucket}"):
+        with self.translated_errors(f"list multipart uploads of bucket {self.bucket}"):
             # ListMultipartUploads answers at most 1,000 uploads a page; the paginator follows the markers.
             pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
             return [
@@ -157,33 +148,25 @@ class S3Backend:
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> str:
         listing = [{"PartNumber": number, "ETag": quoted(normalize_etag(etag))} for number, etag in parts]
-        with translated_errors(f"complete {upload_id}"):
+        with self.translated_errors(f"complete {upload_id}"):
             answer = self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listing}
             )
         return answer["ETag"]
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        with translated_errors(f"abort {upload_id}"):
+        with self.translated_errors(f"abort {upload_id}"):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     def head_object(self, key: str) -> ObjectInfo:
-        with translated_errors(f"head {key}"):
+        with self.translated_errors(f"head {key}"):
             answer = self.client.head_object(Bucket=self.bucket, Key=key)
         return ObjectInfo(size=answer["ContentLength"], etag=answer["ETag"])
 
-    def check(self) -> None:
-        try:
-            with translated_errors(f"bucket {self.bucket}"):
-                self.client.head_bucket(Bucket=self.bucket)
-        except ObjectNotFound:
-            raise StorageUnavailable(f"bucket {self.bucket} does not exist") from None
+    def _bucket_exists(self) -> bool:
+        self.client.head_bucket(Bucket=self.bucket)  # a missing bucket answers 404: ObjectNotFound
+        return True
 
 
 def _status(error: ClientError) -> int:
     return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-
-
-@hookimpl
-def ucs_register_storage_backends(registry):
-    registry.add("s3", S3Backend.from_config)

@@ -1,0 +1,91 @@
+"""Settings plugins declare (the ucs_add_settings hook): read like UCS's own, owned by one plugin each."""
+
+import pytest
+
+from ucs import create_app
+from ucs.config import ConfigError, core_keys
+from ucs.observability import secret_values
+from ucs.plugin_settings import PluginSettings, Setting
+from ucs.plugins import current_storage
+from ucs.storage import location_of
+
+TAPE = Setting("TAPE_DRIVES", 2)
+
+
+def apply(settings: PluginSettings, given=None, environ=None) -> dict:
+    config: dict = {}
+    settings.apply(config, given or {}, "/srv/ucs/instance", environ or {})
+    return config
+
+
+def declared(*declarations: Setting) -> PluginSettings:
+    settings = PluginSettings(core_keys())
+    settings.add(*declarations)
+    return settings
+
+
+def test_a_plugin_setting_is_its_default_else_the_environment_typed_like_it_else_the_mapping():
+    settings = declared(TAPE)
+    assert apply(settings) == {"TAPE_DRIVES": 2}
+    assert apply(settings, environ={"UCS_TAPE_DRIVES": " 4 "}) == {"TAPE_DRIVES": 4}
+    assert apply(settings, given={"TAPE_DRIVES": 8}, environ={"UCS_TAPE_DRIVES": "4"}) == {"TAPE_DRIVES": 8}
+
+
+def test_a_bad_value_of_a_plugin_setting_names_its_variable():
+    with pytest.raises(
+        ConfigError, match=r"^UCS_TAPE_DRIVES must be a whole number \(default 2\), not 'two'$"
+    ):
+        apply(declared(TAPE), environ={"UCS_TAPE_DRIVES": "two"})
+
+
+def test_resolve_validates_and_fills_defaults_from_the_instance_directory():
+    def drives_directory(value, instance_path):
+        if value is not None and not value.startswith("/"):
+            raise ConfigError(f"UCS_TAPE_DIRECTORY must be an absolute path, not {value!r}")
+        return value or f"{instance_path}/tape"
+
+    settings = declared(Setting("TAPE_DIRECTORY", None, resolve=drives_directory))
+    assert apply(settings) == {"TAPE_DIRECTORY": "/srv/ucs/instance/tape"}
+    with pytest.raises(ConfigError, match="must be an absolute path, not 'tape'"):
+        apply(settings, environ={"UCS_TAPE_DIRECTORY": "tape"})
+
+
+def test_two_plugins_may_declare_one_setting_only_alike():
+    settings = declared(TAPE)
+    settings.add(TAPE)  # as s3 and minio both declare the UCS_S3_* settings
+    with pytest.raises(ValueError, match="two plugins declare the setting UCS_TAPE_DRIVES differently"):
+        settings.add(Setting("TAPE_DRIVES", 3))
+
+
+def test_a_plugin_cannot_declare_a_setting_of_ucs_itself():
+    with pytest.raises(ValueError, match="UCS_PART_SIZE is a setting of UCS itself"):
+        declared(Setting("PART_SIZE", 1))
+
+
+def test_the_secrets_plugins_declare_are_kept_out_of_the_logs(tmp_path):
+    config = {
+        "LOAD_ENTRY_POINTS": False,
+        "S3_SECRET_ACCESS_KEY": "s3-secret-value",
+        "STORAGE_SIGNING_KEY": "k" * 32,
+    }
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    assert {"s3-secret-value", "k" * 32} <= set(
+        secret_values(app.config, ["S3_SECRET_ACCESS_KEY", "STORAGE_SIGNING_KEY"])
+    )
+
+
+def test_a_blocked_plugin_declares_nothing(tmp_path):
+    app = create_app(
+        {"LOAD_ENTRY_POINTS": False, "BLOCKED_PLUGINS": ["s3", "minio"]}, instance_path=str(tmp_path / "i")
+    )
+    assert "S3_BUCKET" not in app.config and app.config["STORAGE_ROOT"] == str(tmp_path / "i" / "storage")
+
+
+def test_a_backend_says_where_it_keeps_its_objects(tmp_path):
+    app = create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path / "instance"))
+    assert location_of(current_storage(app)) == f"at {tmp_path / 'instance' / 'storage'}"
+
+    class Bucketed:
+        bucket = "archive"
+
+    assert location_of(Bucketed()) == "bucket archive"

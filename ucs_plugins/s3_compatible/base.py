@@ -1,0 +1,99 @@
+"""The skeleton the s3 and minio backends share: one bucket, the SDK's errors translated, URLs signed locally.
+
+A subclass names its SDK's exceptions and how each becomes a neutral one (translate), and does each store
+operation with its SDK; the presigning, the part listing, the bucket check and the ETag rules are here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from ucs.config import MAX_PRESIGNED_URL_EXPIRY
+from ucs.storage import ObjectNotFound, PresignedRequest, StorageError, StorageUnavailable, StoredPart
+
+
+class S3CompatibleBackend:
+    """A StorageBackend on one bucket of an S3-compatible store, through some SDK's client."""
+
+    name: ClassVar[str]
+    #: The exceptions of the SDK (and its HTTP library) that translate() turns into neutral ones.
+    sdk_errors: ClassVar[tuple[type[Exception], ...]]
+
+    def __init__(self, client: Any, bucket: str):
+        self.client = client
+        self.bucket = bucket
+
+    def translate(self, what: str, error: Exception) -> StorageError:
+        """The ucs.storage exception for one of sdk_errors raised by the operation described by what."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def translated_errors(self, what: str) -> Iterator[None]:
+        """Let no SDK exception escape: each becomes the neutral exception of ucs.storage it means."""
+        try:
+            yield
+        except self.sdk_errors as error:
+            raise self.translate(what, error) from None
+
+    def _presigned(
+        self, method: str, expires_in: int, what: str, sign: Callable[[], str]
+    ) -> PresignedRequest:
+        """The request sign() makes a URL for: the SDK signs locally, with no request to the store."""
+        check_expiry(expires_in)
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
+        with self.translated_errors(f"presign {what}"):
+            url = sign()
+        return PresignedRequest(url=url, method=method, expires_at=expires_at)
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        with self.translated_errors(f"list parts of {upload_id}"):
+            listing = list(self._listed_parts(key, upload_id))
+        return newest_copies(listing)
+
+    def _listed_parts(self, key: str, upload_id: str) -> Iterator[tuple[StoredPart, datetime | None]]:
+        """Each part as the store lists it, with when it was stored: all pages (1,000 parts each at most)."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        try:
+            with self.translated_errors(f"bucket {self.bucket}"):
+                exists = self._bucket_exists()
+        except ObjectNotFound:
+            exists = False
+        if not exists:
+            raise StorageUnavailable(f"bucket {self.bucket} does not exist")
+
+    def _bucket_exists(self) -> bool:
+        raise NotImplementedError
+
+
+def check_expiry(expires_in: int) -> None:
+    """Refuse an expiry the store would refuse when the URL is used (SigV4 allows 7 days at most)."""
+    if not 1 <= expires_in <= MAX_PRESIGNED_URL_EXPIRY:
+        raise StorageError(
+            f"presigned URL expiry {expires_in} s is outside 1..{MAX_PRESIGNED_URL_EXPIRY} s (7 days)"
+        )
+
+
+def quoted(etag: str) -> str:
+    """ETags as S3 sends them: in double quotes (minio's SDK strips them)."""
+    etag = etag.strip()
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def newest_copies(listing: Iterable[tuple[StoredPart, datetime | None]]) -> list[StoredPart]:
+    """One entry per part number, in part order, from (part, last modified) pairs.
+
+    AWS and MinIO list each part once. SeaweedFS lists every copy of a part that was sent more than once,
+    in no fixed order, with timestamps of one-second resolution; the newest copy is kept, and on a tie the
+    last one listed. Copies of a retried part usually hold the same bytes, so they agree on ETag and size.
+    """
+    newest: dict[int, tuple[StoredPart, datetime | None]] = {}
+    for part, modified in listing:
+        kept = newest.get(part.part_no)
+        if kept is None or kept[1] is None or modified is None or modified >= kept[1]:
+            newest[part.part_no] = (part, modified)
+    return [newest[number][0] for number in sorted(newest)]
