@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import run_simple
 
-from ucs import logs, metrics_server, serve, services
+from ucs import life_cycle, logs, metrics_server, serve
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
@@ -20,6 +20,7 @@ from ucs.database import database_problem, db_url_for_humans
 from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.plugins import current_storage
+from ucs.problems import Conflict
 from ucs.relay import relay_from_config
 from ucs.startup import schema_checked
 from ucs.storage import ListsUploads, StorageError, UploadNotFound, location_of
@@ -216,14 +217,14 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
         if dry_run:
             continue
         try:
-            services.cancel_upload(
+            life_cycle.cancel_upload(
                 storage,
                 upload.s3_upload_id,
                 actor="ucs uploads cleanup",
                 reason=f"abandoned: still pending after {older_than}",
             )
             canceled += 1
-        except services.Conflict as error:  # completed or canceled meanwhile: nothing to clean
+        except Conflict as error:  # completed or canceled meanwhile: nothing to clean
             click.echo(f"  skipped: {error}")
     if not dry_run:
         click.echo(f"canceled {canceled} upload(s)")

@@ -1,8 +1,8 @@
 """Completing an upload: the listed parts checked against the store, the object joined, the upload recorded.
 
 A completion that does not match the store fails the upload (its parts are discarded and the reason is
-published); a repeat of the completion that worked changes nothing. One database transaction each, as in
-ucs.services, whose lookups and status changes this uses.
+published, through ucs.life_cycle.end_upload as a cancel is); a repeat of the completion that worked
+changes nothing. One database transaction each.
 """
 
 from __future__ import annotations
@@ -11,26 +11,12 @@ from collections.abc import Sequence
 
 from ucs import events
 from ucs.extensions import db
+from ucs.life_cycle import audited, change_status, end_upload, require_pending, why_ended
 from ucs.models import MultipartUpload
-from ucs.services import (
-    Conflict,
-    abort_quietly,
-    audited,
-    change_status,
-    get_upload,
-    reason_payload,
-    require_pending,
-    why_ended,
-)
+from ucs.problems import CompletionRefused, Conflict
+from ucs.queries import get_upload
 from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
-from ucs.uploads import (
-    COMPLETED_STATUSES,
-    CompletionRefused,
-    ListedPart,
-    UploadStatus,
-    check_completion,
-    parts_fingerprint,
-)
+from ucs.uploads import COMPLETED_STATUSES, ListedPart, UploadStatus, check_completion, parts_fingerprint
 
 
 def complete_upload(
@@ -76,19 +62,18 @@ def complete_upload(
         if upload.upload_status in COMPLETED_STATUSES and upload.parts_fingerprint == fingerprint:
             return upload
         raise
-    events.record_event(
-        events.UPLOAD_RECEIVED,
-        {
-            "file_id": upload.file_id,
-            "upload_id": upload.s3_upload_id,
-            "backend": upload.backend,
-            "bucket": upload.bucket,
-            "key": upload.key,
-            "size": info.size,
-            "sha256": sha256 or file.sha256,
-            "etag": etag,
-            "actor": actor,
-        },
+    events.record(
+        events.UploadReceived(
+            file_id=upload.file_id,
+            upload_id=upload.s3_upload_id,
+            backend=upload.backend,
+            bucket=upload.bucket,
+            key=upload.key,
+            size=info.size,
+            sha256=sha256 or file.sha256,
+            etag=etag,
+            actor=actor,
+        )
     )
     db.session.commit()
     return upload
@@ -121,9 +106,9 @@ def _assemble(
 
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:
-    """Record the failure and its event, then abort the store upload (after the commit, as cancel does)."""
+    """End the upload as failed, as a cancel ends it, unless another request ended or completed it first."""
     try:
-        change_status(upload, UploadStatus.FAILED, actor, reason=reason[:1024], ended_by=audited(actor))
+        end_upload(storage, upload, UploadStatus.FAILED, reason, actor)
     except Conflict:
         first = get_upload(upload.s3_upload_id)
         if first.upload_status is not UploadStatus.FAILED:  # canceled or completed: this request lost
@@ -137,6 +122,3 @@ def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: 
             f"{reason}; meanwhile another request failed upload {upload.s3_upload_id} ({first.reason}): "
             f"two clients may have been uploading to file {upload.file_id!r} at once"
         ) from None
-    events.record_event(events.UPLOAD_FAILED, reason_payload(upload, actor))
-    db.session.commit()
-    abort_quietly(storage, upload.key, upload.s3_upload_id)

@@ -15,55 +15,16 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from ucs import events, services
-from ucs.events import Outcome, Verdict
+from ucs import events
+from ucs.events import CONSUMED_SCHEMAS, EnvelopeSchema, Outcome, Verdict
 from ucs.extensions import db
-from ucs.fields import sha256_field, size_field
+from ucs.life_cycle import record_validation
 from ucs.models import ProcessedEvent
-from ucs.uploads import FILE_ID_RULE, UploadError, UploadStatus, is_valid_file_id
+from ucs.problems import UploadError
+from ucs.queries import get_upload
+from ucs.registration import register_file
 
 log = logging.getLogger(__name__)
-
-
-class EnvelopeSchema(ma.Schema):
-    """The body of every event message; unknown fields are ignored so producers can add some."""
-
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    event_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    type = ma.fields.String(required=True)
-    occurred_at = ma.fields.AwareDateTime(load_default=None)
-    payload = ma.fields.Dict(keys=ma.fields.String(), required=True)
-
-
-class FileRegisteredSchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    file_id = ma.fields.String(required=True)
-    size = size_field(load_default=None, allow_none=True)
-    sha256 = sha256_field(load_default=None, allow_none=True)
-
-    @ma.validates("file_id")
-    def check_file_id(self, file_id: str, **_kwargs) -> None:
-        if not is_valid_file_id(file_id):
-            raise ma.ValidationError(f"invalid file_id: a file_id is {FILE_ID_RULE}")
-
-
-class UploadValidatedSchema(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    upload_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024))
-    outcome = ma.fields.Enum(
-        UploadStatus,
-        by_value=True,
-        required=True,
-        validate=ma.validate.OneOf([UploadStatus.ACCEPTED, UploadStatus.REJECTED]),
-    )
-    reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=1024))
-
 
 # The actor of verdicts, in the audit log: events carry no token, so no subject of their own.
 VALIDATOR = "validator (file.upload_validated event)"
@@ -71,23 +32,23 @@ VALIDATOR = "validator (file.upload_validated event)"
 
 def apply_file_registered(payload: Mapping[str, Any]) -> Outcome:
     """Create the file, or update its expected size and checksum."""
-    services.register_file(payload["file_id"], payload["size"], payload["sha256"], commit=False)
+    register_file(payload["file_id"], payload["size"], payload["sha256"], commit=False)
     return Outcome.APPLIED
 
 
 def apply_upload_validated(payload: Mapping[str, Any]) -> Outcome:
     """Move an uploaded upload to accepted or rejected; the same verdict again changes nothing."""
-    upload = services.get_upload(payload["upload_id"], for_update=True)
+    upload = get_upload(payload["upload_id"], for_update=True)
     if upload.upload_status is payload["outcome"]:
         log.info("upload %s is already %s: nothing to change", upload.s3_upload_id, payload["outcome"])
         return Outcome.IGNORED
-    services.record_validation(upload.s3_upload_id, payload["outcome"], payload["reason"], VALIDATOR)
+    record_validation(upload.s3_upload_id, payload["outcome"], payload["reason"], VALIDATOR)
     return Outcome.APPLIED
 
 
-HANDLERS: dict[str, tuple[type[ma.Schema], Callable[[Mapping[str, Any]], Outcome]]] = {
-    events.FILE_REGISTERED: (FileRegisteredSchema, apply_file_registered),
-    events.UPLOAD_VALIDATED: (UploadValidatedSchema, apply_upload_validated),
+HANDLERS: dict[str, Callable[[Mapping[str, Any]], Outcome]] = {
+    events.FILE_REGISTERED: apply_file_registered,
+    events.UPLOAD_VALIDATED: apply_upload_validated,
 }
 
 
@@ -109,9 +70,9 @@ def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Ou
         raise Unhandleable(f"malformed event: {_messages(error)}") from None
     if envelope["type"] not in HANDLERS:
         raise Unhandleable(f"unknown event type {envelope['type']!r}: UCS consumes {', '.join(HANDLERS)}")
-    schema, apply = HANDLERS[envelope["type"]]
+    apply = HANDLERS[envelope["type"]]
     try:
-        payload = schema().load(envelope["payload"])
+        payload = CONSUMED_SCHEMAS[envelope["type"]]().load(envelope["payload"])
     except ma.ValidationError as error:
         raise Unhandleable(f"invalid {envelope['type']} payload: {_messages(error)}") from None
     return envelope, apply, payload

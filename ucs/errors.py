@@ -6,21 +6,18 @@ from flask import jsonify
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ucs import services
 from ucs.database import refuses_writes
 from ucs.extensions import db, shaped_error
+from ucs.problems import BadRequest, Conflict, NotFound, UploadError
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
-from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
 
 log = logging.getLogger(__name__)
 
+# The one place a refusal (ucs/problems.py) becomes an HTTP status; subclasses answer as their kind.
 STATUS_BY_ERROR = (
-    (services.NotFound, 404),
-    (services.Conflict, 409),
-    (InvalidTransition, 409),
-    (CompletionRefused, 400),
-    (FileTooLarge, 400),
-    (services.BadRequest, 400),
+    (NotFound, 404),
+    (Conflict, 409),
+    (BadRequest, 400),
     (UploadError, 400),
 )
 

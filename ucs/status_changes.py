@@ -1,6 +1,6 @@
 """Count and log every upload status change once its transaction commits, wherever it was made.
 
-The REST API, the consumer and the cleanup command all change statuses through ucs.services; watching
+The REST API, the consumer and the cleanup command all change statuses through ucs.life_cycle; watching
 the session instead of those call sites counts a change exactly when it becomes true: a change that is
 rolled back (a lost race, a failed commit) is neither counted nor logged.
 """
@@ -51,7 +51,7 @@ def _collect(session: Session, _context, _instances) -> None:
         if isinstance(upload, MultipartUpload):
             history = inspect(upload).attrs.upload_status.history
             if history.added and history.deleted and history.added[0] != history.deleted[0]:
-                # services.change_status names who made the change on the loaded object (not a column).
+                # life_cycle.change_status names who made the change on the loaded object (not a column).
                 actor = getattr(upload, "acting_subject", None)
                 change = StatusChange(
                     upload.s3_upload_id,

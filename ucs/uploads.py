@@ -1,7 +1,8 @@
 """The upload state machine and the part-size rule.
 
 Pure domain code: no Flask, no database session, no object-store SDK. The API and the event consumer
-call these functions so that every path through the system obeys the same rules.
+call these functions so that every path through the system obeys the same rules; ucs/life_cycle.py
+applies the state machine to stored uploads. The refusals raised here are in ucs/problems.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from ucs.problems import CompletionRefused, FileTooLarge, InvalidTransition
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -44,31 +47,12 @@ TRANSITIONS: dict[UploadStatus, frozenset[UploadStatus]] = {
     UploadStatus.UPLOADED: frozenset({UploadStatus.ACCEPTED, UploadStatus.REJECTED}),
 }
 
-# The seed spells the request "cancelled" and the stored status "canceled": accept both.
+# The original specification spells the request "cancelled" and the stored status "canceled": accept both.
 REQUESTED_STATUS_ALIASES = {
     "uploaded": UploadStatus.UPLOADED,
     "canceled": UploadStatus.CANCELED,
     "cancelled": UploadStatus.CANCELED,
 }
-
-
-class UploadError(Exception):
-    """Base class of the domain's refusals; each message is meant for the person who made the request."""
-
-
-class InvalidTransition(UploadError):
-    def __init__(self, current: UploadStatus, target: UploadStatus):
-        super().__init__(f"upload is {current.value}; it cannot become {target.value}")
-        self.current = current
-        self.target = target
-
-
-class FileTooLarge(UploadError):
-    pass
-
-
-class CompletionRefused(UploadError):
-    """The parts a client listed do not match what the store holds: the upload fails."""
 
 
 def is_valid_file_id(file_id: str) -> bool:

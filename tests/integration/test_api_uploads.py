@@ -14,11 +14,13 @@ import pytest
 import requests
 
 from tests.support.rest import checked_rest, outbox, snapshot, upload_path
-from ucs import events, services
+from ucs import events, life_cycle
+from ucs.events import outbox as event_outbox
 from ucs.extensions import db
-from ucs.models import MultipartUpload
+from ucs.models import MultipartUpload, OutboxEvent
+from ucs.problems import InvalidTransition
 from ucs.storage import StorageUnavailable
-from ucs.uploads import InvalidTransition, UploadStatus
+from ucs.uploads import UploadStatus
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
 DATA = b"".join(CHUNKS)
@@ -192,7 +194,7 @@ def test_pending_listing_has_zero_or_one_item(rest):
 def validate(app, upload_id: str, outcome: UploadStatus) -> None:
     """What the event consumer does with a validator's verdict."""
     with app.app_context():
-        services.record_validation(upload_id, outcome, f"validator said {outcome.value}", actor="validator")
+        life_cycle.record_validation(upload_id, outcome, f"validator said {outcome.value}", actor="validator")
         db.session.commit()
 
 
@@ -232,11 +234,11 @@ def test_validation_moves_only_uploaded_uploads(rest, app):
     rest.register("f1")
     upload_id = finish_as(rest, app, "f1", "accepted")
     with app.app_context(), pytest.raises(InvalidTransition, match="accepted; it cannot become rejected"):
-        services.record_validation(upload_id, UploadStatus.REJECTED, None, actor="validator")
+        life_cycle.record_validation(upload_id, UploadStatus.REJECTED, None, actor="validator")
     rest.register("f2")
     pending_id = finish_as(rest, app, "f2", "pending")
     with app.app_context(), pytest.raises(InvalidTransition, match="pending; it cannot become accepted"):
-        services.record_validation(pending_id, UploadStatus.ACCEPTED, None, actor="validator")
+        life_cycle.record_validation(pending_id, UploadStatus.ACCEPTED, None, actor="validator")
 
 
 def test_every_status_change_writes_exactly_one_event(rest, app):
@@ -255,14 +257,14 @@ def test_status_change_and_event_commit_together(rest, app, monkeypatch):
     [(_, first_event)] = outbox(app)
     second = rest.start("f1")["upload_id"]
     with app.app_context():
-        taken = db.session.scalars(db.select(events.OutboxEvent.event_id)).one()
+        taken = db.session.scalars(db.select(OutboxEvent.event_id)).one()
 
     def record_duplicate(event_type, payload):
-        event = events.OutboxEvent(event_id=taken, type=event_type, payload=payload)
+        event = OutboxEvent(event_id=taken, type=event_type, payload=payload)
         db.session.add(event)
         return event
 
-    monkeypatch.setattr(events, "record_event", record_duplicate)
+    monkeypatch.setattr(event_outbox, "record_event", record_duplicate)
     assert rest.cancel(second).status_code == 409
     assert rest.expect(200, "GET", upload_path(second)).json()["status"] == "pending"
     # The store upload survives too, so the client can still finish it.

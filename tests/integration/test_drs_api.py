@@ -16,7 +16,7 @@ import requests
 from tests.support import drs_schemas as schemas
 from tests.support.rest import Rest, checked_rest, snapshot
 from tests.support.tokens import default_issuer
-from ucs import services
+from ucs import life_cycle
 from ucs.extensions import db
 from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
@@ -45,7 +45,7 @@ def uploaded(rest: Rest, file_id: str, chunks=CHUNKS) -> dict:
 def judged(app, upload_id: str, outcome: UploadStatus) -> None:
     """What the event consumer does with a validator's verdict."""
     with app.app_context():
-        services.record_validation(upload_id, outcome, "the validator's reason", actor="validator")
+        life_cycle.record_validation(upload_id, outcome, "the validator's reason", actor="validator")
         db.session.commit()
 
 

@@ -14,7 +14,7 @@ from tests.support.log_capture import captured_log
 from tests.support.metrics import fetch, parse, scrape, value
 from tests.support.processes import free_port
 from tests.support.rest import checked_rest, upload_path
-from ucs import services
+from ucs import registration
 from ucs.extensions import db
 from ucs.models import MultipartUpload
 from ucs.uploads import UploadStatus
@@ -150,7 +150,7 @@ def test_metrics_still_answer_while_the_database_is_down(make_app):
 
 def test_a_status_change_rolled_back_is_not_counted(app, live_url):
     with app.app_context():
-        services.register_file("f-rollback", None, None)
+        registration.register_file("f-rollback", None, None)
         before = scrape(live_url)
         db.session.add(pending_upload("u-rolled-back"))
         db.session.flush()

@@ -116,17 +116,20 @@ def test_twenty_concurrent_starts_for_one_file_make_one_upload(two_servers, roun
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_losers_past_the_check_are_stopped_by_the_index(app, live_url, monkeypatch):
-    """In one process, count the requests that passed the check-then-insert: the index refused them."""
-    from ucs import services
+    """In one process, count the requests that passed the check-then-insert: the index refused them.
 
+    A start aborts its store upload only when the database refused its record, so the store's aborts count
+    the losers that got past the check.
+    """
+    storage = app.extensions["ucs.storage"]
     refused_by_index = []
-    abort_quietly = services.abort_quietly
+    abort_in_store = storage.abort_multipart_upload
 
-    def counting_abort(storage, key, upload_id):
+    def counting_abort(key, upload_id):
         refused_by_index.append(upload_id)
-        abort_quietly(storage, key, upload_id)
+        abort_in_store(key, upload_id)
 
-    monkeypatch.setattr(services, "abort_quietly", counting_abort)
+    monkeypatch.setattr(storage, "abort_multipart_upload", counting_abort)
     seen = Counter()
     rounds = 0
     # Usually the first round has losers past the check; a loaded machine may serialize a few rounds.

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ucs import services
+from ucs import registration
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload
+from ucs.problems import Conflict
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -19,10 +20,10 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_size_change_and_a_starting_upload_never_both_win(app, monkeypatch):
     storage = app.extensions["ucs.storage"]
     with app.app_context():
-        services.register_file("f1", 100, None)
+        registration.register_file("f1", 100, None)
 
     outcome = {}
-    look_for_active = services.active_upload
+    look_for_active = registration.active_upload
 
     def start_meanwhile(file_id):
         """Right after the registration looked for an active upload, an upload of the old size starts."""
@@ -37,17 +38,17 @@ def test_a_size_change_and_a_starting_upload_never_both_win(app, monkeypatch):
     def start_upload():
         with app.app_context():
             try:
-                services.start_upload(storage, "f1", 100, app.config["PART_SIZE"], actor="tester")
+                registration.start_upload(storage, "f1", 100, app.config["PART_SIZE"], actor="tester")
                 outcome["start"] = "started"
             except Exception as error:  # the loser may see a conflict or a locked database
                 outcome["start"] = type(error).__name__
 
-    monkeypatch.setattr(services, "active_upload", start_meanwhile)
+    monkeypatch.setattr(registration, "active_upload", start_meanwhile)
     with app.app_context():
         try:
-            services.register_file("f1", 200, None)
+            registration.register_file("f1", 200, None)
             outcome["register"] = "changed"
-        except services.Conflict:
+        except Conflict:
             outcome["register"] = "refused"
 
     with app.app_context():

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.support.rest import outbox
-from ucs import events, services
+from ucs import events, life_cycle, queries, registration
 from ucs.cleanup import parse_duration
 from ucs.cli import main
 from ucs.extensions import db
@@ -21,8 +21,8 @@ from ucs.uploads import UploadStatus
 
 def start(app, file_id: str, started_ago: timedelta) -> str:
     with app.app_context():
-        services.register_file(file_id, None, None)
-        upload = services.start_upload(
+        registration.register_file(file_id, None, None)
+        upload = registration.start_upload(
             app.extensions["ucs.storage"], file_id, None, app.config["PART_SIZE"], actor="tester"
         )
         db.session.execute(
@@ -78,8 +78,8 @@ def test_only_uploads_pending_longer_than_the_limit_are_canceled(app):
     ]
     assert store_uploads(app) == {fresh}
     with app.app_context():  # the file is free for a new upload
-        assert services.active_upload("stale") is None
-        assert services.get_upload(fresh).upload_status is UploadStatus.PENDING
+        assert queries.active_upload("stale") is None
+        assert queries.get_upload(fresh).upload_status is UploadStatus.PENDING
 
 
 def test_a_duration_it_cannot_read_is_refused_by_name(app):
@@ -117,7 +117,7 @@ def canceled_with_parts_left(app, file_id: str, how: str) -> str:
     storage.abort_multipart_upload = unavailable
     try:
         with app.app_context():
-            services.cancel_upload(storage, upload_id, actor="tester")
+            life_cycle.cancel_upload(storage, upload_id, actor="tester")
     finally:
         storage.abort_multipart_upload = abort
     assert upload_id in store_uploads(app)

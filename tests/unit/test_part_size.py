@@ -1,8 +1,9 @@
-"""The part-size rule at its edges (DESIGN.md section 4)."""
+"""The part-size rule (ucs.uploads.part_size_for) at its edges."""
 
 import pytest
 
-from ucs.uploads import MAX_FILE_SIZE, FileTooLarge, GiB, MiB, part_size_for
+from ucs.problems import FileTooLarge
+from ucs.uploads import MAX_FILE_SIZE, GiB, MiB, part_size_for
 
 DEFAULT = 16 * MiB
 

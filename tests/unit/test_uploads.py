@@ -6,13 +6,12 @@ import sys
 
 import pytest
 
-from ucs import uploads
+from ucs.problems import CompletionRefused, InvalidTransition
 from ucs.storage import StoredPart
 from ucs.uploads import (
     ACTIVE_STATUSES,
     REQUESTED_STATUS_ALIASES,
-    CompletionRefused,
-    InvalidTransition,
+    TRANSITIONS,
     ListedPart,
     UploadStatus,
     check_completion,
@@ -23,6 +22,7 @@ from ucs.uploads import (
 )
 
 S = UploadStatus
+# The state machine of docs/architecture.md, written out independently of the module's table.
 ALLOWED = {
     (S.PENDING, S.UPLOADED),
     (S.PENDING, S.CANCELED),
@@ -47,9 +47,16 @@ def test_every_other_transition_is_refused(current, target):
     assert (refused.value.current, refused.value.target) == (current, target)
 
 
+def test_the_module_table_is_the_documented_state_machine():
+    assert {(current, target) for current, targets in TRANSITIONS.items() for target in targets} == ALLOWED
+
+
 def test_finished_states_are_final_and_only_active_ones_block_a_new_upload():
     for final in (S.CANCELED, S.FAILED, S.ACCEPTED, S.REJECTED):
-        assert not any((final, target) in ALLOWED for target in S)
+        assert not TRANSITIONS.get(final)
+        for target in S:
+            with pytest.raises(InvalidTransition):
+                transition(final, target)
     assert {S.PENDING, S.UPLOADED, S.ACCEPTED} == ACTIVE_STATUSES
 
 
@@ -139,18 +146,17 @@ def test_etags_and_fingerprints_ignore_quotes_and_case():
     assert parts_fingerprint(listed((1, "aa"))) != parts_fingerprint(listed((1, "aa"), (2, "bb")))
 
 
-LOAD_ALONE = """
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("uploads_alone", sys.argv[1])
-sys.modules["uploads_alone"] = module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-print(sorted(m for m in ("flask", "sqlalchemy", "boto3", "botocore", "minio", "pika") if m in sys.modules))
-"""
+HEAVY_MODULES = ("flask", "sqlalchemy", "boto3", "botocore", "minio", "pika")
+IMPORT_AND_LIST_HEAVY = "import sys, {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
 
 
-def test_the_domain_module_imports_no_flask_database_or_sdk():
-    """Loaded on its own (not through the ucs package, whose __init__ builds the app), it pulls in none."""
+@pytest.mark.parametrize("module", ["ucs.uploads", "ucs.problems"])
+def test_the_domain_imports_no_flask_database_or_sdk(module):
+    """Imported through the ucs package, as every caller does, it pulls in none of them."""
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_ALONE, uploads.__file__], capture_output=True, text=True, check=True
+        [sys.executable, "-c", IMPORT_AND_LIST_HEAVY.format(module=module, heavy=HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.strip() == "[]"

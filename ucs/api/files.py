@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 
-from ucs import services
+from ucs import queries, registration
 from ucs.api.access import current_subject, requires
 from ucs.api.common import (
     MALFORMED_JSON,
@@ -63,7 +63,9 @@ class FileById(MethodView):
     @error(blp, 422, "Invalid file_id or body")
     def put(self, body, file_id):
         """Register a file (or update its expected size and SHA-256)"""
-        file, created = services.register_file(checked_file_id(file_id), body.get("size"), body.get("sha256"))
+        file, created = registration.register_file(
+            checked_file_id(file_id), body.get("size"), body.get("sha256")
+        )
         return file, 201 if created else 200
 
     @requires(blp, Action.READ_FILE)
@@ -72,7 +74,7 @@ class FileById(MethodView):
     @error(blp, 422, "Invalid file_id")
     def get(self, file_id):
         """Look up a registered file"""
-        return services.get_file(checked_file_id(file_id))
+        return queries.get_file(checked_file_id(file_id))
 
 
 @blp.route("/<path:file_id>/multipart_uploads")
@@ -88,7 +90,7 @@ class FileUploads(MethodView):
     @store_errors(blp)
     def post(self, body, file_id):
         """Start a multipart upload for a file"""
-        return services.start_upload(
+        return registration.start_upload(
             storage(),
             checked_file_id(file_id),
             (body or {}).get("size"),
@@ -102,7 +104,7 @@ class FileUploads(MethodView):
     @error(blp, 404, "The file is not registered")
     def get(self, args, file_id):
         """List a file's uploads, optionally only those in one state (pending: zero or one)"""
-        file = services.get_file(checked_file_id(file_id))
+        file = queries.get_file(checked_file_id(file_id))
         status = args.get("status")
         return [u for u in file.uploads if status is None or u.upload_status is status]
 
@@ -117,7 +119,7 @@ class FileDownload(MethodView):
     @store_errors(blp)
     def get(self, file_id):
         """Get a presigned URL that downloads the file's completed object (Range requests allowed)"""
-        upload = services.completed_upload(checked_file_id(file_id))
+        upload = queries.completed_upload(checked_file_id(file_id))
         request = storage().presign_download(upload.key, current_app.config["PRESIGNED_URL_EXPIRY"])
         return {
             "url": request.url,

@@ -5,7 +5,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import abort
 
-from ucs import completion, services
+from ucs import completion, life_cycle
 from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     MALFORMED_JSON,
@@ -20,8 +20,9 @@ from ucs.api.common import (
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
+from ucs.problems import NotFound
+from ucs.queries import upload_row
 from ucs.read_only import read_only
-from ucs.upload_rows import upload_row
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(
@@ -121,7 +122,7 @@ def _upload(upload_id: str):
         return found
     try:
         found = upload_row(upload_id)
-    except services.NotFound:
+    except NotFound:
         if not upload_id.endswith("/"):
             raise
         found = upload_row(upload_id[:-1])
@@ -165,7 +166,7 @@ class UploadById(MethodView):
         """Complete an upload (status uploaded, with every part's ETag) or cancel it"""
         upload = _upload(upload_id)
         if REQUESTED_STATUS_ALIASES[body["status"]] is UploadStatus.CANCELED:
-            services.cancel_upload(storage(), upload.s3_upload_id, actor=current_subject())
+            life_cycle.cancel_upload(storage(), upload.s3_upload_id, actor=current_subject())
         else:
             require(Action.UPLOAD, upload.file_id)
             completion.complete_upload(
@@ -184,7 +185,7 @@ class UploadParts(MethodView):
     def get(self, upload_id):
         """List the parts the store holds so far (to resume an upload)"""
         upload = _upload(upload_id)
-        services.require_pending(upload)
+        life_cycle.require_pending(upload)
         return storage().list_parts(upload.key, upload.s3_upload_id)
 
 
@@ -201,7 +202,7 @@ class PartUrl(MethodView):
         """Get a presigned URL that stores one part (PUT the part's bytes to it)"""
         number = _part_no(part_no)
         upload = _upload(upload_id)
-        services.require_pending(upload)
+        life_cycle.require_pending(upload)
         return storage().presign_upload_part(
             upload.key, upload.s3_upload_id, number, current_app.config["PRESIGNED_URL_EXPIRY"]
         )
@@ -222,7 +223,7 @@ class PartUrls(MethodView):
     def post(self, body, upload_id):
         """Get presigned URLs for many parts at once (PUT each part's bytes to its URL)"""
         upload = _upload(upload_id)
-        services.require_pending(upload)
+        life_cycle.require_pending(upload)
         numbers = sorted(body["part_nos"])
         signed = storage().presign_upload_parts(
             upload.key, upload.s3_upload_id, numbers, current_app.config["PRESIGNED_URL_EXPIRY"]

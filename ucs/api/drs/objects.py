@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from ucs import services
+from ucs import queries
 from ucs.auth.verify import TokenVerifier
 from ucs.extensions import db
 from ucs.models import File, MultipartUpload
+from ucs.problems import NotFound
 from ucs.storage import StorageBackend
 from ucs.uploads import UploadStatus
 
@@ -23,7 +24,7 @@ ACCESS_METHOD = "https"
 ACCESS_ID = "https"
 
 
-class NotAnObject(services.NotFound):
+class NotAnObject(NotFound):
     """No DRS object has this id, or its file has no bytes DRS may serve (yet); the message says which."""
 
 
@@ -34,7 +35,7 @@ def object_upload(file_id: str, accepted_only: bool) -> MultipartUpload:
         raise NotAnObject(f"no DRS object {file_id!r}: no file with this id is registered")
     visible = {UploadStatus.ACCEPTED} if accepted_only else {UploadStatus.UPLOADED, UploadStatus.ACCEPTED}
     # At most one upload per file is pending, uploaded or accepted, and it is the latest (ucs/uploads.py).
-    active = services.active_upload(file_id)
+    active = queries.active_upload(file_id)
     if active is not None and active.upload_status in visible:
         return active
     raise NotAnObject(f"DRS object {file_id!r} is not available: {_why_not(file, active)}")
