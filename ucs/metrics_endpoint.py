@@ -1,6 +1,6 @@
 """GET /metrics: Prometheus text of every worker's metrics, plus the outbox's state read at the scrape.
 
-It needs no token (DESIGN.md section 9) and carries no ids. The outbox gauges are read from the database
+It needs no token (docs/security.md, "Tokens") and carries no ids. The outbox gauges are read from the database
 by whichever worker answers, so they hold across workers and hosts without any bookkeeping.
 """
 

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2.x models: the tables of DESIGN.md section 3 and the event outbox."""
+"""Typed SQLAlchemy 2.x models: files, their multipart uploads (docs/architecture.md) and the event outbox."""
 
 from __future__ import annotations
 

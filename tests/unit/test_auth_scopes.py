@@ -1,4 +1,4 @@
-"""The scope rules of DESIGN.md section 9, checked against the module's own table of grants."""
+"""The scope rules of docs/security.md ("Scopes"), checked against the module's own table of grants."""
 
 import pytest
 

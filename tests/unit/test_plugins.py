@@ -1,4 +1,4 @@
-"""Plugin loading (DESIGN.md section 5): built-ins as ordinary plugins, entry points, selection, blocking."""
+"""Plugin loading (docs/plugins.md): built-ins as ordinary plugins, entry points, selection, blocking."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ class PartUrlSchema(PresignedRequestSchema):
 
 
 def _upload(upload_id: str):
-    """Find an upload; the PATCH route also answers with a trailing slash, as the seed writes it.
+    """Find an upload; the PATCH route also answers with a trailing slash, as the original specification writes it (docs/architecture.md).
 
     The access check looks the upload up first; the view then gets the same row without a second query.
     """

@@ -1,4 +1,4 @@
-"""Who may do what to which file: the scopes of DESIGN.md section 9, as pure rules.
+"""Who may do what to which file: the scopes of docs/security.md, as pure rules.
 
 No Flask and no JOSE here: a verified token becomes a Principal, and each API operation asks it for one
 Action on one file. Least privilege: a per-file scope reaches that file only, and each scope allows the
