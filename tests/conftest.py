@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.apps import build_app
 from tests.support.databases import empty_tables, migrate, postgres_database
 from tests.support.processes import free_port
-from tests.support.tokens import auth_settings, staff_client
-from ucs import create_app
+from tests.support.tokens import staff_client
 from ucs.extensions import db
 
 
@@ -48,14 +48,7 @@ def make_app(tmp_path):
     apps = []
 
     def make(**settings):
-        config = {
-            "TESTING": True,
-            "STORAGE_ROOT": str(tmp_path / "storage"),
-            "LOAD_ENTRY_POINTS": False,
-            **auth_settings(),
-            **settings,
-        }
-        app = create_app(config, instance_path=str(tmp_path / "instance"))
+        app = build_app(tmp_path / "instance", **{"STORAGE_ROOT": str(tmp_path / "storage"), **settings})
         apps.append(app)
         return app
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.apps import storage_from_settings
 from tests.support.example_plugin import example_plugin_installed
 from tests.support.live_server import filesystem_app, serving
 from tests.support.processes import free_port
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto and seaweedfs fixtures
-from ucs import create_app
 from ucs.plugins import current_storage
 from ucs.storage import StorageBackend
 
@@ -34,13 +34,6 @@ class Store:
     checks_signatures: bool
 
 
-def backend_from_settings(tmp_path, **settings) -> StorageBackend:
-    """Build the backend the way start-up does: through the plugin manager and the registry."""
-    config = {"TESTING": True, "LOAD_ENTRY_POINTS": False, **settings}
-    app = create_app(config, instance_path=str(tmp_path / "instance"))
-    return current_storage(app)
-
-
 @pytest.fixture(scope="session")
 def filesystem_store(tmp_path_factory) -> Iterator[Store]:
     """The filesystem backend, its presigned URLs served by a live UCS app on a loopback port."""
@@ -53,19 +46,19 @@ def filesystem_store(tmp_path_factory) -> Iterator[Store]:
 
 @pytest.fixture
 def s3_moto_store(moto, tmp_path) -> Store:
-    backend = backend_from_settings(tmp_path, **moto.bucket_settings("s3"))
+    backend = storage_from_settings(tmp_path, **moto.bucket_settings("s3"))
     return Store(backend, "moto server", checks_signatures=False)
 
 
 @pytest.fixture
 def s3_seaweedfs_store(seaweedfs, tmp_path) -> Store:
-    backend = backend_from_settings(tmp_path, **seaweedfs.bucket_settings("s3"))
+    backend = storage_from_settings(tmp_path, **seaweedfs.bucket_settings("s3"))
     return Store(backend, "SeaweedFS", checks_signatures=True)
 
 
 @pytest.fixture
 def minio_seaweedfs_store(seaweedfs, tmp_path) -> Store:
-    backend = backend_from_settings(tmp_path, **seaweedfs.bucket_settings("minio"))
+    backend = storage_from_settings(tmp_path, **seaweedfs.bucket_settings("minio"))
     return Store(backend, "SeaweedFS", checks_signatures=True)
 
 
@@ -79,7 +72,7 @@ def example_plugin(tmp_path) -> Iterator[dict]:
 @pytest.fixture
 def example_moto_store(example_plugin, moto, tmp_path) -> Store:
     settings = moto.bucket_settings("prefixed-s3")
-    backend = backend_from_settings(tmp_path, **settings, LOAD_ENTRY_POINTS=True, EXAMPLE_KEY_PREFIX="ex/")
+    backend = storage_from_settings(tmp_path, **settings, LOAD_ENTRY_POINTS=True, EXAMPLE_KEY_PREFIX="ex/")
     assert type(backend).__module__ == "ucs_example_storage"
     return Store(backend, "moto server", checks_signatures=False)
 

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.support.apps import build_app
 from tests.support.databases import POSTGRES_ADMIN, read_only
 from tests.support.processes import VENV_BIN, free_port
 from tests.support.rest import Rest
 from tests.support.tokens import bearer
 from tests.support.ucs_server import ucs_server
-from ucs import create_app
 from ucs.database import DatabaseReadOnly, DatabaseUnreachable, SchemaNotCurrent
 from ucs.extensions import db
 
@@ -125,9 +125,7 @@ def assert_partial_index_enforced(connection) -> None:
 
 def test_models_and_migrations_agree(empty_database, tmp_path):
     assert ucs_command(["ucs", "db", "upgrade"], tmp_path, empty_database).returncode == 0
-    app = create_app(
-        {"DATABASE_URL": empty_database, "LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path)
-    )
+    app = build_app(tmp_path, tokens=False, testing=False, DATABASE_URL=empty_database)
     with app.app_context():
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
@@ -138,9 +136,9 @@ def test_models_and_migrations_agree(empty_database, tmp_path):
 @pytest.mark.postgres
 def test_servers_refuse_an_unmigrated_database(tmp_path):
     with empty_postgres() as url:
-        app = create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path))
+        app = build_app(tmp_path, tokens=False, testing=False, DATABASE_URL=url)
         with pytest.raises(SchemaNotCurrent) as refused:
-            create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+            build_app(tmp_path, tokens=False, testing=False, check_schema=True, DATABASE_URL=url)
         message = str(refused.value)
         assert "schema revision none (empty)" in message and "run `ucs db upgrade` first" in message
         assert "not-a-secret" not in message and "***" in message
@@ -195,7 +193,7 @@ def test_servers_refuse_a_read_only_database_in_one_line(sqlite_url, tmp_path):
     with pytest.raises(
         DatabaseReadOnly, match="does not accept writes .*readonly database.*UCS needs to write"
     ):
-        create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+        build_app(tmp_path, tokens=False, testing=False, check_schema=True, DATABASE_URL=url)
     run = ucs_command(["ucs", "run", "--port", str(free_port())], tmp_path, url)
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "Error: the database at sqlite:///file" in run.stderr and "does not accept writes" in run.stderr
@@ -204,7 +202,7 @@ def test_servers_refuse_a_read_only_database_in_one_line(sqlite_url, tmp_path):
 def test_servers_refuse_an_unreachable_database_in_one_line(tmp_path):
     url = f"postgresql+psycopg://ucs:not-a-secret@127.0.0.1:{free_port()}/ucs"
     with pytest.raises(DatabaseUnreachable, match="cannot reach the database at postgresql"):
-        create_app({"DATABASE_URL": url, "LOAD_ENTRY_POINTS": False}, True, str(tmp_path))
+        build_app(tmp_path, tokens=False, testing=False, check_schema=True, DATABASE_URL=url)
     for command in (
         ["ucs", "run", "--port", str(free_port())],
         ["ucs", "db", "upgrade"],

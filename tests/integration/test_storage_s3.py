@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from tests.support.apps import storage_from_settings
 from tests.support.processes import free_port
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto and seaweedfs fixtures
-from ucs import create_app
 from ucs.storage import StorageError, StorageUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +23,6 @@ CASES = [
 ]
 
 
-def backend_for(tmp_path, **settings):
-    config = {"TESTING": True, "LOAD_ENTRY_POINTS": False, **settings}
-    return create_app(config, instance_path=str(tmp_path / "instance")).extensions["ucs.storage"]
-
-
 @pytest.fixture
 def server(request):
     return request.getfixturevalue(request.param)
@@ -36,18 +31,18 @@ def server(request):
 @pytest.mark.parametrize(("backend_name", "server"), CASES, indirect=["server"])
 def test_the_bucket_is_created_at_start_up_when_configured(tmp_path, backend_name, server):
     bucket = f"created-{time.monotonic_ns()}"
-    backend = backend_for(tmp_path, **server.settings(bucket, backend_name))
+    backend = storage_from_settings(tmp_path, **server.settings(bucket, backend_name))
     backend.check()
     assert bucket in [b["Name"] for b in server.client().list_buckets()["Buckets"]]
     # A second server starting on the same bucket finds it there.
-    backend_for(tmp_path, **server.settings(bucket, backend_name)).check()
+    storage_from_settings(tmp_path, **server.settings(bucket, backend_name)).check()
 
 
 @pytest.mark.parametrize(("backend_name", "server"), CASES, indirect=["server"])
 def test_a_missing_bucket_makes_the_store_unavailable(tmp_path, backend_name, server):
     bucket = f"never-created-{time.monotonic_ns()}"
     settings = {**server.settings(bucket, backend_name), "S3_CREATE_BUCKET": False}
-    backend = backend_for(tmp_path, **settings)
+    backend = storage_from_settings(tmp_path, **settings)
     with pytest.raises(StorageUnavailable, match=bucket):
         backend.check()
     with pytest.raises(StorageUnavailable, match="bucket does not exist"):
@@ -65,8 +60,8 @@ def test_an_unreachable_store_is_unavailable_not_an_sdk_error(tmp_path, backend_
     }
     started = time.monotonic()
     with pytest.raises(StorageUnavailable):
-        backend_for(tmp_path, **settings, S3_CREATE_BUCKET=True)
-    backend = backend_for(tmp_path, **settings)
+        storage_from_settings(tmp_path, **settings, S3_CREATE_BUCKET=True)
+    backend = storage_from_settings(tmp_path, **settings)
     for call in (backend.check, lambda: backend.create_multipart_upload("file/object")):
         with pytest.raises(StorageUnavailable):
             call()
@@ -75,7 +70,7 @@ def test_an_unreachable_store_is_unavailable_not_an_sdk_error(tmp_path, backend_
 
 @pytest.mark.parametrize(("backend_name", "server"), CASES, indirect=["server"])
 def test_presigned_urls_use_sigv4_and_path_style(tmp_path, backend_name, server):
-    backend = backend_for(tmp_path, **server.bucket_settings(backend_name))
+    backend = storage_from_settings(tmp_path, **server.bucket_settings(backend_name))
     upload_id = backend.create_multipart_upload("file/object")
     for request in (
         backend.presign_upload_part("file/object", upload_id, 7, 600),
@@ -96,7 +91,7 @@ def test_presigned_urls_use_sigv4_and_path_style(tmp_path, backend_name, server)
 @pytest.mark.parametrize(("backend_name", "server"), CASES[:1] + CASES[3:], indirect=["server"])
 @pytest.mark.parametrize("expires_in", [0, 7 * 24 * 3600 + 1])
 def test_an_expiry_sigv4_cannot_carry_is_refused(tmp_path, backend_name, server, expires_in):
-    backend = backend_for(tmp_path, **server.bucket_settings(backend_name))
+    backend = storage_from_settings(tmp_path, **server.bucket_settings(backend_name))
     with pytest.raises(StorageError, match="outside 1..604800"):
         backend.presign_download("file/object", expires_in)
 
@@ -115,7 +110,7 @@ def test_urls_carry_the_access_key_id_never_the_secret_and_the_docs_say_so(tmp_p
         "S3_ACCESS_KEY_ID": key_id,
         "S3_SECRET_ACCESS_KEY": secret,
     }
-    backend = backend_for(tmp_path, **settings)
+    backend = storage_from_settings(tmp_path, **settings)
     upload_id = backend.create_multipart_upload("file/object")
     for request in (
         backend.presign_upload_part("file/object", upload_id, 1, 600),

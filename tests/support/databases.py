@@ -11,7 +11,7 @@ import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from ucs import create_app
+from tests.support.apps import build_app
 from ucs.database import MIGRATIONS_DIR
 from ucs.extensions import db
 
@@ -20,7 +20,7 @@ TABLES = ("outbox_events", "processed_events", "multipart_uploads", "files")
 
 
 def migrate(database_url: str, instance_path: str) -> None:
-    app = create_app({"DATABASE_URL": database_url, "LOAD_ENTRY_POINTS": False}, instance_path=instance_path)
+    app = build_app(instance_path, tokens=False, testing=False, DATABASE_URL=database_url)
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
         db.engine.dispose()

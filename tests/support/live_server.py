@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 from werkzeug.serving import make_server
 
-from tests.support.tokens import auth_settings
-from ucs import create_app
+from tests.support.apps import build_app
 
 
 @contextlib.contextmanager
@@ -28,12 +27,5 @@ def serving(app, port: int) -> Iterator[str]:
 
 def filesystem_app(tmp_path, **settings):
     """A UCS app on the filesystem store under tmp_path/storage (no database is touched)."""
-    config = {
-        "TESTING": True,
-        "LOAD_ENTRY_POINTS": False,
-        "STORAGE_BACKEND": "filesystem",
-        "STORAGE_ROOT": str(tmp_path / "storage"),
-        **auth_settings(),
-        **settings,
-    }
-    return create_app(config, instance_path=str(tmp_path / "instance"))
+    settings = {"STORAGE_BACKEND": "filesystem", "STORAGE_ROOT": str(tmp_path / "storage"), **settings}
+    return build_app(tmp_path / "instance", **settings)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.apps import build_app
 from ucs import create_app
 from ucs.config import ConfigError, DefaultConfig, core_keys, parse_setting
 from ucs.plugin_settings import declared_settings
@@ -31,9 +32,7 @@ def clean_environment(monkeypatch):
 
 
 def make(tmp_path, config=None):
-    return create_app(
-        {"LOAD_ENTRY_POINTS": False, **(config or {})}, instance_path=str(tmp_path / "instance")
-    )
+    return build_app(tmp_path / "instance", tokens=False, testing=False, **(config or {}))
 
 
 def test_defaults(tmp_path):

@@ -7,8 +7,8 @@ import importlib.metadata
 
 import pytest
 
+from tests.support.apps import build_app
 from tests.support.example_plugin import example_plugin_installed
-from ucs import create_app
 from ucs.plugins import DEFAULT_PLUGINS, make_plugin_manager
 from ucs.storage import BackendRegistry, StorageBackend, UnknownStorageBackend
 
@@ -24,8 +24,7 @@ def registered_backends(pm) -> list[str]:
 
 
 def build(tmp_path, **settings):
-    config = {"TESTING": True, "LOAD_ENTRY_POINTS": False, "STORAGE_ROOT": str(tmp_path / "s"), **settings}
-    return create_app(config, instance_path=str(tmp_path / "instance"))
+    return build_app(tmp_path / "instance", tokens=False, **{"STORAGE_ROOT": str(tmp_path / "s"), **settings})
 
 
 @pytest.fixture
