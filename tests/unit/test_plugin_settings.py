@@ -2,7 +2,7 @@
 
 import pytest
 
-from ucs import create_app
+from tests.support.apps import build_app
 from ucs.config import ConfigError, core_keys
 from ucs.observability import secret_values
 from ucs.plugin_settings import PluginSettings, Setting
@@ -63,26 +63,20 @@ def test_a_plugin_cannot_declare_a_setting_of_ucs_itself():
 
 
 def test_the_secrets_plugins_declare_are_kept_out_of_the_logs(tmp_path):
-    config = {
-        "LOAD_ENTRY_POINTS": False,
-        "S3_SECRET_ACCESS_KEY": "s3-secret-value",
-        "STORAGE_SIGNING_KEY": "k" * 32,
-    }
-    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    secrets = {"S3_SECRET_ACCESS_KEY": "s3-secret-value", "STORAGE_SIGNING_KEY": "k" * 32}
+    app = build_app(tmp_path / "instance", tokens=False, testing=False, **secrets)
     assert {"s3-secret-value", "k" * 32} <= set(
         secret_values(app.config, ["S3_SECRET_ACCESS_KEY", "STORAGE_SIGNING_KEY"])
     )
 
 
 def test_a_blocked_plugin_declares_nothing(tmp_path):
-    app = create_app(
-        {"LOAD_ENTRY_POINTS": False, "BLOCKED_PLUGINS": ["s3", "minio"]}, instance_path=str(tmp_path / "i")
-    )
+    app = build_app(tmp_path / "i", tokens=False, testing=False, BLOCKED_PLUGINS=["s3", "minio"])
     assert "S3_BUCKET" not in app.config and app.config["STORAGE_ROOT"] == str(tmp_path / "i" / "storage")
 
 
 def test_a_backend_says_where_it_keeps_its_objects(tmp_path):
-    app = create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path / "instance"))
+    app = build_app(tmp_path / "instance", tokens=False, testing=False)
     assert location_of(current_storage(app)) == f"at {tmp_path / 'instance' / 'storage'}"
 
     class Bucketed:
