@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from tests.support.apps import build_app
 from tests.support.databases import empty_tables, migrate, postgres_database
 from tests.support.processes import free_port
+from tests.support.rest import checked_rest
 from tests.support.tokens import staff_client
 from ucs.extensions import db
 
@@ -69,6 +70,12 @@ def app(make_app, database_url):
 def client(app):
     """A test client whose requests carry a staff token (tests of access control set their own)."""
     return staff_client(app)
+
+
+@pytest.fixture
+def rest(app, live_url):
+    """A REST client on the live server; afterwards every status it saw must be documented in /openapi.json."""
+    yield from checked_rest(app, live_url)
 
 
 @pytest.fixture

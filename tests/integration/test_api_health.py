@@ -7,13 +7,8 @@ import pytest
 from tests.support.databases import read_only
 from tests.support.live_server import serving
 from tests.support.processes import free_port
-from tests.support.rest import Rest, checked_rest, snapshot
+from tests.support.rest import Rest, snapshot
 from tests.support.tokens import bearer
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 def test_healthy(rest):

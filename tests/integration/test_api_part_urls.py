@@ -3,14 +3,9 @@
 import pytest
 import requests
 
-from tests.support.rest import checked_rest, snapshot, upload_path
+from tests.support.rest import snapshot, upload_path
 
 CHUNKS = [b"a" * 700, b"b" * 700, b"c" * 100]
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 @pytest.fixture

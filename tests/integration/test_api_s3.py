@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from tests.support.databases import empty_tables
 from tests.support.live_server import serving
 from tests.support.processes import free_port
-from tests.support.rest import Rest, checked_rest, snapshot, undocumented_statuses, upload_path
+from tests.support.rest import Rest, snapshot, undocumented_statuses, upload_path
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto fixtures
 
 MiB = 1024 * 1024
@@ -23,11 +23,6 @@ def app(make_app, database_url, moto_settings):
     app = make_app(DATABASE_URL=database_url, **moto_settings)
     empty_tables(app)
     return app
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 @pytest.fixture

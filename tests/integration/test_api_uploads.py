@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.rest import checked_rest, outbox, snapshot, upload_path
+from tests.support.rest import outbox, snapshot, upload_path
 from ucs import events, life_cycle
 from ucs.events import outbox as event_outbox
 from ucs.extensions import db
@@ -25,11 +25,6 @@ from ucs.uploads import UploadStatus
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
 DATA = b"".join(CHUNKS)
 SHA256 = hashlib.sha256(DATA).hexdigest()
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 def store_uploads(app) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.support import drs_schemas as schemas
-from tests.support.rest import Rest, checked_rest, snapshot
+from tests.support.rest import Rest, snapshot
 from tests.support.tokens import default_issuer
 from ucs import life_cycle
 from ucs.extensions import db
@@ -27,11 +27,6 @@ DRS = "/ga4gh/drs/v1"
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 234]
 DATA = b"".join(CHUNKS)
 SHA256 = hashlib.sha256(DATA).hexdigest()
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 def uploaded(rest: Rest, file_id: str, chunks=CHUNKS) -> dict:

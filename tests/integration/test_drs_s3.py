@@ -10,7 +10,6 @@ import requests
 
 from tests.support import drs_schemas as schemas
 from tests.support.databases import empty_tables
-from tests.support.rest import checked_rest
 from tests.support.s3_fixtures import *  # noqa: F403 - the SeaweedFS fixtures
 
 pytestmark = [pytest.mark.seaweedfs, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -27,11 +26,6 @@ def app(make_app, database_url, seaweedfs_settings):
     app = make_app(DATABASE_URL=database_url, **seaweedfs_settings)
     empty_tables(app)
     return app
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 def test_the_drs_journey_on_seaweedfs(rest):

@@ -7,13 +7,12 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import pytest
 from flask import g
 
 from tests.support.log_capture import captured_log
 from tests.support.metrics import fetch, parse, scrape, value
 from tests.support.processes import free_port
-from tests.support.rest import checked_rest, upload_path
+from tests.support.rest import upload_path
 from ucs import registration
 from ucs.extensions import db
 from ucs.models import MultipartUpload
@@ -24,11 +23,6 @@ DATA = b"".join(CHUNKS)
 UPLOAD_ROUTE = "/multipart_uploads/<path:upload_id>"
 PART_URL_ROUTE = "/multipart_uploads/<path:upload_id>/part/<part_no>/presigned_post"
 STORE_PART_ROUTE = "/storage/uploads/<upload_id>/<int:part_no>"
-
-
-@pytest.fixture
-def rest(app, live_url):
-    yield from checked_rest(app, live_url)
 
 
 class Delta:
