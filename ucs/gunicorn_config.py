@@ -51,6 +51,7 @@ keepalive = 5
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # UCS logs one line per request itself (ucs.requests), with the route, never the query string.
 accesslog = None
+logger_class = "ucs.gunicorn_logger.Logger"
 # gunicorn's control socket (gunicornc) sits at one path per user: two servers on a host would share it.
 control_socket_disable = True
 logconfig_dict = logs.logging_config(os.environ["UCS_LOG_FORMAT"], os.environ.get("UCS_LOG_LEVEL", "INFO"))

@@ -45,7 +45,12 @@ def _tail(log: Path | None) -> str:
 
 @contextlib.contextmanager
 def running(
-    command: Sequence[str], log: Path, ready_url: str, env: dict | None = None, timeout: float = 30
+    command: Sequence[str],
+    log: Path,
+    ready_url: str,
+    env: dict | None = None,
+    timeout: float = 30,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Run command (output to log) until the with-block ends; ready once ready_url answers."""
     with open(log, "wb") as output:
@@ -55,6 +60,7 @@ def running(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            cwd=cwd,
         )
     try:
         wait_for_http(ready_url, timeout, process, log)

@@ -36,10 +36,10 @@ def ucs_server(
     env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     if code is not None:
-        env["PYTHONPATH"] = str(code)
+        env["PYTHONPATH"] = str(code)  # and run there: `python -m gunicorn` puts its directory first
     log = instance_path / "ucs.log"
     with running(
-        [str(VENV_BIN / "ucs"), *_command(port, serve_workers)], log, f"{url}/health", env
+        [str(VENV_BIN / "ucs"), *_command(port, serve_workers)], log, f"{url}/health", env, cwd=code
     ) as process:
         yield UcsServer(url, instance_path, log, process)
 
