@@ -4,11 +4,10 @@ import logging
 
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
-from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs import services
 from ucs.database import refuses_writes
-from ucs.extensions import db, shaped_error
+from ucs.extensions import db, error_body
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 from ucs.uploads import CompletionRefused, FileTooLarge, InvalidTransition, UploadError
 
@@ -26,8 +25,7 @@ STATUS_BY_ERROR = (
 
 
 def error_response(code: int, message: str):
-    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
-    body, code = shaped_error(body, code)
+    body, code = error_body(code, message)
     return jsonify(body), code
 
 

@@ -1,6 +1,6 @@
-"""/openapi.json against DESIGN.md section 4: every operation, every error it can answer, one error shape.
+"""/openapi.json against docs/api.md: every operation, every error it can answer, one error shape.
 
-The GA4GH DRS routes (DESIGN.md section 11, docs/drs.md) are in the same document with DRS's error shape.
+The GA4GH DRS routes (docs/drs.md) are in the same document with DRS's error shape.
 
 The API tests check the other direction: each status the server really answered is listed here
 (tests/support/rest.py checked_rest).
@@ -15,10 +15,11 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 # The contract's table: each operation with the answers it lists, plus what the implementation adds
 # (400 for malformed JSON, 413 for a body over the size limit, 415 for a body not sent as JSON, 422 for an
 # invalid file_id, 502/503 when the object store fails), and 401/403 on every operation that needs a token
-# (DESIGN.md section 9).
+# (docs/architecture.md, "Access"), with 503 when its issuer's keys or the database are unavailable.
 STORE = {"502", "503"}
 BODY = {"400", "413", "415", "422"}
-AUTH = {"401", "403"}
+TOKEN = {"401", "503"}
+AUTH = TOKEN | {"403"}
 CONTRACT = {
     ("put", "/files/{file_id}"): {"200", "201", "409"} | BODY | AUTH,
     ("get", "/files/{file_id}"): {"200", "404", "422"} | AUTH,
@@ -44,9 +45,9 @@ DRS_CONTRACT = {
     ("get", f"{DRS}/objects/{{object_id}}"): {"200", "400", "404", "500"} | AUTH,
     ("options", f"{DRS}/objects/{{object_id}}"): {"200", "400", "500"},
     ("get", f"{DRS}/objects/{{object_id}}/access/{{access_id}}"): {"200", "400", "404", "500"} | STORE | AUTH,
-    ("post", f"{DRS}/objects"): {"200", "400", "401", "413", "500"},
+    ("post", f"{DRS}/objects"): {"200", "400", "413", "500"} | TOKEN,
     ("options", f"{DRS}/objects"): {"200", "400", "413", "500"},
-    ("post", f"{DRS}/objects/access"): {"200", "400", "401", "413", "500"} | STORE,
+    ("post", f"{DRS}/objects/access"): {"200", "400", "413", "500"} | STORE | TOKEN,
 }
 CONTRACT |= DRS_CONTRACT
 PUBLIC = {

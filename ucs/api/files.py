@@ -11,13 +11,13 @@ from ucs.api.common import (
     NOT_JSON_BODY,
     PresignedRequestSchema,
     UtcDateTime,
-    checked_file_id,
     error,
     sha256_field,
     size_field,
     storage,
     store_errors,
 )
+from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.multipart_uploads import UploadSchema
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
@@ -26,13 +26,24 @@ from ucs.uploads import UploadStatus
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
 
 
-class FileSchema(ma.Schema):
-    file_id = ma.fields.String(dump_only=True)
-    size = size_field(allow_none=True, metadata={"description": "Expected size in bytes"})
+class FileRegistrationSchema(ma.Schema):
+    size = size_field(allow_none=True, metadata={"description": "Expected size in bytes; null: not known"})
     sha256 = sha256_field(allow_none=True)
-    s3_upload_id = ma.fields.String(dump_only=True, metadata={"description": "The latest upload attempt"})
-    created_at = UtcDateTime(dump_only=True)
-    updated_at = UtcDateTime(dump_only=True)
+
+
+class FileSchema(ma.Schema):
+    file_id = ma.fields.String(required=True)
+    size = size_field(required=True, allow_none=True, metadata={"description": "Expected size in bytes"})
+    sha256 = sha256_field(required=True, allow_none=True)
+    # The column keeps the seed's name; the API calls an upload's id upload_id everywhere.
+    upload_id = ma.fields.String(
+        attribute="s3_upload_id",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The latest upload attempt (null before the first)"},
+    )
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class StartUploadSchema(ma.Schema):
@@ -46,15 +57,18 @@ class UploadQueryArgsSchema(ma.Schema):
 
 
 class DownloadSchema(PresignedRequestSchema):
-    size = ma.fields.Integer()
-    sha256 = ma.fields.String(allow_none=True)
-    etag = ma.fields.String()
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True, allow_none=True)
+    etag = ma.fields.String(required=True)
 
 
-@blp.route("/<path:file_id>")
+FILE_ID = [file_id_parameter()]
+
+
+@blp.route("/<file_id:file_id>", parameters=FILE_ID)
 class FileById(MethodView):
     @requires(blp, Action.REGISTER)
-    @blp.arguments(FileSchema)
+    @blp.arguments(FileRegistrationSchema, required=False, description="Without a body: nothing known yet")
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
     @error(blp, 400, MALFORMED_JSON)
@@ -75,7 +89,7 @@ class FileById(MethodView):
         return services.get_file(checked_file_id(file_id))
 
 
-@blp.route("/<path:file_id>/multipart_uploads")
+@blp.route("/<file_id:file_id>/multipart_uploads", parameters=FILE_ID)
 class FileUploads(MethodView):
     @requires(blp, Action.UPLOAD)
     @blp.arguments(StartUploadSchema, required=False)
@@ -107,7 +121,7 @@ class FileUploads(MethodView):
         return [u for u in file.uploads if status is None or u.upload_status is status]
 
 
-@blp.route("/<path:file_id>/download")
+@blp.route("/<file_id:file_id>/download", parameters=FILE_ID)
 class FileDownload(MethodView):
     @requires(blp, Action.DOWNLOAD)
     @blp.response(200, DownloadSchema)

@@ -3,7 +3,6 @@
 import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import abort
 
 from ucs import completion, services
 from ucs.api.access import current_subject, require, requires
@@ -17,6 +16,7 @@ from ucs.api.common import (
     storage,
     store_errors,
 )
+from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, part_no_field
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
@@ -29,42 +29,44 @@ blp = Blueprint(
     description="Multipart uploads; upload ids are the store's opaque strings and must be percent-encoded",
 )
 
-PART_NO_RULE = f"part_no must be a whole number from 1 to {MAX_PARTS}"
 # Part URLs signed in one request: enough to keep many workers busy, few enough to use before they expire.
 MAX_PARTS_PER_BATCH = 1000
 
 
 class UploadSchema(ma.Schema):
-    upload_id = ma.fields.String(attribute="s3_upload_id")
-    file_id = ma.fields.String()
-    status = ma.fields.String(attribute="upload_status")
-    part_size = ma.fields.Integer(metadata={"description": "Bytes per part; the last part may be shorter"})
-    size = ma.fields.Integer(allow_none=True)
-    sha256 = ma.fields.String(allow_none=True)
-    etag = ma.fields.String(allow_none=True)
+    # Every field is in every answer; null where the upload has no value (yet).
+    upload_id = ma.fields.String(attribute="s3_upload_id", required=True)
+    file_id = ma.fields.String(required=True)
+    status = ma.fields.Enum(UploadStatus, by_value=True, attribute="upload_status", required=True)
+    part_size = ma.fields.Integer(
+        required=True, metadata={"description": "Bytes per part; the last part may be shorter"}
+    )
+    size = ma.fields.Integer(required=True, allow_none=True)
+    sha256 = ma.fields.String(required=True, allow_none=True)
+    etag = ma.fields.String(required=True, allow_none=True)
     reason = ma.fields.String(
-        allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
+        required=True, allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
     )
     started_by = ma.fields.String(
-        allow_none=True, metadata={"description": "The token subject that started the upload"}
+        required=True, allow_none=True, metadata={"description": "The token subject that started the upload"}
     )
     ended_by = ma.fields.String(
-        allow_none=True, metadata={"description": "The token subject that completed or canceled it"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "The token subject that completed or canceled it"},
     )
-    created_at = UtcDateTime()
-    updated_at = UtcDateTime()
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
 
 
 class StoredPartSchema(ma.Schema):
-    part_no = ma.fields.Integer()
-    etag = ma.fields.String()
-    size = ma.fields.Integer()
+    part_no = ma.fields.Integer(required=True)
+    etag = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
 
 
 class ListedPartSchema(ma.Schema):
-    part_no = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)
-    )
+    part_no = part_no_field(required=True)
     etag = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
 
     @ma.post_load
@@ -72,12 +74,26 @@ class ListedPartSchema(ma.Schema):
         return ListedPart(**data)
 
 
-class UploadPatchSchema(ma.Schema):
-    status = ma.fields.String(
-        required=True,
-        validate=ma.validate.OneOf(list(REQUESTED_STATUS_ALIASES), error="status must be one of {choices}"),
+def parts_field(**kwargs) -> BoundedList:
+    return BoundedList(
+        ma.fields.Nested(ListedPartSchema),
+        max_length=MAX_PARTS,
+        metadata={"description": "Every part with its ETag, in ascending part_no order, each once"},
+        **kwargs,
     )
-    parts = BoundedList(ma.fields.Nested(ListedPartSchema), max_length=MAX_PARTS)
+
+
+def status_field(*spellings: str) -> ma.fields.String:
+    return ma.fields.String(
+        required=True, validate=ma.validate.OneOf(spellings, error="status must be one of {choices}")
+    )
+
+
+class UploadPatchSchema(ma.Schema):
+    """The PATCH body, read as one schema; /openapi.json states it as CompleteUpload or CancelUpload."""
+
+    status = status_field(*REQUESTED_STATUS_ALIASES)
+    parts = parts_field()
     sha256 = sha256_field()
 
     @ma.validates_schema
@@ -90,13 +106,31 @@ class UploadPatchSchema(ma.Schema):
             raise ma.ValidationError("parts must be listed in ascending part_no order, each once", "parts")
 
 
+class CompleteUploadSchema(ma.Schema):
+    """Documents a PATCH body that completes an upload (UploadPatchSchema reads it)."""
+
+    status = status_field("uploaded")
+    parts = parts_field(required=True, validate=ma.validate.Length(min=1))
+    sha256 = sha256_field()
+
+
+class CancelUploadSchema(ma.Schema):
+    """Documents a PATCH body that cancels an upload (UploadPatchSchema reads it; parts are checked, unused)."""
+
+    status = status_field(
+        *(name for name, to in REQUESTED_STATUS_ALIASES.items() if to is UploadStatus.CANCELED)
+    )
+    parts = parts_field()
+    sha256 = sha256_field()
+
+
 class PartUrlsRequestSchema(ma.Schema):
     part_nos = BoundedList(
-        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)),
+        part_no_field(),
         max_length=MAX_PARTS_PER_BATCH,
         required=True,
         validate=ma.validate.Length(min=1, error="part_nos must list at least one part number"),
-        metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers"},
+        metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers", "uniqueItems": True},
     )
 
     @ma.validates_schema
@@ -132,14 +166,7 @@ def _file_of_upload(view_args: dict) -> str:
     return _upload(view_args["upload_id"]).file_id
 
 
-def _part_no(text: str) -> int:
-    # isascii: str.isdigit also accepts digits such as '²' that int() refuses.
-    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PARTS):
-        abort(422, message=f"invalid part_no {text[:20]!r}: {PART_NO_RULE}")
-    return int(text)
-
-
-@blp.route("/<path:upload_id>")
+@blp.route("/<upload_id:upload_id>", parameters=[UPLOAD_ID])
 class UploadById(MethodView):
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, UploadSchema)
@@ -150,7 +177,7 @@ class UploadById(MethodView):
 
     # Cancel is the least this route allows (uploads:manage may cancel any upload); completing needs more.
     @requires(blp, Action.CANCEL, _file_of_upload)
-    @blp.arguments(UploadPatchSchema)
+    @blp.arguments(UploadPatchSchema, documented_as={"oneOf": [CompleteUploadSchema, CancelUploadSchema]})
     @blp.response(204)
     @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
     @error(blp, 415, NOT_JSON_BODY)
@@ -170,7 +197,7 @@ class UploadById(MethodView):
             )
 
 
-@blp.route("/<path:upload_id>/parts")
+@blp.route("/<upload_id:upload_id>/parts", parameters=[UPLOAD_ID])
 class UploadParts(MethodView):
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, StoredPartSchema(many=True))
@@ -184,7 +211,7 @@ class UploadParts(MethodView):
         return storage().list_parts(upload.key, upload.s3_upload_id)
 
 
-@blp.route("/<path:upload_id>/part/<part_no>/presigned_post")
+@blp.route("/<upload_id:upload_id>/part/<part_no>/presigned_post", parameters=[UPLOAD_ID, PART_NO])
 class PartUrl(MethodView):
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.response(200, PresignedRequestSchema)
@@ -194,7 +221,7 @@ class PartUrl(MethodView):
     @store_errors(blp)
     def post(self, upload_id, part_no):
         """Get a presigned URL that stores one part (PUT the part's bytes to it)"""
-        number = _part_no(part_no)
+        number = checked_part_no(part_no)
         upload = _upload(upload_id)
         services.require_pending(upload)
         return storage().presign_upload_part(
@@ -202,7 +229,7 @@ class PartUrl(MethodView):
         )
 
 
-@blp.route("/<path:upload_id>/parts/presigned_posts")
+@blp.route("/<upload_id:upload_id>/parts/presigned_posts", parameters=[UPLOAD_ID])
 class PartUrls(MethodView):
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.arguments(PartUrlsRequestSchema)
