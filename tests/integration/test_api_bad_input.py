@@ -31,6 +31,9 @@ BAD_REQUESTS = [
     ("GET", "/files/unknown/download", {}, 404, "file 'unknown' is not registered"),
     ("GET", "/multipart_uploads/unknown", {}, 404, "no multipart upload with id 'unknown'"),
     ("GET", "/multipart_uploads/unknown/parts", {}, 404, "no multipart upload with id 'unknown'"),
+    # No upload id holds NUL (PostgreSQL could not even compare one).
+    ("GET", "/multipart_uploads/a%00b", {}, 404, "no multipart upload with id 'a\\x00b'"),
+    ("PATCH", "/multipart_uploads/a%00b", {"json": {"status": "cancelled"}}, 404, "no multipart upload"),
     ("POST", "/multipart_uploads/unknown/part/1/presigned_post", {}, 404, "no multipart upload"),
     ("PATCH", "/multipart_uploads/unknown", {"json": {"status": "cancelled"}}, 404, "no multipart upload"),
     ("GET", "/files/f1/download", {}, 409, "file 'f1' has no completed upload"),

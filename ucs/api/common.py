@@ -59,9 +59,14 @@ class UtcDateTime(ma.fields.DateTime):
 
 class PresignedRequestSchema(ma.Schema):
     url = ma.fields.String(required=True)
-    method = ma.fields.String(metadata={"description": "HTTP method to use with the URL"})
-    headers = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
-    expires_at = UtcDateTime()
+    method = ma.fields.String(required=True, metadata={"description": "HTTP method to use with the URL"})
+    headers = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        metadata={"description": "Headers to send with the request"},
+    )
+    expires_at = UtcDateTime(required=True)
 
 
 __all__ = [

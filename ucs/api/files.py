@@ -35,7 +35,7 @@ class FileSchema(ma.Schema):
     file_id = ma.fields.String(required=True)
     size = size_field(required=True, allow_none=True, metadata={"description": "Expected size in bytes"})
     sha256 = sha256_field(required=True, allow_none=True)
-    # The column keeps the seed's name; the API calls an upload's id upload_id everywhere.
+    # The column keeps the original specification's name (s3_upload_id); answers say upload_id everywhere.
     upload_id = ma.fields.String(
         attribute="s3_upload_id",
         required=True,

@@ -50,7 +50,8 @@ def file_id_parameter(name: str = "file_id") -> dict:
 UPLOAD_ID = _path_parameter(
     "upload_id",
     "The object store's own id of a multipart upload, an opaque string: percent-encode it",
-    {"type": "string", "minLength": 1, "maxLength": MAX_UPLOAD_ID_LENGTH},
+    # No store makes an id with NUL, and PostgreSQL cannot hold one.
+    {"type": "string", "minLength": 1, "maxLength": MAX_UPLOAD_ID_LENGTH, "pattern": "^[^\\u0000]+$"},
 )
 PART_NO = _path_parameter("part_no", "A part number", {"type": "integer", "minimum": 1, "maximum": MAX_PARTS})
 
@@ -61,6 +62,13 @@ def checked_file_id(file_id: str, name: str = "file_id") -> str:
         shown = file_id if len(file_id) <= 40 else file_id[:40] + "..."
         abort(422, message=f"invalid {name} {shown!r}: it must be {FILE_ID_RULE}")
     return file_id
+
+
+def checked_upload_id(upload_id: str) -> str:
+    """An upload id that can be looked up: one with NUL is no upload's (and the database would refuse it)."""
+    if "\x00" in upload_id:
+        abort(404, message=f"no multipart upload with id {upload_id!r}")
+    return upload_id
 
 
 def checked_part_no(text: str) -> int:

@@ -16,7 +16,7 @@ from ucs.api.common import (
     storage,
     store_errors,
 )
-from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, part_no_field
+from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, checked_upload_id, part_no_field
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
@@ -144,7 +144,7 @@ class PartUrlSchema(PresignedRequestSchema):
 
 
 def _upload(upload_id: str):
-    """Find an upload; the PATCH route also answers with a trailing slash, as the seed writes it.
+    """Find an upload; the PATCH route also answers with a trailing slash, as the original specification writes it.
 
     The access check looks the upload up first; the view then gets the same row without a second query.
     """
@@ -152,7 +152,7 @@ def _upload(upload_id: str):
     if found is not None and upload_id in (found.s3_upload_id, found.s3_upload_id + "/"):
         return found
     try:
-        found = services.get_upload(upload_id)
+        found = services.get_upload(checked_upload_id(upload_id))
     except services.NotFound:
         if not upload_id.endswith("/"):
             raise
