@@ -40,16 +40,17 @@ CONTRACT = {
     ("get", "/files/{file_id}/download"): {"200", "404", "409", "422"} | STORE | AUTH,
     ("get", "/health"): {"200", "503"},
 }
-# DRS: 400 for any invalid id or body (DRS has no 422), 500 on every operation as the specification lists.
+# DRS: 400 for any invalid id or body (DRS has no 422), 415 for a body not sent as JSON, 500 on every
+# operation as the specification lists.
 DRS = "/ga4gh/drs/v1"
 DRS_CONTRACT = {
     ("get", f"{DRS}/service-info"): {"200", "500"},
     ("get", f"{DRS}/objects/{{object_id}}"): {"200", "400", "404", "500"} | AUTH,
     ("options", f"{DRS}/objects/{{object_id}}"): {"200", "400", "500"},
     ("get", f"{DRS}/objects/{{object_id}}/access/{{access_id}}"): {"200", "400", "404", "500"} | STORE | AUTH,
-    ("post", f"{DRS}/objects"): {"200", "400", "413", "500"} | TOKEN,
-    ("options", f"{DRS}/objects"): {"200", "400", "413", "500"},
-    ("post", f"{DRS}/objects/access"): {"200", "400", "413", "500"} | STORE | TOKEN,
+    ("post", f"{DRS}/objects"): {"200", "400", "413", "415", "500"} | TOKEN,
+    ("options", f"{DRS}/objects"): {"200", "400", "413", "415", "500"},
+    ("post", f"{DRS}/objects/access"): {"200", "400", "413", "415", "500"} | STORE | TOKEN,
 }
 CONTRACT |= DRS_CONTRACT
 PUBLIC = {

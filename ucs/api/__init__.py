@@ -10,7 +10,7 @@ def register_api(api, app):
     api.spec.components.security_scheme(
         access.SECURITY_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    app.url_map.converters.update(identifiers.CONVERTERS)
+    app.url_rule_class = identifiers.IdRule
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(docs.bp)

@@ -37,10 +37,6 @@ def store_errors(blp: Blueprint):
     return decorate
 
 
-MALFORMED_JSON = "The body is not valid JSON"
-NOT_JSON_BODY = "The body is not sent as JSON (Content-Type: application/json)"
-
-
 def storage() -> StorageBackend:
     return current_app.extensions["ucs.storage"]
 
@@ -57,6 +53,13 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(as_utc(value), attr, obj, **kwargs)
 
 
+class TimestampedSchema(ma.Schema):
+    """A row's own times, in every answer about it."""
+
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
 class PresignedRequestSchema(ma.Schema):
     url = ma.fields.String(required=True)
     method = ma.fields.String(required=True, metadata={"description": "HTTP method to use with the URL"})
@@ -70,13 +73,12 @@ class PresignedRequestSchema(ma.Schema):
 
 
 __all__ = [
-    "MALFORMED_JSON",
-    "NOT_JSON_BODY",
     "error",
     "store_errors",
     "sha256_field",
     "size_field",
     "PresignedRequestSchema",
+    "TimestampedSchema",
     "UtcDateTime",
     "storage",
 ]

@@ -7,10 +7,8 @@ from flask.views import MethodView
 from ucs import services
 from ucs.api.access import current_subject, requires
 from ucs.api.common import (
-    MALFORMED_JSON,
-    NOT_JSON_BODY,
     PresignedRequestSchema,
-    UtcDateTime,
+    TimestampedSchema,
     error,
     sha256_field,
     size_field,
@@ -19,7 +17,7 @@ from ucs.api.common import (
 )
 from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.multipart_uploads import UploadSchema
-from ucs.api.parsing import Blueprint
+from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
 from ucs.uploads import UploadStatus
 
@@ -31,7 +29,7 @@ class FileRegistrationSchema(ma.Schema):
     sha256 = sha256_field(allow_none=True)
 
 
-class FileSchema(ma.Schema):
+class FileSchema(TimestampedSchema):
     file_id = ma.fields.String(required=True)
     size = size_field(required=True, allow_none=True, metadata={"description": "Expected size in bytes"})
     sha256 = sha256_field(required=True, allow_none=True)
@@ -42,8 +40,6 @@ class FileSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The latest upload attempt (null before the first)"},
     )
-    created_at = UtcDateTime(required=True)
-    updated_at = UtcDateTime(required=True)
 
 
 class StartUploadSchema(ma.Schema):
@@ -65,14 +61,12 @@ class DownloadSchema(PresignedRequestSchema):
 FILE_ID = [file_id_parameter()]
 
 
-@blp.route("/<file_id:file_id>", parameters=FILE_ID)
+@blp.route("/<path:file_id>", parameters=FILE_ID)
 class FileById(MethodView):
     @requires(blp, Action.REGISTER)
     @blp.arguments(FileRegistrationSchema, required=False, description="Without a body: nothing known yet")
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
-    @error(blp, 400, MALFORMED_JSON)
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 409, "The file has an active upload; its size and sha256 cannot change")
     @error(blp, 422, "Invalid file_id or body")
     def put(self, body, file_id):
@@ -89,13 +83,12 @@ class FileById(MethodView):
         return services.get_file(checked_file_id(file_id))
 
 
-@blp.route("/<file_id:file_id>/multipart_uploads", parameters=FILE_ID)
+@blp.route("/<path:file_id>/multipart_uploads", parameters=FILE_ID)
 class FileUploads(MethodView):
     @requires(blp, Action.UPLOAD)
     @blp.arguments(StartUploadSchema, required=False)
     @blp.response(201, UploadSchema)
     @error(blp, 400, f"{MALFORMED_JSON}, the size differs from the registration, or the file is too large")
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "The file is not registered")
     @error(blp, 409, "The file already has a pending, uploaded or accepted upload")
     @error(blp, 422, "Invalid file_id or body")
@@ -121,7 +114,7 @@ class FileUploads(MethodView):
         return [u for u in file.uploads if status is None or u.upload_status is status]
 
 
-@blp.route("/<file_id:file_id>/download", parameters=FILE_ID)
+@blp.route("/<path:file_id>/download", parameters=FILE_ID)
 class FileDownload(MethodView):
     @requires(blp, Action.DOWNLOAD)
     @blp.response(200, DownloadSchema)

@@ -7,7 +7,7 @@ with these checks, exactly what the document's parameter schemas forbid (docs/ar
 
 import marshmallow as ma
 from flask_smorest import abort
-from werkzeug.routing import PathConverter
+from werkzeug.routing import PathConverter, Rule
 
 from ucs.models import MultipartUpload
 from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, MAX_PARTS, is_valid_file_id
@@ -18,7 +18,7 @@ MAX_UPLOAD_ID_LENGTH = MultipartUpload.__table__.c.s3_upload_id.type.length
 
 
 class FileIdConverter(PathConverter):
-    """Any text but one that ends as a file route does: `PUT /files/f/download` is a 405, not file 'f/download'."""
+    """Any text but one that ends as a file route does."""
 
     regex = PathConverter.regex + "(?<!/download)(?<!/multipart_uploads)"
 
@@ -29,8 +29,21 @@ class UploadIdConverter(PathConverter):
     regex = PathConverter.regex + "(?<!/parts)(?<!/presigned_post)(?<!/presigned_posts)"
 
 
-# The route converters, by the name the rules use: `<file_id:file_id>`.
-CONVERTERS = {"file_id": FileIdConverter, "upload_id": UploadIdConverter}
+ID_CONVERTERS = {"file_id": FileIdConverter, "upload_id": UploadIdConverter}
+
+
+class IdRule(Rule):
+    """A URL rule in which `<path:file_id>` and `<path:upload_id>` never swallow a route's own suffix.
+
+    `PUT /files/f/download` is then a 405 for f's download (RFC 9110, with Allow), not a 422 for a file
+    'f/download'. The rule keeps its text, which is the route label of the metrics and the logs.
+    """
+
+    def get_converter(self, variable_name, converter_name, args, kwargs):
+        converter = ID_CONVERTERS.get(variable_name) if converter_name == "path" else None
+        if converter is None:
+            return super().get_converter(variable_name, converter_name, args, kwargs)
+        return converter(self.map, *args, **kwargs)
 
 
 def _path_parameter(name: str, description: str, schema: dict) -> dict:

@@ -7,17 +7,15 @@ from flask.views import MethodView
 from ucs import completion, services
 from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
-    MALFORMED_JSON,
-    NOT_JSON_BODY,
     PresignedRequestSchema,
-    UtcDateTime,
+    TimestampedSchema,
     error,
     sha256_field,
     storage,
     store_errors,
 )
 from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, checked_upload_id, part_no_field
-from ucs.api.parsing import Blueprint
+from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
@@ -33,7 +31,7 @@ blp = Blueprint(
 MAX_PARTS_PER_BATCH = 1000
 
 
-class UploadSchema(ma.Schema):
+class UploadSchema(TimestampedSchema):
     # Every field is in every answer; null where the upload has no value (yet).
     upload_id = ma.fields.String(attribute="s3_upload_id", required=True)
     file_id = ma.fields.String(required=True)
@@ -55,8 +53,6 @@ class UploadSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The token subject that completed or canceled it"},
     )
-    created_at = UtcDateTime(required=True)
-    updated_at = UtcDateTime(required=True)
 
 
 class StoredPartSchema(ma.Schema):
@@ -166,7 +162,7 @@ def _file_of_upload(view_args: dict) -> str:
     return _upload(view_args["upload_id"]).file_id
 
 
-@blp.route("/<upload_id:upload_id>", parameters=[UPLOAD_ID])
+@blp.route("/<path:upload_id>", parameters=[UPLOAD_ID])
 class UploadById(MethodView):
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, UploadSchema)
@@ -180,7 +176,6 @@ class UploadById(MethodView):
     @blp.arguments(UploadPatchSchema, documented_as={"oneOf": [CompleteUploadSchema, CancelUploadSchema]})
     @blp.response(204)
     @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
     @error(blp, 422, "Invalid body")
@@ -197,7 +192,7 @@ class UploadById(MethodView):
             )
 
 
-@blp.route("/<upload_id:upload_id>/parts", parameters=[UPLOAD_ID])
+@blp.route("/<path:upload_id>/parts", parameters=[UPLOAD_ID])
 class UploadParts(MethodView):
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
     @blp.response(200, StoredPartSchema(many=True))
@@ -211,7 +206,7 @@ class UploadParts(MethodView):
         return storage().list_parts(upload.key, upload.s3_upload_id)
 
 
-@blp.route("/<upload_id:upload_id>/part/<part_no>/presigned_post", parameters=[UPLOAD_ID, PART_NO])
+@blp.route("/<path:upload_id>/part/<part_no>/presigned_post", parameters=[UPLOAD_ID, PART_NO])
 class PartUrl(MethodView):
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.response(200, PresignedRequestSchema)
@@ -229,13 +224,11 @@ class PartUrl(MethodView):
         )
 
 
-@blp.route("/<upload_id:upload_id>/parts/presigned_posts", parameters=[UPLOAD_ID])
+@blp.route("/<path:upload_id>/parts/presigned_posts", parameters=[UPLOAD_ID])
 class PartUrls(MethodView):
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.arguments(PartUrlsRequestSchema)
     @blp.response(200, PartUrlSchema(many=True), description="One URL per part, in part order")
-    @error(blp, 400, MALFORMED_JSON)
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
     @error(blp, 422, f"part_nos is not 1 to {MAX_PARTS_PER_BATCH} distinct numbers in 1..{MAX_PARTS}")
