@@ -61,20 +61,19 @@ class UcsApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def handle_http_exception(self, error):
-        # flask-smorest's handler reads what abort() passed: message, errors (webargs') and headers.
-        _, code, headers = super().handle_http_exception(error)
+        # What abort() passed, as flask-smorest's own handler reads it: message, errors (webargs'), headers.
         data = getattr(error, "data", None) or {}
         errors = data.get("errors", data.get("messages"))
         message = data.get("message")
         if message is None:
             if errors is not None:
                 message = "invalid request: " + "; ".join(_flatten(errors))
-            elif code == 404:
+            elif error.code == 404:
                 message = f"no such resource: {request.method} {request.path}"
             else:
                 message = error.description
-        body, code = error_body(code, message, errors)
-        return body, code, {**exception_headers(error), **(headers or {})}
+        body, code = error_body(error.code, message, errors)
+        return body, code, {**exception_headers(error), **(data.get("headers") or {})}
 
 
 def _flatten(errors, path: str = ""):

@@ -21,13 +21,19 @@ from schemathesis.engine import Status, events, from_schema
 class FuzzReport:
     failures: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    # Per (phase, outcome): how many operations; per (method, status): how many answers.
+    # Per (phase, outcome): how many operations; per (operation, status): how many answers.
     scenarios: collections.Counter = field(default_factory=collections.Counter)
     answers: collections.Counter = field(default_factory=collections.Counter)
+    # The operations of the document, as "METHOD /path".
+    documented: set[str] = field(default_factory=set)
 
     @property
     def requests(self) -> int:
         return sum(self.answers.values())
+
+    def untested(self) -> set[str]:
+        """The documented operations that got no request at all."""
+        return self.documented - {operation for operation, _ in self.answers}
 
     def lines(self) -> list[str]:
         shown = []
@@ -50,13 +56,14 @@ def fuzz(
     for a rule the document states in words only.
     """
     document = requests.get(f"{base_url}/openapi.json", timeout=30).json()
-    for methods in document["paths"].values():
-        for operation in methods.values():
-            if isinstance(operation, dict):
-                operation.get("responses", {}).pop("default", None)
+    report = FuzzReport()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if method != "parameters":
+                operation["responses"].pop("default", None)
+                report.documented.add(f"{method.upper()} {path}")
     settings = schemathesis.Config.from_dict({**config, "base-url": base_url, "headers": headers})
     schema = schemathesis.openapi.from_dict(document, config=settings)
-    report = FuzzReport()
     hook = None
     if before_call is not None:
         # schemathesis calls before_call hooks only from its global registry: registered for this run only.

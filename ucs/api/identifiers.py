@@ -17,23 +17,29 @@ PART_NO_RULE = f"part_no must be a whole number from 1 to {MAX_PARTS}"
 MAX_UPLOAD_ID_LENGTH = MultipartUpload.__table__.c.s3_upload_id.type.length
 
 
-class FileIdConverter(PathConverter):
-    """Any text but one that ends as a file route does."""
+class IdConverter(PathConverter):
+    """Any text, slashes and line breaks included: an id the view refuses gets the view's 4xx, not a 404."""
 
-    regex = PathConverter.regex + "(?<!/download)(?<!/multipart_uploads)"
-
-
-class UploadIdConverter(PathConverter):
-    """Any text but one that ends as an upload route does (/parts, .../presigned_post, .../presigned_posts)."""
-
-    regex = PathConverter.regex + "(?<!/parts)(?<!/presigned_post)(?<!/presigned_posts)"
+    regex = "(?s:" + PathConverter.regex + ")"
 
 
-ID_CONVERTERS = {"file_id": FileIdConverter, "upload_id": UploadIdConverter}
+class FileIdConverter(IdConverter):
+    """An id that does not end as a file route does."""
+
+    regex = IdConverter.regex + "(?<!/download)(?<!/multipart_uploads)"
+
+
+class UploadIdConverter(IdConverter):
+    """An id that does not end as an upload route does (/parts, .../presigned_post, .../presigned_posts)."""
+
+    regex = IdConverter.regex + "(?<!/parts)(?<!/presigned_post)(?<!/presigned_posts)"
+
+
+ID_CONVERTERS = {"file_id": FileIdConverter, "upload_id": UploadIdConverter, "object_id": IdConverter}
 
 
 class IdRule(Rule):
-    """A URL rule in which `<path:file_id>` and `<path:upload_id>` never swallow a route's own suffix.
+    """A URL rule whose `<path:...>` ids take any text, but never a route's own suffix.
 
     `PUT /files/f/download` is then a 405 for f's download (RFC 9110, with Allow), not a 422 for a file
     'f/download'. The rule keeps its text, which is the route label of the metrics and the logs.

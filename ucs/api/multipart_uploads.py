@@ -102,22 +102,19 @@ class UploadPatchSchema(ma.Schema):
             raise ma.ValidationError("parts must be listed in ascending part_no order, each once", "parts")
 
 
-class CompleteUploadSchema(ma.Schema):
+class CompleteUploadSchema(UploadPatchSchema):
     """Documents a PATCH body that completes an upload (UploadPatchSchema reads it)."""
 
     status = status_field("uploaded")
     parts = parts_field(required=True, validate=ma.validate.Length(min=1))
-    sha256 = sha256_field()
 
 
-class CancelUploadSchema(ma.Schema):
+class CancelUploadSchema(UploadPatchSchema):
     """Documents a PATCH body that cancels an upload (UploadPatchSchema reads it; parts are checked, unused)."""
 
     status = status_field(
         *(name for name, to in REQUESTED_STATUS_ALIASES.items() if to is UploadStatus.CANCELED)
     )
-    parts = parts_field()
-    sha256 = sha256_field()
 
 
 class PartUrlsRequestSchema(ma.Schema):
