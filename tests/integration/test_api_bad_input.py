@@ -89,6 +89,7 @@ BAD_REQUESTS = [
     ("PUT", "/files/a%2Fb", {"json": {}}, 422, "invalid file_id 'a/b'"),
     ("PUT", "/files/%2E%2E", {"json": {}}, 422, "invalid file_id '..'"),
     ("PUT", "/files/.hidden", {"json": {}}, 422, "not starting with a dot"),
+    ("PUT", "/files/a%0Ab", {"json": {}}, 422, "invalid file_id 'a\\nb'"),
     ("PUT", "/files/%2E%2E%2Fetc%2Fpasswd", {"json": {}}, 422, "invalid file_id '../etc/passwd'"),
     ("PUT", "/files/" + "x" * 500, {"json": {}}, 422, "1 to 128 of A-Z a-z 0-9 . _ -"),
     ("GET", "/files/" + "x" * 500, {}, 422, "invalid file_id"),
