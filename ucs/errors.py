@@ -4,10 +4,9 @@ import logging
 
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
-from werkzeug.http import HTTP_STATUS_CODES
 
 from ucs.database import refuses_writes
-from ucs.extensions import db, shaped_error
+from ucs.extensions import db, error_body
 from ucs.problems import BadRequest, Conflict, NotFound, UploadError
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 
@@ -23,8 +22,7 @@ STATUS_BY_ERROR = (
 
 
 def error_response(code: int, message: str):
-    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
-    body, code = shaped_error(body, code)
+    body, code = error_body(code, message)
     return jsonify(body), code
 
 

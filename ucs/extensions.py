@@ -1,10 +1,13 @@
 """Extensions, created unbound here and bound to an app in create_app."""
 
+import marshmallow as ma
 from flask import current_app, has_request_context, request
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 
 class Base(DeclarativeBase):
@@ -16,13 +19,36 @@ class Base(DeclarativeBase):
 ERROR_SHAPES = "ucs.error_shapes"
 
 
-def shaped_error(body: dict, code: int) -> tuple[dict, int]:
-    """An error body and status as the API that owns the request's path answers them."""
+def error_body(code: int, message: str, errors: dict | None = None) -> tuple[dict, int]:
+    """The body and status of an error answer, in the shape of the API that owns the request's path.
+
+    UCS's shape is {"code", "status", "message"}, and "errors" with the fields a request got wrong.
+    """
+    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    if errors is not None:
+        body["errors"] = errors
     if has_request_context():
         for prefix, reshape in current_app.extensions.get(ERROR_SHAPES, {}).items():
             if request.path.startswith(prefix):
                 return reshape(body, code)
     return body, code
+
+
+class ErrorSchema(ma.Schema):
+    """How /openapi.json states the body error_body builds."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = ma.fields.String(required=True, metadata={"description": "The status's name"})
+    message = ma.fields.String(
+        required=True, metadata={"description": "What is wrong, for a person to act on"}
+    )
+    errors = ma.fields.Dict(metadata={"description": "The fields a request got wrong, by location and name"})
+
+
+def exception_headers(error: HTTPException) -> dict[str, str]:
+    """The headers an HTTP exception answers with besides its body: a 405's Allow (RFC 9110), a 416's range."""
+    environ = request.environ if has_request_context() else None
+    return {name: value for name, value in error.get_headers(environ) if name.lower() != "content-type"}
 
 
 class UcsSmorestApi(Api):
@@ -32,17 +58,22 @@ class UcsSmorestApi(Api):
     take), so an API with an error shape of its own (ERROR_SHAPES) gets its shape for those too.
     """
 
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error):
-        payload, code, headers = super().handle_http_exception(error)
-        if "message" not in payload:
-            if "errors" in payload:
-                payload["message"] = "invalid request: " + "; ".join(_flatten(payload["errors"]))
-            elif code == 404:
-                payload["message"] = f"no such resource: {request.method} {request.path}"
+        # What abort() passed, as flask-smorest's own handler reads it: message, errors (webargs'), headers.
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors", data.get("messages"))
+        message = data.get("message")
+        if message is None:
+            if errors is not None:
+                message = "invalid request: " + "; ".join(_flatten(errors))
+            elif error.code == 404:
+                message = f"no such resource: {request.method} {request.path}"
             else:
-                payload["message"] = error.description
-        payload, code = shaped_error(payload, code)
-        return payload, code, headers
+                message = error.description
+        body, code = error_body(error.code, message, errors)
+        return body, code, {**exception_headers(error), **(data.get("headers") or {})}
 
 
 def _flatten(errors, path: str = ""):

@@ -34,6 +34,7 @@ class BoundedList(ma.fields.List):
     def __init__(self, inner, max_length: int, **kwargs):
         super().__init__(inner, **kwargs)
         self.max_length = max_length
+        self.metadata = {"maxItems": max_length, **self.metadata}  # what /openapi.json says of it
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, list) and len(value) > self.max_length:

@@ -31,6 +31,9 @@ BAD_REQUESTS = [
     ("GET", "/files/unknown/download", {}, 404, "file 'unknown' is not registered"),
     ("GET", "/multipart_uploads/unknown", {}, 404, "no multipart upload with id 'unknown'"),
     ("GET", "/multipart_uploads/unknown/parts", {}, 404, "no multipart upload with id 'unknown'"),
+    # No upload id holds NUL (PostgreSQL could not even compare one).
+    ("GET", "/multipart_uploads/a%00b", {}, 404, "no multipart upload with id 'a\\x00b'"),
+    ("PATCH", "/multipart_uploads/a%00b", {"json": {"status": "cancelled"}}, 404, "no multipart upload"),
     ("POST", "/multipart_uploads/unknown/part/1/presigned_post", {}, 404, "no multipart upload"),
     ("PATCH", "/multipart_uploads/unknown", {"json": {"status": "cancelled"}}, 404, "no multipart upload"),
     ("GET", "/files/f1/download", {}, 409, "file 'f1' has no completed upload"),
@@ -86,6 +89,7 @@ BAD_REQUESTS = [
     ("PUT", "/files/a%2Fb", {"json": {}}, 422, "invalid file_id 'a/b'"),
     ("PUT", "/files/%2E%2E", {"json": {}}, 422, "invalid file_id '..'"),
     ("PUT", "/files/.hidden", {"json": {}}, 422, "not starting with a dot"),
+    ("PUT", "/files/a%0Ab", {"json": {}}, 422, "invalid file_id 'a\\nb'"),
     ("PUT", "/files/%2E%2E%2Fetc%2Fpasswd", {"json": {}}, 422, "invalid file_id '../etc/passwd'"),
     ("PUT", "/files/" + "x" * 500, {"json": {}}, 422, "1 to 128 of A-Z a-z 0-9 . _ -"),
     ("GET", "/files/" + "x" * 500, {}, 422, "invalid file_id"),

@@ -53,7 +53,7 @@ def test_journey_register_upload_resume_complete_download(rest, app):
     assert rest.complete(upload_id, parts, sha256=SHA256).status_code == 204
     done = rest.expect(200, "GET", upload_path(upload_id)).json()
     assert done["status"] == "uploaded" and done["size"] == len(DATA) and done["etag"].endswith('-3"')
-    assert rest.expect(200, "GET", "/files/sample.bam").json()["s3_upload_id"] == upload_id
+    assert rest.expect(200, "GET", "/files/sample.bam").json()["upload_id"] == upload_id
     assert rest.expect(200, "GET", "/files/sample.bam/multipart_uploads?status=pending").json() == []
     assert store_uploads(app) == []
 

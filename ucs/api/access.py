@@ -17,7 +17,8 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 from ucs import auth
-from ucs.api.common import checked_file_id, error
+from ucs.api.common import UNAVAILABLE, error
+from ucs.api.identifiers import checked_file_id
 from ucs.api.parsing import Blueprint
 from ucs.auth.jwks import KeysUnavailable
 from ucs.auth.scopes import UNRESTRICTED, Action, Principal, granting_scopes
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 SECURITY_SCHEME = "bearerAuth"
 REALM = "ucs"
 BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
+# How /openapi.json describes the WWW-Authenticate header of a 401 and of a 403.
+INVALID_TOKEN = f'Bearer realm="{REALM}", and error="invalid_token" with the reason when a token was sent'
+INSUFFICIENT_SCOPE = f'Bearer realm="{REALM}", error="insufficient_scope", the reason and the scope needed'
 # What may stand inside a quoted WWW-Authenticate parameter (RFC 6750 section 3).
 UNQUOTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 
@@ -47,7 +51,8 @@ def requires(blp: Blueprint, action: Action, file_of: Callable[[dict], str] = fi
             return view(*args, **kwargs)
 
         guarded = _needs_token(blp, guarded)
-        return error(blp, 403, "The token lacks the scope this operation needs on this file")(guarded)
+        refused = "The token lacks the scope this operation needs on this file"
+        return error(blp, 403, refused, {"WWW-Authenticate": (INSUFFICIENT_SCOPE, True)})(guarded)
 
     return decorate
 
@@ -68,7 +73,14 @@ def requires_token(blp: Blueprint):
 
 def _needs_token(blp: Blueprint, view):
     view = blp.doc(security=[{SECURITY_SCHEME: []}])(view)
-    return error(blp, 401, "No bearer token, or one that is malformed, expired or not trusted")(view)
+    view = error(
+        blp,
+        503,
+        UNAVAILABLE,
+        {"Retry-After": ("Seconds to wait, when the token issuer's keys are the cause", False)},
+    )(view)
+    refused = "No bearer token, or one that is malformed, expired or not trusted"
+    return error(blp, 401, refused, {"WWW-Authenticate": (INVALID_TOKEN, True)})(view)
 
 
 def authenticate() -> Principal:

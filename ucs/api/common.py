@@ -3,18 +3,28 @@
 from datetime import UTC, datetime
 
 import marshmallow as ma
-from flask_smorest import abort
 
 from ucs.api.parsing import Blueprint
 from ucs.fields import sha256_field, size_field
 from ucs.plugins import current_storage
 from ucs.storage import StorageBackend
-from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, is_valid_file_id
+
+# One wording for every 503: a view that needs the store, a token check and a query may each give it.
+UNAVAILABLE = "The database, the object store or the token issuer's keys are unavailable; retry shortly"
 
 
-def error(blp: Blueprint, code: int, description: str):
-    """Document an error answer of a view, in the error shape of its blueprint's API (UCS's by default)."""
-    return blp.alt_response(code, schema=blp.ERROR_SCHEMA, description=description)
+def error(blp: Blueprint, code: int, description: str, headers: dict | None = None):
+    """Document an error answer of a view, in the error shape of its blueprint's API (UCS's by default).
+
+    headers: {name: (description, required)} for the headers the answer carries.
+    """
+    documented = {
+        name: {"description": text, "required": required, "schema": {"type": "string"}}
+        for name, (text, required) in (headers or {}).items()
+    }
+    return blp.alt_response(
+        code, schema=blp.ERROR_SCHEMA, description=description, headers=documented or None
+    )
 
 
 def store_errors(blp: Blueprint):
@@ -22,25 +32,13 @@ def store_errors(blp: Blueprint):
 
     def decorate(view):
         view = error(blp, 502, "The object store refused the request")(view)
-        return error(blp, 503, "The object store is unavailable")(view)
+        return error(blp, 503, UNAVAILABLE)(view)
 
     return decorate
 
 
-MALFORMED_JSON = "The body is not valid JSON"
-NOT_JSON_BODY = "The body is not sent as JSON (Content-Type: application/json)"
-
-
 def storage() -> StorageBackend:
     return current_storage()
-
-
-def checked_file_id(file_id: str, name: str = "file_id") -> str:
-    """File ids become object keys: refuse anything outside the documented alphabet before it is used."""
-    if not is_valid_file_id(file_id):
-        shown = file_id if len(file_id) <= 40 else file_id[:40] + "..."
-        abort(422, message=f"invalid {name} {shown!r}: it must be {FILE_ID_RULE}")
-    return file_id
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -55,23 +53,32 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(as_utc(value), attr, obj, **kwargs)
 
 
+class TimestampedSchema(ma.Schema):
+    """A row's own times, in every answer about it."""
+
+    created_at = UtcDateTime(required=True)
+    updated_at = UtcDateTime(required=True)
+
+
 class PresignedRequestSchema(ma.Schema):
     url = ma.fields.String(required=True)
-    method = ma.fields.String(metadata={"description": "HTTP method to use with the URL"})
-    headers = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
-    expires_at = UtcDateTime()
+    method = ma.fields.String(required=True, metadata={"description": "HTTP method to use with the URL"})
+    headers = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        required=True,
+        metadata={"description": "Headers to send with the request"},
+    )
+    expires_at = UtcDateTime(required=True)
 
 
 __all__ = [
-    "MALFORMED_JSON",
-    "NOT_JSON_BODY",
     "error",
     "store_errors",
-    "FILE_ID_PATTERN",
     "sha256_field",
     "size_field",
     "PresignedRequestSchema",
+    "TimestampedSchema",
     "UtcDateTime",
-    "checked_file_id",
     "storage",
 ]

@@ -7,32 +7,39 @@ from flask.views import MethodView
 from ucs import queries, registration
 from ucs.api.access import current_subject, requires
 from ucs.api.common import (
-    MALFORMED_JSON,
-    NOT_JSON_BODY,
     PresignedRequestSchema,
-    UtcDateTime,
-    checked_file_id,
+    TimestampedSchema,
     error,
     sha256_field,
     size_field,
     storage,
     store_errors,
 )
+from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.multipart_uploads import UploadSchema
-from ucs.api.parsing import Blueprint
+from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
 from ucs.uploads import UploadStatus
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
 
 
-class FileSchema(ma.Schema):
-    file_id = ma.fields.String(dump_only=True)
-    size = size_field(allow_none=True, metadata={"description": "Expected size in bytes"})
+class FileRegistrationSchema(ma.Schema):
+    size = size_field(allow_none=True, metadata={"description": "Expected size in bytes; null: not known"})
     sha256 = sha256_field(allow_none=True)
-    s3_upload_id = ma.fields.String(dump_only=True, metadata={"description": "The latest upload attempt"})
-    created_at = UtcDateTime(dump_only=True)
-    updated_at = UtcDateTime(dump_only=True)
+
+
+class FileSchema(TimestampedSchema):
+    file_id = ma.fields.String(required=True)
+    size = size_field(required=True, allow_none=True, metadata={"description": "Expected size in bytes"})
+    sha256 = sha256_field(required=True, allow_none=True)
+    # The column keeps the original specification's name (s3_upload_id); answers say upload_id everywhere.
+    upload_id = ma.fields.String(
+        attribute="s3_upload_id",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The latest upload attempt (null before the first)"},
+    )
 
 
 class StartUploadSchema(ma.Schema):
@@ -46,19 +53,20 @@ class UploadQueryArgsSchema(ma.Schema):
 
 
 class DownloadSchema(PresignedRequestSchema):
-    size = ma.fields.Integer()
-    sha256 = ma.fields.String(allow_none=True)
-    etag = ma.fields.String()
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True, allow_none=True)
+    etag = ma.fields.String(required=True)
 
 
-@blp.route("/<path:file_id>")
+FILE_ID = [file_id_parameter()]
+
+
+@blp.route("/<path:file_id>", parameters=FILE_ID)
 class FileById(MethodView):
     @requires(blp, Action.REGISTER)
-    @blp.arguments(FileSchema)
+    @blp.arguments(FileRegistrationSchema, required=False, description="Without a body: nothing known yet")
     @blp.response(200, FileSchema, description="The file was already registered and is updated")
     @blp.alt_response(201, schema=FileSchema, description="The file is registered")
-    @error(blp, 400, MALFORMED_JSON)
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 409, "The file has an active upload; its size and sha256 cannot change")
     @error(blp, 422, "Invalid file_id or body")
     def put(self, body, file_id):
@@ -77,13 +85,12 @@ class FileById(MethodView):
         return queries.get_file(checked_file_id(file_id))
 
 
-@blp.route("/<path:file_id>/multipart_uploads")
+@blp.route("/<path:file_id>/multipart_uploads", parameters=FILE_ID)
 class FileUploads(MethodView):
     @requires(blp, Action.UPLOAD)
     @blp.arguments(StartUploadSchema, required=False)
     @blp.response(201, UploadSchema)
     @error(blp, 400, f"{MALFORMED_JSON}, the size differs from the registration, or the file is too large")
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "The file is not registered")
     @error(blp, 409, "The file already has a pending, uploaded or accepted upload")
     @error(blp, 422, "Invalid file_id or body")
@@ -109,7 +116,7 @@ class FileUploads(MethodView):
         return [u for u in file.uploads if status is None or u.upload_status is status]
 
 
-@blp.route("/<path:file_id>/download")
+@blp.route("/<path:file_id>/download", parameters=FILE_ID)
 class FileDownload(MethodView):
     @requires(blp, Action.DOWNLOAD)
     @blp.response(200, DownloadSchema)

@@ -3,21 +3,19 @@
 import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import abort
 
 from ucs import completion, life_cycle
 from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
-    MALFORMED_JSON,
-    NOT_JSON_BODY,
     PresignedRequestSchema,
-    UtcDateTime,
+    TimestampedSchema,
     error,
     sha256_field,
     storage,
     store_errors,
 )
-from ucs.api.parsing import Blueprint
+from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, checked_upload_id, part_no_field
+from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
 from ucs.fields import BoundedList
 from ucs.problems import NotFound
@@ -32,42 +30,42 @@ blp = Blueprint(
     description="Multipart uploads; upload ids are the store's opaque strings and must be percent-encoded",
 )
 
-PART_NO_RULE = f"part_no must be a whole number from 1 to {MAX_PARTS}"
 # Part URLs signed in one request: enough to keep many workers busy, few enough to use before they expire.
 MAX_PARTS_PER_BATCH = 1000
 
 
-class UploadSchema(ma.Schema):
-    upload_id = ma.fields.String(attribute="s3_upload_id")
-    file_id = ma.fields.String()
-    status = ma.fields.String(attribute="upload_status")
-    part_size = ma.fields.Integer(metadata={"description": "Bytes per part; the last part may be shorter"})
-    size = ma.fields.Integer(allow_none=True)
-    sha256 = ma.fields.String(allow_none=True)
-    etag = ma.fields.String(allow_none=True)
+class UploadSchema(TimestampedSchema):
+    # Every field is in every answer; null where the upload has no value (yet).
+    upload_id = ma.fields.String(attribute="s3_upload_id", required=True)
+    file_id = ma.fields.String(required=True)
+    status = ma.fields.Enum(UploadStatus, by_value=True, attribute="upload_status", required=True)
+    part_size = ma.fields.Integer(
+        required=True, metadata={"description": "Bytes per part; the last part may be shorter"}
+    )
+    size = ma.fields.Integer(required=True, allow_none=True)
+    sha256 = ma.fields.String(required=True, allow_none=True)
+    etag = ma.fields.String(required=True, allow_none=True)
     reason = ma.fields.String(
-        allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
+        required=True, allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
     )
     started_by = ma.fields.String(
-        allow_none=True, metadata={"description": "The token subject that started the upload"}
+        required=True, allow_none=True, metadata={"description": "The token subject that started the upload"}
     )
     ended_by = ma.fields.String(
-        allow_none=True, metadata={"description": "The token subject that completed or canceled it"}
+        required=True,
+        allow_none=True,
+        metadata={"description": "The token subject that completed or canceled it"},
     )
-    created_at = UtcDateTime()
-    updated_at = UtcDateTime()
 
 
 class StoredPartSchema(ma.Schema):
-    part_no = ma.fields.Integer()
-    etag = ma.fields.String()
-    size = ma.fields.Integer()
+    part_no = ma.fields.Integer(required=True)
+    etag = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
 
 
 class ListedPartSchema(ma.Schema):
-    part_no = ma.fields.Integer(
-        required=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)
-    )
+    part_no = part_no_field(required=True)
     etag = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
 
     @ma.post_load
@@ -75,12 +73,26 @@ class ListedPartSchema(ma.Schema):
         return ListedPart(**data)
 
 
-class UploadPatchSchema(ma.Schema):
-    status = ma.fields.String(
-        required=True,
-        validate=ma.validate.OneOf(list(REQUESTED_STATUS_ALIASES), error="status must be one of {choices}"),
+def parts_field(**kwargs) -> BoundedList:
+    return BoundedList(
+        ma.fields.Nested(ListedPartSchema),
+        max_length=MAX_PARTS,
+        metadata={"description": "Every part with its ETag, in ascending part_no order, each once"},
+        **kwargs,
     )
-    parts = BoundedList(ma.fields.Nested(ListedPartSchema), max_length=MAX_PARTS)
+
+
+def status_field(*spellings: str) -> ma.fields.String:
+    return ma.fields.String(
+        required=True, validate=ma.validate.OneOf(spellings, error="status must be one of {choices}")
+    )
+
+
+class UploadPatchSchema(ma.Schema):
+    """The PATCH body, read as one schema; /openapi.json states it as CompleteUpload or CancelUpload."""
+
+    status = status_field(*REQUESTED_STATUS_ALIASES)
+    parts = parts_field()
     sha256 = sha256_field()
 
     @ma.validates_schema
@@ -93,13 +105,28 @@ class UploadPatchSchema(ma.Schema):
             raise ma.ValidationError("parts must be listed in ascending part_no order, each once", "parts")
 
 
+class CompleteUploadSchema(UploadPatchSchema):
+    """Documents a PATCH body that completes an upload (UploadPatchSchema reads it)."""
+
+    status = status_field("uploaded")
+    parts = parts_field(required=True, validate=ma.validate.Length(min=1))
+
+
+class CancelUploadSchema(UploadPatchSchema):
+    """Documents a PATCH body that cancels an upload (UploadPatchSchema reads it; parts are checked, unused)."""
+
+    status = status_field(
+        *(name for name, to in REQUESTED_STATUS_ALIASES.items() if to is UploadStatus.CANCELED)
+    )
+
+
 class PartUrlsRequestSchema(ma.Schema):
     part_nos = BoundedList(
-        ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=MAX_PARTS, error=PART_NO_RULE)),
+        part_no_field(),
         max_length=MAX_PARTS_PER_BATCH,
         required=True,
         validate=ma.validate.Length(min=1, error="part_nos must list at least one part number"),
-        metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers"},
+        metadata={"description": f"1 to {MAX_PARTS_PER_BATCH} distinct part numbers", "uniqueItems": True},
     )
 
     @ma.validates_schema
@@ -113,7 +140,8 @@ class PartUrlSchema(PresignedRequestSchema):
 
 
 def _upload(upload_id: str):
-    """Find an upload; the PATCH route also answers with a trailing slash, as the original specification writes it (docs/architecture.md).
+    """Find an upload; the PATCH route also answers with a trailing slash, as the original specification
+    (docs/architecture.md) writes it.
 
     The access check looks the upload up first; the view then gets the same row without a second query.
     """
@@ -121,7 +149,7 @@ def _upload(upload_id: str):
     if found is not None and upload_id in (found.s3_upload_id, found.s3_upload_id + "/"):
         return found
     try:
-        found = upload_row(upload_id)
+        found = upload_row(checked_upload_id(upload_id))
     except NotFound:
         if not upload_id.endswith("/"):
             raise
@@ -135,14 +163,7 @@ def _file_of_upload(view_args: dict) -> str:
     return _upload(view_args["upload_id"]).file_id
 
 
-def _part_no(text: str) -> int:
-    # isascii: str.isdigit also accepts digits such as '²' that int() refuses.
-    if not (text.isascii() and text.isdigit() and len(text) <= 5 and 1 <= int(text) <= MAX_PARTS):
-        abort(422, message=f"invalid part_no {text[:20]!r}: {PART_NO_RULE}")
-    return int(text)
-
-
-@blp.route("/<path:upload_id>")
+@blp.route("/<path:upload_id>", parameters=[UPLOAD_ID])
 class UploadById(MethodView):
     @read_only
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
@@ -154,10 +175,9 @@ class UploadById(MethodView):
 
     # Cancel is the least this route allows (uploads:manage may cancel any upload); completing needs more.
     @requires(blp, Action.CANCEL, _file_of_upload)
-    @blp.arguments(UploadPatchSchema)
+    @blp.arguments(UploadPatchSchema, documented_as={"oneOf": [CompleteUploadSchema, CancelUploadSchema]})
     @blp.response(204)
     @error(blp, 400, f"{MALFORMED_JSON}, or the parts do not match the store: the upload is now failed")
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
     @error(blp, 422, "Invalid body")
@@ -174,7 +194,7 @@ class UploadById(MethodView):
             )
 
 
-@blp.route("/<path:upload_id>/parts")
+@blp.route("/<path:upload_id>/parts", parameters=[UPLOAD_ID])
 class UploadParts(MethodView):
     @read_only
     @requires(blp, Action.READ_UPLOADS, _file_of_upload)
@@ -189,7 +209,7 @@ class UploadParts(MethodView):
         return storage().list_parts(upload.key, upload.s3_upload_id)
 
 
-@blp.route("/<path:upload_id>/part/<part_no>/presigned_post")
+@blp.route("/<path:upload_id>/part/<part_no>/presigned_post", parameters=[UPLOAD_ID, PART_NO])
 class PartUrl(MethodView):
     @read_only
     @requires(blp, Action.UPLOAD, _file_of_upload)
@@ -200,7 +220,7 @@ class PartUrl(MethodView):
     @store_errors(blp)
     def post(self, upload_id, part_no):
         """Get a presigned URL that stores one part (PUT the part's bytes to it)"""
-        number = _part_no(part_no)
+        number = checked_part_no(part_no)
         upload = _upload(upload_id)
         life_cycle.require_pending(upload)
         return storage().presign_upload_part(
@@ -208,14 +228,12 @@ class PartUrl(MethodView):
         )
 
 
-@blp.route("/<path:upload_id>/parts/presigned_posts")
+@blp.route("/<path:upload_id>/parts/presigned_posts", parameters=[UPLOAD_ID])
 class PartUrls(MethodView):
     @read_only
     @requires(blp, Action.UPLOAD, _file_of_upload)
     @blp.arguments(PartUrlsRequestSchema)
     @blp.response(200, PartUrlSchema(many=True), description="One URL per part, in part order")
-    @error(blp, 400, MALFORMED_JSON)
-    @error(blp, 415, NOT_JSON_BODY)
     @error(blp, 404, "No upload with this id")
     @error(blp, 409, "The upload is not pending")
     @error(blp, 422, f"part_nos is not 1 to {MAX_PARTS_PER_BATCH} distinct numbers in 1..{MAX_PARTS}")

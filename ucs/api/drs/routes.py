@@ -14,13 +14,14 @@ from flask.views import MethodView
 
 from ucs import auth
 from ucs.api.access import authenticate, current_subject, requires, requires_token
-from ucs.api.common import checked_file_id, error, storage, store_errors
+from ucs.api.common import error, storage, store_errors
 from ucs.api.drs import schemas
 from ucs.api.drs.bulk import check_length, distinct, resolve_each
 from ucs.api.drs.errors import use_drs_errors
 from ucs.api.drs.objects import access_url, authorizations, drs_object, object_upload
 from ucs.api.drs.service_info import service_info
 from ucs.api.drs.settings import check_drs_settings
+from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.models import MultipartUpload
@@ -28,6 +29,7 @@ from ucs.models import MultipartUpload
 PREFIX = "/ga4gh/drs/v1"
 INVALID = "An invalid object_id or body (the message says what is wrong)"
 UNEXPECTED = "An unexpected error; the message says no more"
+OBJECT_ID = [file_id_parameter("object_id")]
 
 
 class DrsBlueprint(Blueprint):
@@ -102,7 +104,7 @@ class ServiceInfo(MethodView):
         return service_info(current_app.config, request.host_url)
 
 
-@blp.route("/objects/<path:object_id>")
+@blp.route("/objects/<path:object_id>", parameters=OBJECT_ID)
 class DrsObject(MethodView):
     @requires(blp, Action.DOWNLOAD, object_in_path)
     @blp.arguments(schemas.ExpandSchema, location="query", error_status_code=400)
@@ -119,7 +121,7 @@ class DrsObject(MethodView):
         return how_to_authorize(checked_file_id(object_id, "object_id"))
 
 
-@blp.route("/objects/<path:object_id>/access/<access_id>")
+@blp.route("/objects/<path:object_id>/access/<access_id>", parameters=OBJECT_ID)
 class DrsAccess(MethodView):
     @requires(blp, Action.DOWNLOAD, object_in_path)
     @blp.response(200, schemas.AccessURLSchema)

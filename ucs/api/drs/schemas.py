@@ -18,8 +18,8 @@ def strings(**kwargs) -> ma.fields.List:
 
 
 class DrsErrorSchema(ma.Schema):
-    msg = Str(metadata={"description": "What is wrong, for a person to act on"})
-    status_code = Int(metadata={"description": "The HTTP status of the answer"})
+    msg = Str(required=True, metadata={"description": "What is wrong, for a person to act on"})
+    status_code = Int(required=True, metadata={"description": "The HTTP status of the answer"})
 
 
 class ChecksumSchema(ma.Schema):
