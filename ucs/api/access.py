@@ -1,7 +1,8 @@
 """Access control at the API's edge: authenticate the bearer token, then authorize one action on one file.
 
-Every protected view is decorated with `requires(blp, action, ...)`, outermost, so that a refused request
-is answered before its body is parsed and before anything reads or changes a row or the store. RFC 6750:
+Every protected view is decorated with `requires(blp, action, ...)`, outermost (only `@read_only`, which
+changes no behaviour, wraps it), so that a refused request is answered before its body is parsed and
+before anything reads or changes a row or the store. RFC 6750:
 401 with `WWW-Authenticate: Bearer` for a missing or invalid token, 403 `insufficient_scope` for a valid
 token that lacks the permission.
 """
