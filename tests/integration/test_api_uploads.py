@@ -3,33 +3,17 @@
 The filesystem store is the backend: its presigned URLs point back at the live server.
 """
 
-import hashlib
-import shutil
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import pytest
 import requests
 
 from tests.support.rest import outbox, snapshot, upload_path
+from tests.support.sample_upload import CHUNKS, DATA, SHA256, store_uploads
 from ucs import events, life_cycle
 from ucs.events import outbox as event_outbox
 from ucs.extensions import db
 from ucs.models import MultipartUpload, OutboxEvent
 from ucs.problems import InvalidTransition
-from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
-
-CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
-DATA = b"".join(CHUNKS)
-SHA256 = hashlib.sha256(DATA).hexdigest()
-
-
-def store_uploads(app) -> list[str]:
-    """The multipart uploads the filesystem store still holds (by upload id)."""
-    return sorted(path.name for path in (Path(app.config["STORAGE_ROOT"]) / "uploads").iterdir())
 
 
 def test_journey_register_upload_resume_complete_download(rest, app):
@@ -266,164 +250,6 @@ def test_status_change_and_event_commit_together(rest, app, monkeypatch):
     assert store_uploads(app) == [second]
     assert outbox(app) == [(events.UPLOAD_CANCELED, first_event)]
     assert first_event["upload_id"] == upload_id
-
-
-def test_a_cancel_racing_a_completion_lets_exactly_one_win(rest, app):
-    """The store call of a completion is held open while a cancel arrives: one 204, one 409, one event.
-
-    On SQLite (no row locks) the cancel lands first and the completion's compare-and-set refuses it; on
-    PostgreSQL the completion's row lock makes the cancel wait and find the upload uploaded.
-    """
-    rest.register("race.bam", size=len(DATA))
-    upload_id = rest.start("race.bam")["upload_id"]
-    parts = rest.put_parts(upload_id, CHUNKS)
-    storage = app.extensions["ucs.storage"]
-    cancel_answered = threading.Event()
-    complete_in_store = storage.complete_multipart_upload
-
-    def slow_complete(*args, **kwargs):
-        cancel_answered.wait(timeout=2)
-        return complete_in_store(*args, **kwargs)
-
-    storage.complete_multipart_upload = slow_complete
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            completion = pool.submit(rest.complete, upload_id, parts)
-            time.sleep(0.3)  # let the completion reach the store first
-            cancel = rest.cancel(upload_id)
-            cancel_answered.set()
-            completion = completion.result()
-    finally:
-        storage.complete_multipart_upload = complete_in_store
-
-    assert sorted([completion.status_code, cancel.status_code]) == [204, 409]
-    if completion.status_code == 409:  # the cancel won: the completion found the store upload aborted
-        assert completion.json()["message"] == (
-            f"upload {upload_id} became canceled meanwhile (canceled by the client), so it cannot be completed"
-        )
-    final = rest.expect(200, "GET", upload_path(upload_id)).json()["status"]
-    expected_event = events.UPLOAD_RECEIVED if completion.status_code == 204 else events.UPLOAD_CANCELED
-    assert final == ("uploaded" if completion.status_code == 204 else "canceled")
-    assert [kind for kind, _ in outbox(app)] == [expected_event]
-
-
-def test_a_store_failing_to_abort_does_not_undo_a_recorded_cancel(rest, app):
-    """The cancel is committed first; an abort the store then fails only leaves parts behind (logged)."""
-    rest.register("f-abort")
-    upload_id = rest.start("f-abort")["upload_id"]
-    storage = app.extensions["ucs.storage"]
-    abort_in_store = storage.abort_multipart_upload
-
-    def unavailable(*args, **kwargs):
-        raise StorageUnavailable("the store is down")
-
-    storage.abort_multipart_upload = unavailable
-    try:
-        assert rest.cancel(upload_id).status_code == 204
-    finally:
-        storage.abort_multipart_upload = abort_in_store
-    assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == "canceled"
-    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_CANCELED]
-    assert store_uploads(app) == [upload_id]
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("round_no", range(3))
-def test_a_cancel_racing_part_puts_leaves_no_part_behind(rest, app, round_no):
-    """Eight clients keep storing parts while the upload is canceled: its directory goes, all of it.
-
-    The abort used to remove the files it had listed while new parts were being renamed in, so it gave up
-    half-way (a part gone missing looked like a concurrent abort) and left parts on disk forever.
-    """
-    rest.register("f-raced")
-    upload_id = rest.start("f-raced")["upload_id"]
-    urls = [
-        rest.expect(200, "POST", upload_path(upload_id, f"/part/{number}/presigned_post")).json()["url"]
-        for number in range(1, 9)
-    ]
-    root = Path(app.config["STORAGE_ROOT"])
-    stored = threading.Event()
-
-    def keep_storing(url: str) -> int:
-        with requests.Session() as session:
-            while True:
-                answer = session.put(url, data=b"p" * 256 * 1024, timeout=30)
-                if answer.status_code != 200:
-                    return answer.status_code
-                stored.set()
-
-    with ThreadPoolExecutor(len(urls)) as pool:
-        puts = [pool.submit(keep_storing, url) for url in urls]
-        assert stored.wait(30)
-        time.sleep(0.2)  # parts arriving all the time
-        assert rest.cancel(upload_id).status_code == 204
-        endings = {put.result(timeout=60) for put in puts}
-
-    assert endings == {404}  # every client was told the upload is gone
-    assert store_uploads(app) == []
-    left = [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()]
-    assert [path for path in left if not path.startswith(".signing-key")] == []
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_pending_upload_the_store_lost_is_a_409_that_says_what_to_do(rest, app):
-    """Not a 502 a client would retry: no wait brings back an upload the store no longer holds."""
-    rest.register("f-lost")
-    upload_id = rest.start("f-lost")["upload_id"]
-    shutil.rmtree(Path(app.config["STORAGE_ROOT"]) / "uploads" / upload_id)  # as another store root would
-    before = snapshot(app)
-    for suffix, method in (("/parts", "GET"), ("/part/1/presigned_post", "POST")):
-        answer = rest.call(method, upload_path(upload_id, suffix))
-        assert answer.status_code == 409, answer.text
-        message = answer.json()["message"]
-        assert message.startswith(
-            f"the object store no longer holds this upload (no multipart upload {upload_id})"
-        )
-        assert message.endswith("cancel the upload and start a new one")
-    assert snapshot(app) == before
-    assert rest.cancel(upload_id).status_code == 204  # which the client is told to do
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_two_clients_failing_one_upload_at_once_both_learn_what_happened(rest, app):
-    """Two same-size files sent to one upload overwrite each other's parts; both completions are refused.
-
-    The store call of each completion waits for the other, so both pass their status check before
-    either fails the upload (SQLite has no row locks to order them). The loser used to read 'upload X
-    became failed meanwhile; it cannot become failed'.
-    """
-    rest.register("f-two-clients")
-    upload_id = rest.start("f-two-clients")["upload_id"]
-    first, second = [b"1" * 1000, b"1" * 500], [b"2" * 1000, b"2" * 500]
-    stored = [rest.put_part(upload_id, 1, first[0]), rest.put_part(upload_id, 2, second[1])]
-    listed_by = {
-        "first": [stored[0], {"part_no": 2, "etag": hashlib.md5(first[1]).hexdigest()}],
-        "second": [{"part_no": 1, "etag": hashlib.md5(second[0]).hexdigest()}, stored[1]],
-    }
-    storage = app.extensions["ucs.storage"]
-    both_read = threading.Barrier(2, timeout=10)
-    list_parts = storage.list_parts
-
-    def listed_once_both_have_read(*args):
-        both_read.wait()
-        return list_parts(*args)
-
-    storage.list_parts = listed_once_both_have_read
-    try:
-        with ThreadPoolExecutor(2) as pool:
-            answers = list(pool.map(lambda parts: rest.complete(upload_id, parts), listed_by.values()))
-    finally:
-        storage.list_parts = list_parts
-
-    assert [answer.status_code for answer in answers] == [400, 400]
-    messages = sorted((answer.json()["message"] for answer in answers), key=len)
-    assert messages[0].startswith("ETag mismatch for part")
-    assert messages[1].startswith("ETag mismatch for part")
-    assert f"meanwhile another request failed upload {upload_id} ({messages[0]})" in messages[1]
-    assert "two clients may have been uploading to file 'f-two-clients' at once" in messages[1]
-    upload = rest.expect(200, "GET", upload_path(upload_id)).json()
-    assert (upload["status"], upload["reason"]) == ("failed", messages[0])
-    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_FAILED]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
