@@ -1,8 +1,8 @@
 """The GA4GH DRS routes on the filesystem store: every answer checked against the DRS schemas.
 
 The journey after an upload (object, access URL, bytes, checksum), each documented refusal (unknown or
-invalid ids, a file still uploading, a rejected upload, a token for another file), the bulk routes,
-OPTIONS, service-info, and DRS's error shape, which the rest of the API keeps its own shape beside.
+invalid ids, a file still uploading, a rejected upload, a token for another file), OPTIONS, service-info
+(the bulk routes: test_drs_bulk.py), and DRS's error shape, which the rest of the API keeps its own shape beside.
 """
 
 from __future__ import annotations
@@ -14,51 +14,13 @@ import pytest
 import requests
 
 from tests.support import drs_schemas as schemas
+from tests.support.drs_calls import CHUNKS, DATA, DRS, SHA256, as_bearer_of, drs_error, judged, uploaded
 from tests.support.rest import Rest, snapshot
 from tests.support.tokens import default_issuer
-from ucs import life_cycle
-from ucs.extensions import db
 from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
 
 # Every test runs on SQLite and on PostgreSQL (tests/conftest.py database_url).
-
-DRS = "/ga4gh/drs/v1"
-CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 234]
-DATA = b"".join(CHUNKS)
-SHA256 = hashlib.sha256(DATA).hexdigest()
-
-
-def uploaded(rest: Rest, file_id: str, chunks=CHUNKS) -> dict:
-    data = b"".join(chunks)
-    rest.expect(
-        201, "PUT", f"/files/{file_id}", json={"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    )
-    return rest.upload(file_id, chunks)
-
-
-def judged(app, upload_id: str, outcome: UploadStatus) -> None:
-    """What the event consumer does with a validator's verdict."""
-    with app.app_context():
-        life_cycle.record_validation(upload_id, outcome, "the validator's reason", actor="validator")
-        db.session.commit()
-
-
-def as_bearer_of(live_url: str, scope: str | None) -> Rest:
-    """A client with a token of scope (no token at all for None)."""
-    caller = Rest(live_url, default_issuer().token(scope, subject="reader") if scope else None)
-    if scope is None:
-        caller.session.headers.pop("Authorization")
-    return caller
-
-
-def drs_error(response: requests.Response, status: int) -> str:
-    """The DRS error of response, checked against the schema and its status; returns the message."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    schemas.validate(body, schemas.ERROR)
-    assert set(body) == {"msg", "status_code"} and body["status_code"] == status
-    return body["msg"]
 
 
 def test_service_info_is_public_and_says_drs(app, live_url):
@@ -247,105 +209,6 @@ def test_with_access_control_off_options_says_none(make_app, database_url):
     app = make_app(DATABASE_URL=database_url, AUTH_DISABLED=True)
     answer = app.test_client().options(f"{DRS}/objects/F").get_json()
     assert answer == {"drs_object_id": "F", "supported_types": ["None"]}
-
-
-def test_bulk_objects_resolve_each_id_on_its_own(rest, live_url):
-    uploaded(rest, "F1")
-    uploaded(rest, "F2")
-    rest.register("pending")
-    rest.start("pending")
-    caller = as_bearer_of(live_url, "download:F1 download:pending download:unknown")
-    ids = ["F1", "F2", "unknown", "pending", "..", "F1"]
-
-    answer = caller.expect(200, "POST", f"{DRS}/objects", json={"bulk_object_ids": ids}).json()
-
-    schemas.validate(answer, schemas.BULK_OBJECTS)
-    assert answer["summary"] == {"requested": 5, "resolved": 1, "unresolved": 4}
-    assert answer["unresolved_drs_objects"] == [
-        {"error_code": 400, "object_ids": [".."]},
-        {"error_code": 403, "object_ids": ["F2"]},
-        {"error_code": 404, "object_ids": ["unknown", "pending"]},
-    ]
-    [resolved] = answer["resolved_drs_object"]
-    assert resolved == rest.expect(200, "GET", f"{DRS}/objects/F1").json()
-
-
-def test_bulk_access_urls_fetch_the_bytes(rest):
-    uploaded(rest, "F1")
-    uploaded(rest, "F2", [b"z" * 10])
-    body = {
-        "bulk_object_access_ids": [
-            {"bulk_object_id": "F1", "bulk_access_ids": ["https", "s3"]},
-            {"bulk_object_id": "F2", "bulk_access_ids": ["https"]},
-        ],
-        "passports": ["ignored"],
-    }
-    answer = rest.expect(200, "POST", f"{DRS}/objects/access", json=body).json()
-    schemas.validate(answer, schemas.BULK_ACCESS_URLS)
-    assert answer["summary"] == {"requested": 3, "resolved": 2, "unresolved": 1}
-    assert answer["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": ["F1"]}]
-    got = {
-        u["drs_object_id"]: requests.get(u["url"], timeout=30).content
-        for u in answer["resolved_drs_object_access_urls"]
-    }
-    assert got == {"F1": DATA, "F2": b"z" * 10}
-    assert {u["drs_access_id"] for u in answer["resolved_drs_object_access_urls"]} == {"https"}
-
-
-def test_bulk_options_answers_each_id_without_a_token(live_url):
-    anonymous = as_bearer_of(live_url, None)
-    answer = anonymous.expect(200, "OPTIONS", f"{DRS}/objects", json={"bulk_object_ids": ["A", "b/c"]}).json()
-    schemas.validate(answer, schemas.BULK_AUTHORIZATIONS)
-    assert answer["summary"] == {"requested": 2, "resolved": 1, "unresolved": 1}
-    assert [a["drs_object_id"] for a in answer["resolved_drs_object"]] == ["A"]
-    assert answer["unresolved_drs_objects"] == [{"error_code": 400, "object_ids": ["b/c"]}]
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "body", "status", "words"),
-    [
-        (
-            "POST",
-            "/objects",
-            {"bulk_object_ids": []},
-            400,
-            "json.bulk_object_ids: Shorter than minimum length 1.",
-        ),
-        ("POST", "/objects", {"ids": ["F"]}, 400, "json.bulk_object_ids: Missing data for required field."),
-        (
-            "POST",
-            "/objects",
-            {"bulk_object_ids": ["A", "B", "C"]},
-            413,
-            "names 3 objects; at most 2 are taken",
-        ),
-        ("OPTIONS", "/objects", {"bulk_object_ids": ["A", "B", "C"]}, 413, "at most 2 are taken"),
-        (
-            "POST",
-            "/objects/access",
-            {"bulk_object_access_ids": [{"bulk_object_id": "A"}]},
-            400,
-            "bulk_access_ids",
-        ),
-        (
-            "POST",
-            "/objects/access",
-            {"bulk_object_access_ids": [{"bulk_object_id": "A", "bulk_access_ids": ["1", "2", "3"]}]},
-            413,
-            "names 3 (object, access id) pairs",
-        ),
-    ],
-)
-def test_bad_bulk_requests(app, rest, method, path, body, status, words):
-    app.config["DRS_MAX_BULK_REQUEST_LENGTH"] = 2
-    assert words in drs_error(rest.call(method, DRS + path, json=body), status)
-
-
-def test_bulk_routes_need_a_token_before_reading_the_body(live_url):
-    anonymous = as_bearer_of(live_url, None)
-    for path in ("/objects", "/objects/access"):
-        response = anonymous.call("POST", DRS + path, data=b"not json at all")
-        assert "needs a bearer token" in drs_error(response, 401)
 
 
 def test_the_store_failing_is_a_drs_503(app, rest, monkeypatch):
