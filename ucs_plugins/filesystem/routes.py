@@ -5,6 +5,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
 from werkzeug.http import parse_range_header
 
 from ucs.errors import error_response
+from ucs.extensions import exception_headers
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
 from ucs_plugins.filesystem.signing import SignatureRefused
@@ -80,9 +81,7 @@ def make_blueprint(backend: FilesystemBackend) -> Blueprint:
     def http_error(error):
         response, code = error_response(error.code or 500, error.description or "")
         # What the exception adds, such as a 416's Content-Range: bytes */<size>.
-        for name, value in error.get_headers(request.environ):
-            if name.lower() != "content-type":
-                response.headers[name] = value
+        response.headers.update(exception_headers(error))
         return response, code
 
     return bp
