@@ -8,7 +8,6 @@ segment by segment (names.py), so no request can name a path outside the root.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import secrets
@@ -38,6 +37,7 @@ from ucs_plugins.filesystem.assembly import (
     multipart_etag,
     remove_dead_assemblies,
 )
+from ucs_plugins.filesystem.locks import adding_to, removing, still_there
 from ucs_plugins.filesystem.names import UPLOAD_ID, checked_key, checked_upload_id
 from ucs_plugins.filesystem.parts import drop_older_copies, newest_parts, part_file
 from ucs_plugins.filesystem.signing import UrlSigner, instance_signing_key
@@ -46,15 +46,6 @@ from ucs_plugins.filesystem.urls import PresignedUrls
 
 class PartTooLarge(StorageError):
     """A part larger than S3 accepts (5 GiB): refused, so a holder of a part URL cannot fill the disk."""
-
-
-@contextlib.contextmanager
-def _still_there(upload_id: str) -> Iterator[None]:
-    """A concurrent completion or abort may remove an upload's directory while this request reads it."""
-    try:
-        yield
-    except FileNotFoundError:
-        raise UploadNotFound(f"upload {upload_id} was completed or aborted meanwhile") from None
 
 
 class FilesystemBackend:
@@ -209,27 +200,9 @@ class FilesystemBackend:
             drop_older_copies(final)
         return f'"{digest}"'
 
-    @contextlib.contextmanager
-    def _adding_to(self, upload_id: str) -> Iterator[Path]:
-        """The upload's directory, held (a shared lock) while a file is added to it.
-
-        _discard takes the directory away under the exclusive lock, so a file is added either before,
-        or not at all: its path then names nothing, and UploadNotFound says the upload is gone.
-        """
-        with _still_there(upload_id), self._locked(upload_id, fcntl.LOCK_SH) as directory:
-            yield directory
-
-    @contextlib.contextmanager
-    def _locked(self, upload_id: str, mode: int) -> Iterator[Path]:
-        directory = self.upload_dir(upload_id)
-        with _still_there(upload_id):
-            fd = os.open(directory, os.O_RDONLY)
-        try:
-            with contextlib.suppress(OSError):  # a filesystem without locks: the race stays possible there
-                fcntl.flock(fd, mode)
-            yield directory
-        finally:
-            os.close(fd)
+    def _adding_to(self, upload_id: str):
+        """The upload's directory, held while a file is added to it (locks.py)."""
+        return adding_to(self.upload_dir(upload_id), upload_id)
 
     def _too_large(self, part_no: int, what: str) -> PartTooLarge:
         return PartTooLarge(f"part {part_no} {what}: a part may have at most {self.max_part_size} bytes")
@@ -251,7 +224,7 @@ class FilesystemBackend:
         target = self.object_path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         with assembling(self.assembling_dir) as assembled:
-            with _still_there(upload_id):
+            with still_there(upload_id):
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
                         append_file(part, assembled)
@@ -284,7 +257,7 @@ class FilesystemBackend:
         arriving finds its upload gone); what a crash leaves in trash/ goes at the next start.
         """
         doomed = self.trash_dir / f"{upload_id}.{secrets.token_hex(4)}"
-        with _still_there(upload_id), self._locked(upload_id, fcntl.LOCK_EX) as directory:
+        with removing(self.upload_dir(upload_id), upload_id) as directory:
             os.rename(directory, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
         if doomed.exists():
