@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
+import requests
 import tenacity
 
 from upload_client.config import TransferConfig
 from upload_client.exceptions import ClientError, Interrupted, RetriesExceeded, one_line
-from upload_client.http import TRANSIENT_ERRORS, ThreadSessions, describe
+from upload_client.http import TRANSIENT_ERRORS, ThreadSessions, describe, describe_connection_error
 from upload_client.parts import Part
 from upload_client.subscribers import ByteCounter, TransferSubscriber
 
@@ -141,7 +142,7 @@ class TransferEngine:
                     if failure is None or (
                         isinstance(failure, Interrupted) and not isinstance(error, Interrupted)
                     ):
-                        failure = error if isinstance(error, ClientError) else _unexpected(error)
+                        failure = error if isinstance(error, ClientError) else unexpected_failure(error)
                 if failure is None:
                     submit(len(finished))
         finally:
@@ -155,7 +156,10 @@ class TransferEngine:
         return work(part)
 
 
-def _unexpected(error: BaseException) -> ClientError:
-    failure = ClientError(one_line(f"unexpected {type(error).__name__}: {error}"))
+def unexpected_failure(error: BaseException) -> ClientError:
+    """A part's failure that no retry rule knows, as the client's error, with the cause kept."""
+    # A requests error's text may hold the presigned URL it was about, signature and all.
+    cause = describe_connection_error(error) if isinstance(error, requests.RequestException) else error
+    failure = ClientError(one_line(f"unexpected {type(error).__name__}: {cause}"))
     failure.__cause__ = error
     return failure

@@ -173,3 +173,12 @@ def test_run_queues_only_a_few_parts_ahead_of_the_workers():
     release.set()
     runner.join(5)
     assert outcome == {number: number * 2 for number in range(1, 101)}
+
+
+def test_an_unexpected_requests_error_never_repeats_the_signed_url():
+    from upload_client.transfer import unexpected_failure
+
+    url = "http://store.example/b/k?X-Amz-Signature=deadbeef&X-Amz-Credential=AKIA"
+    failure = unexpected_failure(requests.exceptions.InvalidURL(f"Invalid URL {url!r}: No host supplied"))
+    assert "X-Amz-Signature" not in str(failure) and "deadbeef" not in str(failure)
+    assert str(failure).startswith("unexpected InvalidURL")
