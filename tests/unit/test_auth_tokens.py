@@ -282,3 +282,12 @@ def test_keys_come_over_https_or_from_loopback(url, accepted):
     else:
         with pytest.raises(ConfigError, match="must be an https URL"):
             issuers(config)
+
+
+def test_a_jwks_fetch_failure_names_the_url_without_its_credentials():
+    from ucs.auth.jwks import fetch_url
+
+    with pytest.raises(KeysUnavailable) as refused:
+        fetch_url("https://reader:pass-secret@127.0.0.1:9/jwks.json?access_token=query-secret")()
+    assert "127.0.0.1:9/jwks.json" in str(refused.value)
+    assert "pass-secret" not in str(refused.value) and "query-secret" not in str(refused.value)

@@ -35,9 +35,10 @@ class UnknownKey(Exception):
 
 
 def fetch_url(url: str) -> Callable[[], dict]:
-    # Messages (and so log lines) name the URL without any user:password@ it may carry.
+    # Messages (and so log lines) name the URL without any user:password@ or query it may carry (either can
+    # hold a credential).
     parts = urlsplit(url)
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
 
     def fetch() -> dict:
         try:
