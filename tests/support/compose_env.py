@@ -24,9 +24,11 @@ class UnsupportedSyntax(ValueError):
 
 @dataclass
 class Interpolation:
-    """What one environment makes of a compose document: the result, and the required variables it lacks."""
+    """What one environment makes of a compose document: the result, the variables it names and lacks."""
 
     document: Any = None
+    # Each variable named, with its operator (":-", ":?", or None for a plain ${NAME}).
+    names: dict[str, str | None] = field(default_factory=dict)
     # Each missing required variable, with the message compose stops with.
     missing: dict[str, str] = field(default_factory=dict)
 
@@ -48,37 +50,34 @@ def read_env_file(path: Path) -> dict[str, str]:
 def interpolate(document: Any, variables: dict[str, str]) -> Interpolation:
     """The document with every `${...}` in its strings replaced from variables, as compose does it."""
     result = Interpolation()
-    result.document = _walk(document, variables, result.missing)
+    result.document = _walk(document, variables, result)
     return result
 
 
 def referenced(document: Any) -> dict[str, str | None]:
     """Each variable the document names, with the operator it is used with (None: plain ${NAME})."""
-    names: dict[str, str | None] = {}
-    _walk(document, {}, {}, names)
-    return names
+    return interpolate(document, {}).names
 
 
-def _walk(value: Any, variables: dict[str, str], missing: dict[str, str], names: dict | None = None) -> Any:
+def _walk(value: Any, variables: dict[str, str], result: Interpolation) -> Any:
     if isinstance(value, dict):
-        return {key: _walk(item, variables, missing, names) for key, item in value.items()}
+        return {key: _walk(item, variables, result) for key, item in value.items()}
     if isinstance(value, list):
-        return [_walk(item, variables, missing, names) for item in value]
+        return [_walk(item, variables, result) for item in value]
     if isinstance(value, str):
-        return _substitute(value, variables, missing, names)
+        return _substitute(value, variables, result)
     return value
 
 
-def _substitute(text: str, variables: dict[str, str], missing: dict[str, str], names: dict | None) -> str:
+def _substitute(text: str, variables: dict[str, str], result: Interpolation) -> str:
     def replace(match: re.Match) -> str:
         name, operator, given = match["name"], match["operator"], match["text"]
-        if names is not None:
-            names.setdefault(name, operator)
+        result.names.setdefault(name, operator)
         value = variables.get(name, "")
         if value:
             return value
         if operator == ":?":
-            missing[name] = given
+            result.missing[name] = given
         return given if operator == ":-" else ""
 
     pieces = text.split("$$")  # "$$" is a literal "$", never the start of a variable

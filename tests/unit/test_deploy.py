@@ -25,7 +25,7 @@ from compose_spec import PyOptions
 from flask.cli import ScriptInfo
 
 from tests.support.apps import build_app
-from tests.support.compose_env import interpolate, read_env_file, referenced
+from tests.support.compose_env import UnsupportedSyntax, interpolate, read_env_file, referenced
 from ucs import create_app
 from ucs.auth.settings import issuers
 from ucs.cli import main
@@ -218,6 +218,16 @@ def test_the_image_is_slim_runs_unprivileged_and_serves_with_ucs_serve():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, flags=re.MULTILINE):
         for path in source.split():
             assert (repository / path).exists(), f"the Dockerfile copies {path}, which does not exist"
+
+
+def test_these_checks_interpolate_as_compose_does_and_refuse_forms_they_do_not_know():
+    # Compose's rules: an empty value counts as unset for :- and :?, and $$ is a literal $.
+    read = interpolate({"a": ["$${A} ${A:-d} ${B:-d} ${C:?need C} ${D}"]}, {"A": "", "B": "b", "C": ""})
+    assert read.document == {"a": ["${A} d b  "]}
+    assert read.missing == {"C": "need C"}
+    for form in ("$A", "${A-d}", "${A:+x}", "${A:-${B}}"):
+        with pytest.raises(UnsupportedSyntax):
+            interpolate({"a": form}, {})
 
 
 def test_every_image_is_a_release_never_latest():
