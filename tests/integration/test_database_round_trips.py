@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from ucs.extensions import db
-from ucs.models import File
-from ucs.pool_checks import ping_idle_connections
-from ucs.read_only import read_only
+from ucs.db.base import db
+from ucs.db.models import File
+from ucs.db.pool_checks import ping_idle_connections
+from ucs.db.read_only import read_only
 
 
 def driver_autocommits() -> bool:

@@ -20,7 +20,7 @@ from compose_spec import PyOptions
 from flask.cli import ScriptInfo
 
 from ucs import create_app
-from ucs.cli import main
+from ucs.cli.main import main
 from ucs.config import DefaultConfig
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ucs.db.base import db
+from ucs.db.models import OutboxEvent, utcnow
 from ucs.events.payloads import PublishedPayload
-from ucs.extensions import db
-from ucs.models import OutboxEvent, utcnow
 
 
 def record_event(event_type: str, payload: dict[str, Any]) -> OutboxEvent:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ucs.extensions import ERROR_SHAPES
+from ucs.api.smorest import ERROR_SHAPES
 
 # Every DRS version's routes; UCS serves v1.
 DRS_PATHS = "/ga4gh/drs/"

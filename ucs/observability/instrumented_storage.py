@@ -6,10 +6,10 @@ import functools
 import logging
 import time
 
-from ucs import metrics
+from ucs.observability import metrics
 from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.instrumented_storage")  # the name logs have always carried (docs/operations.md)
 
 # The StorageBackend protocol's operations: the label values of ucs_storage_* metrics.
 OPERATIONS = (

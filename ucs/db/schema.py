@@ -9,9 +9,9 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ucs.extensions import db
+from ucs.db.base import db
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(Path(__file__).resolve().parents[2] / "migrations")
 
 # A write that changes nothing and locks nothing, which a read-only database still refuses.
 WRITE_PROBE = text("DELETE FROM alembic_version WHERE 1 = 0")

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ucs.extensions import db
-from ucs.models import MultipartUpload, utcnow
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, utcnow
 from ucs.storage import ListsUploads, StoreUpload
 from ucs.uploads import UploadStatus
 

@@ -14,12 +14,12 @@ import threading
 from flask import Flask
 from sqlalchemy import select
 
-from ucs.event_metrics import CountingPublisher
+from ucs.db.base import db
+from ucs.db.models import OutboxEvent, utcnow
 from ucs.events import EventMessage, EventPublisher, PublishFailed, make_publisher
-from ucs.extensions import db
-from ucs.models import OutboxEvent, utcnow
+from ucs.observability.event_metrics import CountingPublisher
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.relay")  # the name logs have always carried (docs/operations.md)
 
 
 class Relay:

@@ -100,8 +100,8 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"ucs": {"()": "ucs.logs.UcsFormatter", "log_format": log_format}},
-        "filters": {"request_id": {"()": "ucs.request_id.RequestIdFilter"}},
+        "formatters": {"ucs": {"()": "ucs.observability.logs.UcsFormatter", "log_format": log_format}},
+        "filters": {"request_id": {"()": "ucs.observability.request_id.RequestIdFilter"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

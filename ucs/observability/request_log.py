@@ -11,7 +11,7 @@ import time
 
 from flask import Flask, Response, g, request
 
-from ucs import metrics, request_id
+from ucs.observability import metrics, request_id
 
 log = logging.getLogger("ucs.requests")
 

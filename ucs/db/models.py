@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ucs.extensions import db
+from ucs.db.base import db
 from ucs.uploads import ACTIVE_STATUSES, UploadStatus
 
 

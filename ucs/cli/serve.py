@@ -1,4 +1,4 @@
-"""`ucs serve`: the production server, gunicorn with the settings shipped in ucs/gunicorn_config.py."""
+"""`ucs serve`: the production server, gunicorn with the settings shipped in ucs/cli/gunicorn_config.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ucs import logs
-from ucs.extensions import db
-from ucs.startup import schema_checked
+from ucs.cli.startup import schema_checked
+from ucs.db.base import db
+from ucs.observability import logs
 
 
 @click.command("serve")
@@ -36,7 +36,15 @@ def serve_command(bind: str, workers: int | None) -> None:
     schema_checked(app)
     with app.app_context():
         db.engine.dispose()  # nothing of this process's pool goes into gunicorn's
-    arguments = [sys.executable, "-m", "gunicorn", "--config", "python:ucs.gunicorn_config", "--bind", bind]
+    arguments = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:ucs.cli.gunicorn_config",
+        "--bind",
+        bind,
+    ]
     if workers is not None:
         arguments += ["--workers", str(workers)]
     sys.stdout.flush()

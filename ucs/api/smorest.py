@@ -1,18 +1,13 @@
-"""Extensions, created unbound here and bound to an app in create_app."""
+"""flask-smorest's Api as UCS uses it: one error body (and its schema) for every answer, shaped per API.
+
+Created unbound here and bound to an app in create_app.
+"""
 
 import marshmallow as ma
 from flask import current_app, has_request_context, request
-from flask_migrate import Migrate
 from flask_smorest import Api
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import DeclarativeBase
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
-
-
-class Base(DeclarativeBase):
-    pass
-
 
 # Per app, the APIs under a path prefix that answer errors in a shape of their own (the GA4GH DRS API's
 # {"msg", "status_code"}): {prefix: reshape(body, code) -> (body, code)}, body being UCS's error body.
@@ -87,6 +82,4 @@ def _flatten(errors, path: str = ""):
         yield f"{path}: {errors}"
 
 
-db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 api = UcsSmorestApi()

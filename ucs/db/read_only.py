@@ -13,7 +13,7 @@ import functools
 
 from sqlalchemy import event
 
-from ucs.extensions import db
+from ucs.db.base import db
 
 READ_ONLY = "ucs.read_only"
 

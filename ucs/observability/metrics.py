@@ -2,7 +2,7 @@
 
 docs/operations.md explains each. Labels never carry ids (files, uploads, subjects): only bounded sets.
 Under `ucs serve` prometheus_client runs in multiprocess mode (PROMETHEUS_MULTIPROC_DIR, set up by
-ucs/gunicorn_config.py): each worker writes its numbers to files there and a scrape adds them up.
+ucs/cli/gunicorn_config.py): each worker writes its numbers to files there and a scrape adds them up.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ucs import metrics
+from ucs.observability import metrics
 
 
 def metrics_options(command):

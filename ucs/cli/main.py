@@ -12,19 +12,21 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import run_simple
 
-from ucs import life_cycle, logs, metrics_server, serve
 from ucs.app import STARTUP_ERRORS, create_app
-from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
-from ucs.consumer import handle_message
-from ucs.database import database_problem, db_url_for_humans
-from ucs.event_metrics import counting_handler
+from ucs.cli import serve
+from ucs.cli.startup import schema_checked
+from ucs.cli.tokens import tokens_group
+from ucs.db.schema import database_problem, db_url_for_humans
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
+from ucs.events.relay import relay_from_config
+from ucs.observability import logs, metrics_server
+from ucs.observability.event_metrics import counting_handler
+from ucs.operations import life_cycle
+from ucs.operations.cleanup import parse_duration, stale_uploads, store_leftovers
+from ucs.operations.consumer import handle_message
 from ucs.plugins import current_storage
 from ucs.problems import Conflict
-from ucs.relay import relay_from_config
-from ucs.startup import schema_checked
 from ucs.storage import ListsUploads, StorageError, UploadNotFound, location_of
-from ucs.tokens_cli import tokens_group
 
 
 @click.command("run")

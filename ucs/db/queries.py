@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Row, bindparam, select
 
-from ucs.extensions import db
-from ucs.models import File, MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload
 from ucs.problems import Conflict, NotFound
 from ucs.uploads import ACTIVE_STATUSES, UploadStatus
 

@@ -5,12 +5,13 @@ import logging
 from flask import jsonify
 from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
-from ucs.database import refuses_writes
-from ucs.extensions import db, error_body
+from ucs.api.smorest import error_body
+from ucs.db.base import db
+from ucs.db.schema import refuses_writes
 from ucs.problems import BadRequest, Conflict, NotFound, UploadError
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.errors")  # the name logs have always carried (docs/operations.md)
 
 # The one place a refusal (ucs/problems.py) becomes an HTTP status; subclasses answer as their kind.
 STATUS_BY_ERROR = (

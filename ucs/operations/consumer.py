@@ -16,15 +16,15 @@ import marshmallow as ma
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from ucs import events
+from ucs.db.base import db
+from ucs.db.models import ProcessedEvent
+from ucs.db.queries import get_upload
 from ucs.events import CONSUMED_SCHEMAS, EnvelopeSchema, Outcome, Verdict
-from ucs.extensions import db
-from ucs.life_cycle import record_validation
-from ucs.models import ProcessedEvent
+from ucs.operations.life_cycle import record_validation
+from ucs.operations.registration import register_file
 from ucs.problems import UploadError
-from ucs.queries import get_upload
-from ucs.registration import register_file
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.consumer")  # the name logs have always carried (docs/operations.md)
 
 # The actor of verdicts, in the audit log: events carry no token, so no subject of their own.
 VALIDATOR = "validator (file.upload_validated event)"

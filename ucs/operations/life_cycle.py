@@ -13,14 +13,14 @@ import logging
 from sqlalchemy import update
 
 from ucs import events
-from ucs.extensions import db
-from ucs.models import MultipartUpload, utcnow
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, utcnow
+from ucs.db.queries import get_upload
 from ucs.problems import Conflict
-from ucs.queries import get_upload
 from ucs.storage import StorageBackend, StorageError, UploadNotFound
 from ucs.uploads import UploadStatus, transition
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.life_cycle")  # the name logs have always carried (docs/operations.md)
 
 # How a pending upload can end without an object, and the event each end publishes.
 END_EVENTS: dict[UploadStatus, type[events.UploadEnded]] = {

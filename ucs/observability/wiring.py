@@ -7,8 +7,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ucs import logs, metrics_endpoint, request_log, status_changes  # noqa: F401 - status_changes listens
-from ucs.instrumented_storage import instrument
+from ucs.observability import (
+    logs,
+    metrics_endpoint,
+    request_log,
+    status_changes,  # noqa: F401 - status_changes listens
+)
+from ucs.observability.instrumented_storage import instrument
 from ucs.plugins import current_storage
 
 # Core settings whose values must never appear in a log line, whoever writes it; plugins mark their own.

@@ -1,4 +1,4 @@
-"""gunicorn's settings for UCS: `ucs serve` runs `gunicorn -c python:ucs.gunicorn_config ucs.wsgi:app`.
+"""gunicorn's settings for UCS: `ucs serve` runs `gunicorn -c python:ucs.cli.gunicorn_config ucs.wsgi:app`.
 
 gunicorn reads this module's names as its settings and calls its functions as server hooks; command line
 options (`ucs serve --bind/--workers`, GUNICORN_CMD_ARGS) override them. Only gunicorn's master should
@@ -25,7 +25,7 @@ else:
 # JSON lines unless the operator asks for text; the workers' apps read the same variable.
 os.environ.setdefault("UCS_LOG_FORMAT", "json")
 
-from ucs import logs  # noqa: E402 - after the metrics directory, see above
+from ucs.observability import logs  # noqa: E402 - after the metrics directory, see above
 
 
 def _cores() -> int:
@@ -51,7 +51,7 @@ keepalive = 5
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # UCS logs one line per request itself (ucs.requests), with the route, never the query string.
 accesslog = None
-logger_class = "ucs.gunicorn_logger.Logger"
+logger_class = "ucs.observability.gunicorn_logger.Logger"
 # gunicorn's control socket (gunicornc) sits at one path per user: two servers on a host would share it.
 control_socket_disable = True
 logconfig_dict = logs.logging_config(os.environ["UCS_LOG_FORMAT"], os.environ.get("UCS_LOG_LEVEL", "INFO"))

@@ -12,11 +12,11 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from ucs.extensions import db
-from ucs.life_cycle import abort_quietly, audited
-from ucs.models import File, MultipartUpload, utcnow
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload, utcnow
+from ucs.db.queries import active_upload, get_file
+from ucs.operations.life_cycle import abort_quietly, audited
 from ucs.problems import BadRequest, Conflict
-from ucs.queries import active_upload, get_file
 from ucs.storage import StorageBackend
 from ucs.uploads import UploadStatus, part_size_for
 

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 
 from ucs.app import STARTUP_ERRORS
-from ucs.database import ensure_schema
+from ucs.db.schema import ensure_schema
 
 
 def schema_checked(app: Flask) -> None:

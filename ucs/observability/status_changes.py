@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, SessionTransaction
 
-from ucs import metrics
-from ucs.extensions import db
-from ucs.models import MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload
+from ucs.observability import metrics
 from ucs.uploads import UploadStatus
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ucs.status_changes")  # the name logs have always carried (docs/operations.md)
 
 SESSION_KEY = "ucs.status_changes"
 

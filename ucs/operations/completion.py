@@ -1,7 +1,7 @@
 """Completing an upload: the listed parts checked against the store, the object joined, the upload recorded.
 
 A completion that does not match the store fails the upload (its parts are discarded and the reason is
-published, through ucs.life_cycle.end_upload as a cancel is); a repeat of the completion that worked
+published, through ucs.operations.life_cycle.end_upload as a cancel is); a repeat of the completion that worked
 changes nothing. One database transaction each.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ucs import events
-from ucs.extensions import db
-from ucs.life_cycle import audited, change_status, end_upload, require_pending, why_ended
-from ucs.models import MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload
+from ucs.db.queries import get_upload
+from ucs.operations.life_cycle import audited, change_status, end_upload, require_pending, why_ended
 from ucs.problems import CompletionRefused, Conflict
-from ucs.queries import get_upload
 from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
 from ucs.uploads import COMPLETED_STATUSES, ListedPart, UploadStatus, check_completion, parts_fingerprint
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from ucs import metrics
 from ucs.events import CONSUMED_TYPES, EventMessage, EventPublisher, Outcome, Verdict
+from ucs.observability import metrics
 
 # The outcome label: what became of a consumed message.
 OUTCOME_LABELS = {
