@@ -1,15 +1,20 @@
 """Check that the database schema is current before serving, and migrate the embedded default."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ucs.db.base import db
+
+if TYPE_CHECKING:  # the app is only passed through: the database layer needs no Flask of its own
+    from flask import Flask
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parents[2] / "migrations")
 
