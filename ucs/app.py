@@ -95,6 +95,6 @@ def _derive_settings(app: Flask) -> None:
     except (ArgumentError, NoSuchModuleError) as error:
         raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
-    # Connections are checked before use when idle (ucs/pool_checks.py), not on every checkout.
+    # Connections are checked before use when idle (ucs/db/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     check_limits(app.config)

@@ -1,5 +1,5 @@
 """What the request path asks of the database: read-only requests without a transaction, and pings only for
-connections that sat idle (ucs/read_only.py, ucs/pool_checks.py), on real SQLite and PostgreSQL."""
+connections that sat idle (ucs/db/read_only.py, ucs/db/pool_checks.py), on real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

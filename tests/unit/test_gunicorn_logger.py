@@ -28,7 +28,7 @@ class Response:
 
 
 def test_plain_gunicorn_would_build_an_access_record_for_every_request():
-    # Why ucs.gunicorn_logger exists: a logging dict config alone turns gunicorn's access log on.
+    # Why ucs.observability.gunicorn_logger exists: a logging dict config alone turns gunicorn's access log on.
     assert GunicornLogger(Config()).access_log_enabled is False
     assert GunicornLogger(with_ucs_logging()).access_log_enabled is True
 

@@ -1,6 +1,6 @@
 """The transactional outbox: events written in the transaction of the change they report.
 
-Both commit or neither does. The relay (ucs/relay.py) later hands each row to the broker's EventPublisher
+Both commit or neither does. The relay (ucs/events/relay.py) later hands each row to the broker's EventPublisher
 and marks it published once the broker has confirmed it.
 """
 

@@ -1,4 +1,4 @@
-"""gunicorn's logger, minus its access log: UCS writes one line per request itself (ucs/request_log.py).
+"""gunicorn's logger, minus its access log: UCS writes one line per request itself (ucs/observability/request_log.py).
 
 gunicorn builds an access-log record for every request whenever a logging dict config is set, as UCS's
 is, even with `accesslog` unset; that record was a few percent of a part URL's time, for a line nobody

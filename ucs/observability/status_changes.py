@@ -1,6 +1,6 @@
 """Count and log every upload status change once its transaction commits, wherever it was made.
 
-The REST API, the consumer and the cleanup command all change statuses through ucs.life_cycle; watching
+The REST API, the consumer and the cleanup command all change statuses through ucs.operations.life_cycle; watching
 the session instead of those call sites counts a change exactly when it becomes true: a change that is
 rolled back (a lost race, a failed commit) is neither counted nor logged.
 """

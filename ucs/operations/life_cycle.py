@@ -71,7 +71,7 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
             f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{why_ended(now)}; "
             f"it cannot become {target.value}"
         )
-    # Keep the loaded object in step with the row for the rest of this request; ucs.status_changes logs
+    # Keep the loaded object in step with the row for the rest of this request; ucs.observability.status_changes logs
     # the change, with its actor, once it commits.
     upload.acting_subject = actor
     upload.upload_status = target
