@@ -180,7 +180,7 @@ def test_an_unreachable_jwks_is_503_and_changes_nothing(make_app, sqlite_url):
     assert "cannot check tokens right now" in response.get_json()["message"]
     assert client.get("/files/f1", headers={"Authorization": f"Bearer {issuer.token()}"}).status_code == 503
     with app.app_context():
-        from ucs.extensions import db
-        from ucs.models import File
+        from ucs.db.base import db
+        from ucs.db.models import File
 
         assert db.session.scalars(db.select(File)).all() == []

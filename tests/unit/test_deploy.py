@@ -28,7 +28,7 @@ from tests.support.apps import build_app
 from tests.support.compose_env import UnsupportedSyntax, interpolate, read_env_file, referenced
 from ucs import create_app
 from ucs.auth.settings import issuers
-from ucs.cli import main
+from ucs.cli.main import main
 from ucs.config import DefaultConfig, read_environment
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
