@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import stat
 import time
 
@@ -267,6 +268,7 @@ def test_a_key_pyjwt_cannot_use_is_skipped_and_a_broken_jwks_is_an_outage():
         ("https://login.example.org/certs", True),
         ("http://127.0.0.1:8080/jwks.json", True),
         ("http://localhost/jwks.json", True),
+        ("http://[::1]:8080/jwks.json", True),
         ("http://login.example.org/certs", False),
         ("file:///etc/passwd", False),
         ("https:///nohost", False),
@@ -282,6 +284,32 @@ def test_keys_come_over_https_or_from_loopback(url, accepted):
     else:
         with pytest.raises(ConfigError, match="must be an https URL"):
             issuers(config)
+
+
+# Each names a loopback host to Python's urlsplit but makes requests connect elsewhere, or hides a
+# credential; none is ever connected to here.
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://192.0.2.2:18435\\@127.0.0.1/jwks", "must not hold a backslash"),
+        ("http://192.0.2.2\\@localhost/jwks", "must not hold a backslash"),
+        ("https://login.example.org\\certs", "must not hold a backslash"),
+        ("http://192.0.2.2:18435@127.0.0.1/jwks", "user:password@"),
+        ("http://reader:secret-pass@127.0.0.1/jwks", "user:password@"),
+        ("https://reader@login.example.org/certs", "user:password@"),
+        ("http://127.0.0.1%2f@192.0.2.2/jwks", "user:password@"),
+        ("http://127.0.0.1:notaport/jwks", "not a valid URL"),
+        ("http://192.0.2.2#@127.0.0.1/jwks", "must be an https URL"),
+        ("http://192.0.2.2?@127.0.0.1/jwks", "must be an https URL"),
+    ],
+)
+def test_a_key_url_whose_host_parsers_read_differently_is_refused(url, words):
+    from ucs.auth.settings import issuers
+    from ucs.config import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(words)) as refused:
+        issuers({"AUTH_ISSUERS": [{"issuer": "i", "jwks_url": url}]})
+    assert "secret-pass" not in str(refused.value)
 
 
 def test_a_jwks_fetch_failure_names_the_url_without_its_credentials():

@@ -6,7 +6,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from ucs.auth.jwks import KeySource, fetch_url, read_file
 from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
@@ -47,11 +49,8 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
         sources = [name for name in ("jwks_url", "jwks_file") if name in entry]
         if len(sources) != 1 or not isinstance(entry[sources[0]], str):
             raise ConfigError(f'{where} ({entry["issuer"]}) needs exactly one of "jwks_url" and "jwks_file"')
-        if "jwks_url" in entry and not _trusted_transport(entry["jwks_url"]):
-            raise ConfigError(
-                f"{where} ({entry['issuer']}): jwks_url must be an https URL (plain http only on loopback): "
-                "whoever could change the keys on the way could sign any token"
-            )
+        if "jwks_url" in entry:
+            _check_key_url(entry["jwks_url"], f"{where} ({entry['issuer']}): jwks_url")
         unknown = set(entry) - {"issuer", "jwks_url", "jwks_file"}
         if unknown:
             raise ConfigError(f"{where} ({entry['issuer']}) has unknown keys: {', '.join(sorted(unknown))}")
@@ -61,11 +60,33 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
     return entries
 
 
-def _trusted_transport(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+# Plain http is allowed only to these hosts: nobody on the network can change the keys on the way.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _check_key_url(url: str, what: str) -> None:
+    """A key URL must name the host it connects to, over https (plain http only on loopback).
+
+    The host is read with urllib3's parser, the one requests connects with: Python's urlsplit reads
+    http://192.0.2.2:18435\\@127.0.0.1/ as 127.0.0.1 where requests connects to 192.0.2.2.
+    """
+    if "\\" in url:
+        raise ConfigError(f"{what} must not hold a backslash: URL parsers disagree on the host it names")
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        raise ConfigError(f"{what} is not a valid URL") from None
+    if parts.auth is not None:
+        # The message does not repeat the URL: the user:password it holds is a credential.
+        raise ConfigError(
+            f"{what} must not hold a user:password@ part: URL parsers disagree on the host it names"
+        )
+    secure = parts.scheme == "https" and bool(parts.host)
+    if not (secure or (parts.scheme == "http" and parts.host in LOOPBACK_HOSTS)):
+        raise ConfigError(
+            f"{what} must be an https URL (plain http only on loopback): "
+            "whoever could change the keys on the way could sign any token"
+        )
 
 
 def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifier:
