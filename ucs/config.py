@@ -55,6 +55,9 @@ class DefaultConfig:
     AUTH_JWKS_REFRESH_INTERVAL = 10.0
     # The key file `ucs tokens issue` signs with (made by `ucs tokens keygen`). None: the built-in issuer's.
     AUTH_SIGNING_KEY = None
+    # Bytes of memory (estimated) the verified tokens a worker remembers may take; 0: none is remembered.
+    # 32 MiB: thousands of ordinary tokens, about 300 with 800 scopes each.
+    AUTH_VERIFIED_CACHE_BYTES = 32 * 1024 * 1024
     # Turn access control off, for trusted networks only: every request may do anything.
     AUTH_DISABLED = False
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import re
 import stat
 import time
+import tracemalloc
 
 import jwt
 import pytest
@@ -16,6 +18,9 @@ from tests.support.tokens import REMOVE, TestIssuer
 from ucs.auth.jwks import KeySource, KeysUnavailable, UnknownKey, parse_jwks
 from ucs.auth.keys import KeyFileError, instance_key, make_key, read_key, save_key
 from ucs.auth.verify import InvalidToken, TokenVerifier
+from ucs.config import DefaultConfig
+
+CACHE_BYTES = DefaultConfig.AUTH_VERIFIED_CACHE_BYTES
 
 
 class Clock:
@@ -35,7 +40,7 @@ def issuer():
 
 def verifier_for(issuer: TestIssuer, leeway: float = 30, **source_options) -> TokenVerifier:
     source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10, **source_options)
-    return TokenVerifier([source], "ucs", ["ES256", "RS256", "EdDSA"], leeway)
+    return TokenVerifier([source], "ucs", ["ES256", "RS256", "EdDSA"], leeway, CACHE_BYTES)
 
 
 def refusal(verifier: TokenVerifier, token: str) -> str:
@@ -99,7 +104,7 @@ def test_a_token_whose_algorithm_differs_from_its_key_is_refused():
     try:
         # RS256 key, but the header claims PS256 (also asymmetric, also allowed by configuration).
         verifier = TokenVerifier(
-            [KeySource(rsa_issuer.name, rsa_issuer.jwks, 300, 10)], "ucs", ["RS256", "PS256"], 30
+            [KeySource(rsa_issuer.name, rsa_issuer.jwks, 300, 10)], "ucs", ["RS256", "PS256"], 30, CACHE_BYTES
         )
         private = jwt.PyJWK(rsa_issuer.key.jwk, "RS256").key
         claims = jwt.decode(rsa_issuer.token(), options={"verify_signature": False})
@@ -216,7 +221,9 @@ def test_a_remembered_verification_ends_with_the_token_and_with_its_key(issuer):
 
     rotating = TestIssuer()
     try:
-        verifier = TokenVerifier([KeySource(rotating.name, rotating.jwks, 300, 0)], "ucs", ["ES256"], 30)
+        verifier = TokenVerifier(
+            [KeySource(rotating.name, rotating.jwks, 300, 0)], "ucs", ["ES256"], 30, CACHE_BYTES
+        )
         old = rotating.token()
         verifier.verify(old)
         rotating.rotate()
@@ -319,3 +326,45 @@ def test_a_jwks_fetch_failure_names_the_url_without_its_credentials():
         fetch_url("https://reader:pass-secret@127.0.0.1:9/jwks.json?access_token=query-secret")()
     assert "127.0.0.1:9/jwks.json" in str(refused.value)
     assert "pass-secret" not in str(refused.value) and "query-secret" not in str(refused.value)
+
+
+def test_remembered_tokens_with_800_scopes_stay_under_the_byte_cap(issuer):
+    cap = 1024 * 1024
+    source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10)
+    verifier = TokenVerifier([source], "ucs", ["ES256"], 30, cache_bytes=cap)
+    source.key(issuer.key.kid)  # the keys are fetched before memory is counted
+    tokens = [issuer.token(" ".join(f"upload:F{n}-{i}" for i in range(800))) for n in range(40)]
+    assert all(len(token) < 16 * 1024 for token in tokens)  # real tokens, below the length UCS refuses
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for token in tokens:
+            assert len(verifier.verify(token).scopes) == 800
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert 0 < len(verifier.remembered) < len(tokens)  # the oldest went to make room
+    assert verifier.remembered.bytes <= cap
+    # The estimate is not below the real cost: what the cache really holds stays under the cap too.
+    assert held <= cap, f"{held} bytes held for {len(verifier.remembered)} tokens"
+    assert verifier.verify(tokens[-1]) is verifier.verify(tokens[-1])  # the newest is still remembered
+
+
+def test_a_byte_cap_of_zero_remembers_nothing(issuer):
+    source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10)
+    verifier = TokenVerifier([source], "ucs", ["ES256"], 30, cache_bytes=0)
+    assert verifier.verify(issuer.token("files:read")).scopes == {"files:read"}
+    assert len(verifier.remembered) == 0
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, "32M"])
+def test_a_byte_cap_that_is_no_whole_number_of_bytes_stops_start_up(value):
+    from ucs.auth.settings import check_auth_settings
+    from ucs.config import ConfigError
+
+    config = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.startswith("AUTH_")}
+    with pytest.raises(ConfigError, match="UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes"):
+        check_auth_settings({**config, "AUTH_VERIFIED_CACHE_BYTES": value})

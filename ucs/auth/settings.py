@@ -35,6 +35,11 @@ def check_auth_settings(config: Mapping[str, Any]) -> None:
         value = config[name]
         if not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"UCS_{name} must be a number of seconds of 0 or more, not {value!r}")
+    cache_bytes = config["AUTH_VERIFIED_CACHE_BYTES"]
+    if not isinstance(cache_bytes, int) or isinstance(cache_bytes, bool) or cache_bytes < 0:
+        raise ConfigError(
+            f"UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes, not {cache_bytes!r}"
+        )
 
 
 def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -108,7 +113,13 @@ def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifie
     else:
         key = builtin_key(instance_path)
         sources = [KeySource(key.issuer, key.jwks, **timing)]
-    return TokenVerifier(sources, config["AUTH_AUDIENCE"], config["AUTH_ALGORITHMS"], config["AUTH_LEEWAY"])
+    return TokenVerifier(
+        sources,
+        config["AUTH_AUDIENCE"],
+        config["AUTH_ALGORITHMS"],
+        config["AUTH_LEEWAY"],
+        cache_bytes=config["AUTH_VERIFIED_CACHE_BYTES"],
+    )
 
 
 def builtin_key(instance_path: str) -> SigningKey:
