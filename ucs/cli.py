@@ -34,6 +34,7 @@ from ucs.tokens_cli import tokens_group
 def run_command(host: str, port: int) -> None:
     """Serve UCS with the development server (in production: `ucs serve`)."""
     app = current_app._get_current_object()
+    serve.refuse_open_access(app.config, host)
     _configure_logs()
     schema_checked(app)
     base = f"http://{host}:{port}"

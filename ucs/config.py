@@ -60,6 +60,9 @@ class DefaultConfig:
     AUTH_VERIFIED_CACHE_BYTES = 32 * 1024 * 1024
     # Turn access control off, for trusted networks only: every request may do anything.
     AUTH_DISABLED = False
+    # With access control off, `ucs serve` and `ucs run` listen on loopback (or a unix socket) only, unless
+    # this says every caller on the network is trusted.
+    AUTH_DISABLED_ALLOW_REMOTE = False
 
     PART_SIZE = 16 * 1024 * 1024
     PRESIGNED_URL_EXPIRY = 3600

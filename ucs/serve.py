@@ -10,6 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ucs import logs
+from ucs.auth.exposure import bind_host, check_exposure
+from ucs.config import ConfigError
 from ucs.extensions import db
 from ucs.startup import schema_checked
 
@@ -30,6 +32,7 @@ from ucs.startup import schema_checked
 def serve_command(bind: str, workers: int | None) -> None:
     """Serve UCS in production: gunicorn workers, JSON logs, /metrics across workers (docs/operations.md)."""
     app = current_app._get_current_object()
+    refuse_open_access(app.config, bind_host(bind))
     # JSON unless the operator chose: for this process's lines (a migration) and, inherited, gunicorn's.
     os.environ.setdefault("UCS_LOG_FORMAT", "json")
     logs.configure(os.environ["UCS_LOG_FORMAT"], app.config["LOG_LEVEL"])
@@ -42,3 +45,11 @@ def serve_command(bind: str, workers: int | None) -> None:
     sys.stdout.flush()
     # gunicorn replaces this process: signals (SIGTERM: graceful stop, SIGHUP: new workers) reach its master.
     os.execv(sys.executable, [*arguments, "ucs.wsgi:app"])
+
+
+def refuse_open_access(config, host: str | None) -> None:
+    """Stop with one line when access control is off and host is reachable from other machines."""
+    try:
+        check_exposure(config, host)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
