@@ -8,6 +8,7 @@ about access control uses a staff token without saying so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -36,6 +37,9 @@ class TestIssuer:
         self.key = make_key(self.name, algorithm)
         self.published: list[SigningKey] = [self.key]
         self.fetches = 0
+        # Seconds between the bytes of the JWKS body; None: all at once. A slow issuer, for timeout tests.
+        self.trickle: float | None = None
+        self._closed = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
@@ -67,6 +71,7 @@ class TestIssuer:
         self.published = [*self.published, self.key] if keep_old else [self.key]
 
     def close(self) -> None:
+        self._closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -81,7 +86,14 @@ class TestIssuer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if issuer.trickle is None:
+                    self.wfile.write(body)
+                    return
+                with contextlib.suppress(OSError):  # UCS gave up and closed the connection
+                    for index in range(len(body)):
+                        if issuer._closed.wait(issuer.trickle):
+                            return
+                        self.wfile.write(body[index : index + 1])
 
             def log_message(self, *args):
                 pass
