@@ -55,8 +55,11 @@ def test_a_jwks_fetch_ends_by_its_deadline_however_slowly_the_body_comes(slow_is
     assert seconds < 2.5
 
 
-def test_a_fast_jwks_is_read_whole(slow_issuer):
+def test_a_fast_jwks_is_read_whole_and_a_larger_one_than_allowed_is_refused(slow_issuer, monkeypatch):
     assert fetch_url(slow_issuer.jwks_url)() == slow_issuer.jwks()
+    monkeypatch.setattr(jwks, "MAX_JWKS_SIZE", 100)
+    with pytest.raises(KeysUnavailable, match="larger than 100 bytes"):
+        fetch_url(slow_issuer.jwks_url)()
 
 
 def test_while_a_refresh_is_in_flight_cached_keys_answer_and_waiters_do_not_fetch_in_turn(slow_issuer):
