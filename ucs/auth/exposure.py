@@ -15,8 +15,10 @@ from ucs.config import ConfigError
 
 def check_exposure(config: Mapping[str, Any], host: str | None) -> None:
     """ConfigError if access control is off and host (None: a unix socket) is reachable from elsewhere."""
-    if not config["AUTH_DISABLED"] or config["AUTH_DISABLED_ALLOW_REMOTE"] or is_loopback(host):
+    if not config["AUTH_DISABLED"] or config["AUTH_DISABLED_ALLOW_REMOTE"]:
         return
+    if host is None or is_loopback(host):
+        return  # a unix socket, or loopback: only this machine can connect
     raise ConfigError(
         f"access control is disabled (UCS_AUTH_DISABLED) and UCS would listen on {host or 'every interface'}, "
         "where anyone who reaches it may do anything: listen on 127.0.0.1, turn access control on, or set "
@@ -33,9 +35,9 @@ def bind_host(bind: str) -> str | None:
     return bind.partition(":")[0] if bind.count(":") == 1 else bind
 
 
-def is_loopback(host: str | None) -> bool:
-    """Whether only this machine can connect: a unix socket, localhost, or a loopback address."""
-    if host is None or host == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether host is localhost or a loopback address (IPv6 with or without brackets)."""
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

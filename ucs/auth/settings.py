@@ -10,6 +10,7 @@ from typing import Any
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from ucs.auth.exposure import is_loopback
 from ucs.auth.jwks import KeySource, fetch_url, read_file
 from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
 from ucs.auth.verify import ASYMMETRIC_ALGORITHMS, TokenVerifier
@@ -65,10 +66,6 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
     return entries
 
 
-# Plain http is allowed only to these hosts: nobody on the network can change the keys on the way.
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
 def _check_key_url(url: str, what: str) -> None:
     """A key URL must name the host it connects to, over https (plain http only on loopback).
 
@@ -86,8 +83,9 @@ def _check_key_url(url: str, what: str) -> None:
         raise ConfigError(
             f"{what} must not hold a user:password@ part: URL parsers disagree on the host it names"
         )
-    secure = parts.scheme == "https" and bool(parts.host)
-    if not (secure or (parts.scheme == "http" and parts.host in LOOPBACK_HOSTS)):
+    # Plain http only to loopback: nobody on the network can change the keys on the way.
+    secure = parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.host or ""))
+    if not (secure and parts.host):
         raise ConfigError(
             f"{what} must be an https URL (plain http only on loopback): "
             "whoever could change the keys on the way could sign any token"
