@@ -15,8 +15,9 @@ import requests
 
 from tests.support.tokens import TestIssuer
 from tests.support.ucs_server import ucs_server
-from ucs.auth import jwks
-from ucs.auth.jwks import KeySource, KeysUnavailable, fetch_url
+from ucs.auth import jwks_fetch
+from ucs.auth.jwks import KeySource, KeysUnavailable
+from ucs.auth.jwks_fetch import fetch_url
 
 pytestmark = pytest.mark.slow
 
@@ -45,19 +46,30 @@ def timed(call, *args):
     return outcome, time.monotonic() - started
 
 
-@pytest.mark.parametrize("trickle", [0.2, 30.0], ids=["a byte every 0.2 s", "silent after the headers"])
-def test_a_jwks_fetch_ends_by_its_deadline_however_slowly_the_body_comes(slow_issuer, monkeypatch, trickle):
-    monkeypatch.setattr(jwks, "FETCH_DEADLINE", 1.0)
-    slow_issuer.trickle = trickle  # the whole body would take 30 s or more
-    outcome, seconds = timed(fetch_url(slow_issuer.jwks_url))
+@pytest.mark.parametrize(
+    ("trickle", "headers_too"),
+    [(0.2, False), (30.0, False), (0.2, True), (30.0, True)],
+    ids=["body a byte every 0.2 s", "silent after the headers", "all a byte every 0.2 s", "silent"],
+)
+def test_a_jwks_fetch_ends_by_its_deadline_however_slowly_the_answer_comes(
+    slow_issuer, monkeypatch, trickle, headers_too
+):
+    monkeypatch.setattr(jwks_fetch, "FETCH_DEADLINE", 1.0)
+    slow_issuer.trickle, slow_issuer.trickle_headers = trickle, headers_too  # the answer would take 30 s+
+    fetch = fetch_url(slow_issuer.jwks_url)
+    outcome, seconds = timed(fetch)
     assert isinstance(outcome, KeysUnavailable)
     assert "took longer than 1 s to send" in str(outcome)
     assert seconds < 2.5
+    # The fetch may still be waiting in the background (for its read timeout): no second one starts meanwhile.
+    again, seconds = timed(fetch)
+    assert isinstance(again, KeysUnavailable) and seconds < 2.5
+    assert slow_issuer.fetches <= 2
 
 
 def test_a_fast_jwks_is_read_whole_and_a_larger_one_than_allowed_is_refused(slow_issuer, monkeypatch):
     assert fetch_url(slow_issuer.jwks_url)() == slow_issuer.jwks()
-    monkeypatch.setattr(jwks, "MAX_JWKS_SIZE", 100)
+    monkeypatch.setattr(jwks_fetch, "MAX_JWKS_SIZE", 100)
     with pytest.raises(KeysUnavailable, match="larger than 100 bytes"):
         fetch_url(slow_issuer.jwks_url)()
 
@@ -87,7 +99,7 @@ def test_while_a_refresh_is_in_flight_cached_keys_answer_and_waiters_do_not_fetc
 def test_without_cached_keys_waiters_give_up_soon_and_one_failed_fetch_serves_them_all(
     slow_issuer, monkeypatch
 ):
-    monkeypatch.setattr(jwks, "FETCH_DEADLINE", 3.0)
+    monkeypatch.setattr(jwks_fetch, "FETCH_DEADLINE", 3.0)
     slow_issuer.trickle = 0.2
     source = KeySource(slow_issuer.name, fetch_url(slow_issuer.jwks_url), max_age=300, refresh_interval=10)
     with ThreadPoolExecutor(6) as pool:

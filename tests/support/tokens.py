@@ -39,6 +39,7 @@ class TestIssuer:
         self.fetches = 0
         # Seconds between the bytes of the JWKS body; None: all at once. A slow issuer, for timeout tests.
         self.trickle: float | None = None
+        self.trickle_headers = False  # the status line and headers too
         self._closed = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -82,18 +83,25 @@ class TestIssuer:
             def do_GET(self):
                 issuer.fetches += 1
                 body = json.dumps(issuer.jwks()).encode()
+                if issuer.trickle is not None and issuer.trickle_headers:
+                    head = f"HTTP/1.0 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                    self.trickled(head + body)
+                    return
                 self.send_response(200 if self.path == "/jwks.json" else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if issuer.trickle is None:
                     self.wfile.write(body)
-                    return
+                else:
+                    self.trickled(body)
+
+            def trickled(self, data: bytes) -> None:
                 with contextlib.suppress(OSError):  # UCS gave up and closed the connection
-                    for index in range(len(body)):
+                    for index in range(len(data)):
                         if issuer._closed.wait(issuer.trickle):
                             return
-                        self.wfile.write(body[index : index + 1])
+                        self.wfile.write(data[index : index + 1])
 
             def log_message(self, *args):
                 pass

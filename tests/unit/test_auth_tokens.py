@@ -320,7 +320,7 @@ def test_a_key_url_whose_host_parsers_read_differently_is_refused(url, words):
 
 
 def test_a_jwks_fetch_failure_names_the_url_without_its_credentials():
-    from ucs.auth.jwks import fetch_url
+    from ucs.auth.jwks_fetch import fetch_url
 
     with pytest.raises(KeysUnavailable) as refused:
         fetch_url("https://reader:pass-secret@127.0.0.1:9/jwks.json?access_token=query-secret")()

@@ -4,37 +4,26 @@ Providers rotate keys by kid: a token signed with a kid we do not know makes us 
 new key works without a restart. That refetch happens at most once per refresh interval, so a flood of
 tokens with made-up kids costs the provider one request per interval, not one per token.
 
-A slow issuer costs one thread, for FETCH_DEADLINE at most: one thread per issuer fetches, while the others
-use the cached keys (or, with none yet, wait KEYS_WAIT at most and answer 503). Other issuers and /health
-never wait for it.
+A slow issuer costs one request its fetch's deadline (ucs/auth/jwks_fetch.py) at most: one request per
+issuer fetches, while the others use the cached keys (or, with none yet, wait KEYS_WAIT at most and answer
+503). Other issuers and /health never wait for it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import jwt
-import requests
-import urllib3
 
 log = logging.getLogger(__name__)
 
-# Seconds to connect, and to wait for each read of the answer's status line and headers.
-FETCH_TIMEOUT = (3.05, 5)
-# Seconds a whole fetch may take, its body included: a body trickled a byte at a time ends here.
-FETCH_DEADLINE = 10.0
 # Seconds a request without cached keys waits for another request's fetch of them before answering 503.
 KEYS_WAIT = 1.0
-# Real key sets are a few KiB; a larger answer is refused instead of read into memory.
-MAX_JWKS_SIZE = 1024 * 1024
-READ_SIZE = 64 * 1024
 ASYMMETRIC_KEY_TYPES = ("EC", "RSA", "OKP")
 
 
@@ -44,63 +33,6 @@ class KeysUnavailable(Exception):
 
 class UnknownKey(Exception):
     """The token names a key the issuer does not publish (any more)."""
-
-
-def fetch_url(url: str) -> Callable[[], dict]:
-    # Messages (and so log lines) name the URL without any user:password@ or query it may carry (either can
-    # hold a credential).
-    parts = urlsplit(url)
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
-
-    def fetch() -> dict:
-        deadline = time.monotonic() + FETCH_DEADLINE
-        try:
-            # No redirects: the keys come from the configured URL, not from wherever it points on to.
-            with requests.get(
-                url,
-                timeout=FETCH_TIMEOUT,
-                headers={"Accept": "application/json"},
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                if response.status_code != 200:
-                    raise KeysUnavailable(f"the JWKS at {shown} answered {response.status_code}")
-                body = _read_body(response.raw, deadline, shown)
-            return json.loads(body)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-            raise KeysUnavailable(f"cannot fetch the JWKS at {shown}: {type(error).__name__}") from None
-
-    return fetch
-
-
-def _read_body(raw: urllib3.HTTPResponse, deadline: float, shown: str) -> bytes:
-    # A read waits for its bytes up to the read timeout; at the deadline a watchdog shuts the socket, which
-    # ends the read at once: a body that trickles, or stops, costs FETCH_DEADLINE at most.
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shut, args=(raw,))
-    watchdog.daemon = True
-    watchdog.start()
-    body = bytearray()
-    try:
-        while chunk := raw.read1(READ_SIZE, decode_content=True):
-            body += chunk
-            if len(body) > MAX_JWKS_SIZE:
-                raise KeysUnavailable(f"the JWKS at {shown} is larger than {MAX_JWKS_SIZE} bytes")
-            if time.monotonic() >= deadline:
-                break
-    except (urllib3.exceptions.HTTPError, OSError):
-        if time.monotonic() < deadline:
-            raise
-    finally:
-        watchdog.cancel()
-    if time.monotonic() >= deadline:
-        raise KeysUnavailable(f"the JWKS at {shown} took longer than {FETCH_DEADLINE:g} s to send")
-    return bytes(body)
-
-
-def _shut(raw: urllib3.HTTPResponse) -> None:
-    # The fetch may have ended (its connection released) just as the deadline came: nothing to shut then.
-    with contextlib.suppress(ValueError, RuntimeError, OSError):
-        raw.shutdown()
 
 
 def read_file(path: str) -> Callable[[], dict]:

@@ -11,7 +11,8 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from ucs.auth.exposure import is_loopback
-from ucs.auth.jwks import KeySource, fetch_url, read_file
+from ucs.auth.jwks import KeySource, read_file
+from ucs.auth.jwks_fetch import fetch_url
 from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
 from ucs.auth.verify import ASYMMETRIC_ALGORITHMS, TokenVerifier
 from ucs.config import ConfigError
