@@ -11,7 +11,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from ucs.auth.exposure import bind_host, check_exposure
 from ucs.cli.startup import configure_logs, schema_checked
+from ucs.config import ConfigError
 from ucs.db.base import db
 from ucs.db.schema import db_url_for_humans
 from ucs.observability import logs
@@ -26,6 +28,7 @@ from ucs.storage import location_of
 def run_command(host: str, port: int) -> None:
     """Serve UCS with the development server (in production: `ucs serve`)."""
     app = current_app._get_current_object()
+    refuse_open_access(app.config, host)
     configure_logs()
     schema_checked(app)
     base = f"http://{host}:{port}"
@@ -61,6 +64,7 @@ def _auth_detail(app) -> str:
 def serve_command(bind: str, workers: int | None) -> None:
     """Serve UCS in production: gunicorn workers, JSON logs, /metrics across workers (docs/operations.md)."""
     app = current_app._get_current_object()
+    refuse_open_access(app.config, bind_host(bind))
     # JSON unless the operator chose: for this process's lines (a migration) and, inherited, gunicorn's.
     os.environ.setdefault("UCS_LOG_FORMAT", "json")
     logs.configure(os.environ["UCS_LOG_FORMAT"], app.config["LOG_LEVEL"])
@@ -81,3 +85,11 @@ def serve_command(bind: str, workers: int | None) -> None:
     sys.stdout.flush()
     # gunicorn replaces this process: signals (SIGTERM: graceful stop, SIGHUP: new workers) reach its master.
     os.execv(sys.executable, [*arguments, "ucs.wsgi:app"])
+
+
+def refuse_open_access(config, host: str | None) -> None:
+    """Stop with one line when access control is off and host is reachable from other machines."""
+    try:
+        check_exposure(config, host)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None

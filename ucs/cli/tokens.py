@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ucs.auth.keys import KEY_MAKERS, make_key, save_key, write_public
+from ucs.auth.scopes import split_scope
 from ucs.auth.settings import signing_key
 from ucs.config import ConfigError
 from ucs.operations.cleanup import parse_duration
@@ -31,7 +32,11 @@ def issue_command(scope: str, subject: str | None, ttl: str) -> None:
         lifetime = parse_duration(ttl)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--ttl") from None
-    if not scope.split():
+    try:
+        scopes = split_scope(scope)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--scope") from None
+    if not scopes:
         raise click.BadParameter("name at least one scope", param_hint="--scope")
     app = current_app._get_current_object()
     try:
@@ -40,7 +45,7 @@ def issue_command(scope: str, subject: str | None, ttl: str) -> None:
         raise click.ClickException(str(error)) from None
     token = key.issue(
         subject or getpass.getuser(),
-        " ".join(scope.split()),
+        " ".join(scopes),
         app.config["AUTH_AUDIENCE"],
         int(lifetime.total_seconds()),
     )
