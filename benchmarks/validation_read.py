@@ -16,12 +16,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measured import measured, seaweedfs_in_temporary_directory  # noqa: E402
 from scripts.local_runs import MiB, write_random_file  # noqa: E402
-from tests.support.s3_servers import S3Server, seaweedfs_server  # noqa: E402
+from tests.support.s3_servers import S3Server  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -96,15 +94,9 @@ class Bench:
         return [sys.executable, script, "reader", *common, readers, str(int(size) * MiB)]
 
     def measure(self, side: str) -> Run:
-        wrapper = [sys.executable, "-S", str(ROOT / "benchmarks" / "peak_rss.py"), *self.command(side)]
         store_before = cpu_seconds_of(self.weed)
-        finished = subprocess.run(wrapper, env=self.env, capture_output=True, text=True)
+        result = measured(side, self.command(side), self.env)
         store_cpu = cpu_seconds_of(self.weed) - store_before
-        if finished.returncode != 0 or not finished.stdout:
-            raise SystemExit(f"{side} could not be measured: {finished.stderr[-2000:]}")
-        result = json.loads(finished.stdout)
-        if result["exit_code"] != 0:
-            raise SystemExit(f"{side} failed: {finished.stderr[-2000:]}")
         return Run(side, result["wall"], result["cpu"], result["peak_rss_mib"], store_cpu)
 
     def round(self, number: int) -> list[Run]:
@@ -169,12 +161,7 @@ def main() -> None:
 
     print(f"one core's hashlib.sha256: {sha256_speed():.0f} MB/s", flush=True)
     print(f"load average at the start: {' '.join(f'{n:.2f}' for n in os.getloadavg())}", flush=True)
-    with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ucs-bench-validation-")))
-        print(f"starting SeaweedFS in {workdir}", flush=True)
-        (workdir / "seaweedfs").mkdir()
-        s3 = stack.enter_context(seaweedfs_server(workdir / "seaweedfs"))
-        bucket = s3.make_bucket("bench")
+    with seaweedfs_in_temporary_directory("ucs-bench-validation-") as (workdir, s3, bucket):
         source = workdir / "source.bin"
         print(f"uploading a {args.size_mib} MiB random object", flush=True)
         sha256 = write_random_file(source, args.size_mib * MiB)
