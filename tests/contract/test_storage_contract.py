@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from ucs.storage import (
+    ByteStream,
     InvalidParts,
     ListsUploads,
     ObjectNotFound,
@@ -331,6 +332,7 @@ def test_read_range_gives_the_first_byte_the_last_byte_and_a_middle_range(store)
     data = first + last
     key, _ = uploaded_object(backend, first, last)
 
+    assert isinstance(backend.read_range(key, 0, 1), ByteStream)
     assert read(backend, key, 0, 1) == data[:1]
     assert read(backend, key, len(data) - 1, 1) == data[-1:]
     # Across the boundary between the two parts the object was assembled from.
