@@ -1,7 +1,8 @@
 """Benchmark: reading an object back to hash it, the validation reader against boto3's download_fileobj.
 
 Run with `.venv/bin/python benchmarks/validation_read.py [--size-mib 256] [--readers 1,2,4,8]
-[--range-size-mib 2] [--rounds 3]` (both lists: every readers x range size pair is one side). It starts SeaweedFS (`weed mini`) in a temporary directory, uploads
+[--range-size-mib 16] [--buffer-mib 2] [--rounds 3]` (--readers and --range-size-mib take lists: every
+pair is one side). It starts SeaweedFS (`weed mini`) in a temporary directory, uploads
 one random object with boto3, then reads it back, round after round: boto3's `download_fileobj` into a
 SHA-256 sink (its default TransferConfig: 8 MiB ranges, 10 threads), and ucs.validation.reader's
 digest_object with each --readers value. The sides are interleaved, their order rotating between rounds;
@@ -91,7 +92,8 @@ class Bench:
         if side == "boto3":
             return [sys.executable, script, "boto3", *common]
         readers, _, size = side.removeprefix("reader ").removesuffix(" MiB").partition(" x ")
-        return [sys.executable, script, "reader", *common, readers, str(int(size) * MiB)]
+        sizes = [str(int(size) * MiB), str(self.args.buffer_mib * MiB)]
+        return [sys.executable, script, "reader", *common, readers, *sizes]
 
     def measure(self, side: str) -> Run:
         store_before = cpu_seconds_of(self.weed)
@@ -155,7 +157,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--readers", type=numbers, default=[1, 2, 4, 8])
-    parser.add_argument("--range-size-mib", type=numbers, default=[2])
+    parser.add_argument("--range-size-mib", type=numbers, default=[16])
+    parser.add_argument("--buffer-mib", type=int, default=2, help="how far each reader may run ahead")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
@@ -168,7 +171,9 @@ def main() -> None:
         upload(s3, bucket, source)
         source.unlink()
         bench = Bench(args, s3, bucket, sha256, store_pids(workdir))
-        print(f"{args.rounds} rounds, {len(bench.sides())} sides each", flush=True)
+        print(
+            f"{args.rounds} rounds, {len(bench.sides())} sides each; buffer {args.buffer_mib} MiB", flush=True
+        )
         runs = [run for number in range(args.rounds) for run in bench.round(number)]
         print(f"\nmedians of {args.rounds} rounds, {args.size_mib} MiB object on SeaweedFS\n")
         print(bench.table(runs))

@@ -1,7 +1,7 @@
 """One read of the benchmark object, run as its own process by benchmarks/validation_read.py, so its CPU
 time and peak RSS are its own.
 
-Usage: validation_read_side.py boto3|reader ENDPOINT BUCKET KEY SHA256 [READERS RANGE_SIZE]
+Usage: validation_read_side.py boto3|reader ENDPOINT BUCKET KEY SHA256 [READERS RANGE_SIZE BUFFER_SIZE]
 Credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Exits 1 when the SHA-256 differs.
 """
 
@@ -39,7 +39,7 @@ def with_boto3(endpoint: str, bucket: str, key: str) -> str:
     return sink.sha256.hexdigest()
 
 
-def with_reader(endpoint: str, bucket: str, key: str, readers: str, range_size: str) -> str:
+def with_reader(endpoint: str, bucket: str, key: str, readers: str, range_size: str, buffer_size: str) -> str:
     from ucs.validation.reader import ReadConfig, digest_object
     from ucs_plugins.s3.backend import S3Backend
 
@@ -52,7 +52,7 @@ def with_reader(endpoint: str, bucket: str, key: str, readers: str, range_size: 
             "S3_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
         }
     )
-    return digest_object(backend, key, ReadConfig(int(readers), int(range_size))).sha256
+    return digest_object(backend, key, ReadConfig(int(readers), int(range_size), int(buffer_size))).sha256
 
 
 def main(side: str, endpoint: str, bucket: str, key: str, expected: str, *config: str) -> None:

@@ -32,7 +32,8 @@ def test_both_sides_read_the_object_and_check_its_sha256(moto, monkeypatch):
     where = (moto.endpoint_url, bucket, "object")
 
     side.main("boto3", *where, hashlib.sha256(data).hexdigest())
-    side.main("reader", *where, hashlib.sha256(data).hexdigest(), "2", str(256 * 1024))
-    for name, config in (("boto3", ()), ("reader", ("2", str(256 * 1024)))):
+    reader = ("2", str(256 * 1024), str(64 * 1024))
+    side.main("reader", *where, hashlib.sha256(data).hexdigest(), *reader)
+    for name, config in (("boto3", ()), ("reader", reader)):
         with pytest.raises(SystemExit, match="expected 0000"):
             side.main(name, *where, "0" * 64, *config)

@@ -19,8 +19,8 @@ from ucs_plugins.filesystem.backend import FilesystemBackend
 from ucs_plugins.filesystem.signing import UrlSigner
 
 MiB = 1024 * 1024
-# Ranges that do not line up with the parts or the backends' 1 MiB chunks.
-CONFIG = ReadConfig(readers=3, range_size=700_000)
+# Ranges that line up with neither the parts nor the 1 MiB chunks, each reader held to one chunk ahead.
+CONFIG = ReadConfig(readers=3, range_size=1_500_000, buffer_size=MiB)
 
 
 @pytest.fixture

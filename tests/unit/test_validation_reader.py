@@ -120,6 +120,29 @@ def test_at_most_readers_ranges_are_read_ahead():
     assert sorted(backend.closed) == sorted(backend.opened) == list(range(0, 160, 16))
 
 
+def test_a_reader_buffer_size_ahead_of_the_hashing_waits():
+    """Ranges larger than the buffer: the readers ahead stop at buffer_size bytes held (plus the chunk in
+    hand) until the hashing takes them, so at most readers x buffer_size bytes are held."""
+    data = os.urandom(64 * 6)
+    backend = StubBackend(data)
+    backend.hold_range = 0
+    result = {}
+    config = ReadConfig(readers=3, range_size=64, buffer_size=2 * CHUNK)
+
+    def run():
+        result["digest"] = digest_object(backend, "k", config, backend.progress)
+
+    reader = threading.Thread(target=run, daemon=True)
+    reader.start()
+    # Ranges 1 and 2: two chunks queued and a third in hand each, then they wait.
+    assert wait_until(lambda: backend.delivered == 2 * 3 * CHUNK)
+    assert not wait_until(lambda: backend.delivered > 2 * 3 * CHUNK, seconds=0.3)
+    backend.release.set()
+    reader.join(WAIT)
+    assert result["digest"].sha256 == hashlib.sha256(data).hexdigest()
+    assert backend.most_held <= 3 * (2 * CHUNK + CHUNK)
+
+
 def test_an_error_mid_way_stops_the_other_reads_and_closes_every_stream():
     data = os.urandom(16 * 20)
     backend = StubBackend(data)
@@ -174,10 +197,10 @@ def test_a_config_that_reads_nothing_is_refused(readers, range_size):
         ReadConfig(readers=readers, range_size=range_size)
 
 
-def wait_until(condition) -> bool:
-    """Poll a condition the engine's threads make true; False after WAIT seconds."""
+def wait_until(condition, seconds: float = WAIT) -> bool:
+    """Poll a condition the engine's threads make true; False after that many seconds."""
     done = threading.Event()
-    for _ in range(WAIT * 100):
+    for _ in range(int(seconds * 100)):
         if condition():
             return True
         done.wait(0.01)

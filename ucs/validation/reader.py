@@ -2,11 +2,17 @@
 
 digest_object() asks the store for the object's size and ETag, reads it in ranges of range_size bytes with
 up to `readers` ranges in flight at once (each through StorageBackend.read_range, on its own thread), and
-feeds SHA-256 in order while the later ranges are read ahead. A range's slot is given back only once its
-last byte has been hashed, so at most readers x range_size bytes are held at any moment, however slow the
-hashing or the head range. Store errors come out as the neutral exceptions of ucs.storage: an outage
-(StorageUnavailable) stays distinct from a missing object (ObjectNotFound) or one that changed while it was
-read (ObjectChanged). The first error stops every other read and closes every stream.
+feeds SHA-256 in order while the later ranges are read ahead. Memory is bounded twice over:
+
+- a range's slot goes to the next range only once its last byte has been hashed, so at most `readers`
+  ranges are open, and at most readers x range_size bytes are held;
+- within a range, a reader more than buffer_size bytes ahead of the hashing waits, its connection paused
+  (TCP holds the store back), so at most readers x buffer_size bytes are held whatever the range size.
+  Large ranges cost the store and the client fewer requests; the buffer keeps them from costing memory.
+
+Store errors come out as the neutral exceptions of ucs.storage: an outage (StorageUnavailable) stays
+distinct from a missing object (ObjectNotFound) or one that changed while it was read (ObjectChanged).
+The first error stops every other read and closes every stream.
 """
 
 from __future__ import annotations
@@ -30,16 +36,17 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True)
 class ReadConfig:
-    """How an object is read: `readers` ranges of `range_size` bytes at once, at most their product held."""
+    """How an object is read: `readers` ranges of `range_size` bytes at once, each reader at most
+    `buffer_size` bytes ahead of the hashing (docs/benchmarks.md has the measurements behind the defaults)."""
 
     readers: int = 4
-    range_size: int = 8 * MiB
+    range_size: int = 16 * MiB
+    buffer_size: int = 2 * MiB
 
     def __post_init__(self) -> None:
-        if self.readers < 1:
-            raise ValueError(f"readers must be at least 1, not {self.readers}")
-        if self.range_size < 1:
-            raise ValueError(f"range_size must be at least 1 byte, not {self.range_size}")
+        for name in ("readers", "range_size", "buffer_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -101,18 +108,18 @@ def chunks_in_order(
 ) -> Iterator[bytes]:
     """The object's first size bytes, in order, read as ranges by config.readers threads at once.
 
-    Close the iterator (or read it to the end) to stop the threads: a generator left half-read keeps
-    its readers until it is closed or collected.
+    A chunk counts as held until the caller asks for the next one: hash it before. Close the iterator
+    (or read it to the end) to stop the threads; one left half-read keeps them until it is collected.
     """
     ranges = [(start, min(config.range_size, size - start)) for start in range(0, size, config.range_size)]
-    reads = _RangeReads(backend, key, size, ranges)
+    reads = _RangeReads(backend, key, size, ranges, config.buffer_size)
     with ThreadPoolExecutor(config.readers, thread_name_prefix="ucs-read") as pool:
         try:
             yield from reads.in_order(pool, config.readers, stop)
         finally:
             # Readers still going stop at their next chunk and close their streams; ranges not yet
             # started never start. Leaving the with waits for them, so no stream outlives this call.
-            reads.stopping.set()
+            reads.stop()
             pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -120,15 +127,27 @@ _END = object()  # a range's last event: all its bytes were delivered
 
 
 class _RangeReads:
-    """The reads of one object: each reader thread puts (range index, chunk | _END | error) on one queue."""
+    """The reads of one object: each reader thread puts (range index, chunk | _END | error) on one queue,
+    and waits while its range holds buffer_size bytes the hashing thread has not taken back."""
 
-    def __init__(self, backend: StorageBackend, key: str, size: int, ranges: list[tuple[int, int]]):
+    def __init__(
+        self, backend: StorageBackend, key: str, size: int, ranges: list[tuple[int, int]], buffer_size: int
+    ):
         self.backend = backend
         self.key = key
         self.size = size
         self.ranges = ranges
+        self.buffer_size = buffer_size
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self.stopping = threading.Event()
+        # Bytes delivered and not yet hashed, by range; a reader waits on room when its range is full.
+        self.held: dict[int, int] = {}
+        self.room = threading.Condition()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        with self.room:
+            self.room.notify_all()
 
     def read(self, index: int) -> None:
         """Read range index onto the queue (runs on a reader thread)."""
@@ -137,17 +156,33 @@ class _RangeReads:
         try:
             with contextlib.closing(self.backend.read_range(self.key, start, length)) as chunks:
                 for chunk in chunks:
-                    if self.stopping.is_set():
-                        return
                     received += len(chunk)
                     if received > length:
                         raise self._changed(start, length, f"more than {length} bytes")
+                    if not self._make_room(index, len(chunk)):
+                        return
                     self.events.put((index, chunk))
             if received < length:
                 raise self._changed(start, length, f"only {received} bytes")
             self.events.put((index, _END))
         except BaseException as error:  # noqa: BLE001 - every failure goes to the hashing thread
             self.events.put((index, error))
+
+    def _make_room(self, index: int, size: int) -> bool:
+        """Wait until range index may hold size more bytes (at least one chunk always fits); False once
+        the read is stopping."""
+        with self.room:
+            while self.held.get(index, 0) and self.held[index] + size > self.buffer_size:
+                if self.stopping.is_set():
+                    return False
+                self.room.wait()
+            self.held[index] = self.held.get(index, 0) + size
+            return not self.stopping.is_set()
+
+    def _hashed(self, index: int, size: int) -> None:
+        with self.room:
+            self.held[index] -= size
+            self.room.notify_all()
 
     def _changed(self, start: int, length: int, what: str) -> ObjectChanged:
         return ObjectChanged(
@@ -174,8 +209,8 @@ class _RangeReads:
             while head in waiting and waiting[head]:
                 item = waiting[head].popleft()
                 if item is not _END:
-                    # The caller hashes this chunk before asking for the next one.
-                    yield item
+                    yield item  # the caller hashes it before asking for the next one
+                    self._hashed(head, len(item))
                     continue
                 del waiting[head]
                 head += 1
