@@ -23,6 +23,7 @@ from upload_client.http import (
     ThreadSessions,
     api_retry,
     describe_connection_error,
+    describe_tls_failure,
     path_segment,
     timed_out,
 )
@@ -95,6 +96,9 @@ class UcsClient:
         path = f"/multipart_uploads/{path_segment(upload_id)}"
         self._call("PATCH", path, json=body, timeout=timeout, sessions=self._completion_sessions)
 
+    def get_upload(self, upload_id: str) -> dict:
+        return self._call("GET", f"/multipart_uploads/{path_segment(upload_id)}", expect=("status",))
+
     def cancel(self, upload_id: str) -> None:
         self._call("PATCH", f"/multipart_uploads/{path_segment(upload_id)}", json={"status": "cancelled"})
 
@@ -140,6 +144,8 @@ class UcsClient:
         options = {**kwargs, "headers": {**kwargs.get("headers", {}), **self.credentials.header()}}
         try:
             return sessions.get().request(method, self.base_url + path, **options)
+        except requests.exceptions.SSLError as error:
+            raise UcsUnreachable(describe_tls_failure(self.base_url, error), error) from None
         except (requests.ConnectionError, requests.Timeout) as error:
             if timed_out(error):
                 raise UcsUnreachable(

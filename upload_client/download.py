@@ -14,7 +14,14 @@ from pathlib import Path
 
 from upload_client import os_files
 from upload_client.api import UcsClient
-from upload_client.exceptions import ApiError, BadInput, ClientError, ObjectMissing, VerificationFailed
+from upload_client.exceptions import (
+    ApiError,
+    BadInput,
+    ClientError,
+    ObjectMissing,
+    ObjectTruncated,
+    VerificationFailed,
+)
 from upload_client.journal import Journal
 from upload_client.parts import Part, split
 from upload_client.progress import human_size
@@ -105,7 +112,7 @@ class Downloader:
         """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
         size = parts[-1].end
         chunk_size = self.engine.config.chunk_size
-        hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, journal.wait_for).start()
+        hasher = SequentialHasher(fd, parts, chunk_size, self.engine.stop, journal.wait_for, partial).start()
         download_url = DownloadUrl(self.api, file_id, url)
         fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal)
         missing = [p for p in parts if p.number not in journal.done]
@@ -121,7 +128,7 @@ class Downloader:
             return hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
-            if not isinstance(error, ObjectMissing):  # which leaves nothing to resume
+            if not isinstance(error, ObjectMissing | ObjectTruncated):  # no resume can get further
                 error.args = (
                     f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
                     "run the same command to resume",

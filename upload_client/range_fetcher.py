@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
 from upload_client.api import UcsClient
-from upload_client.exceptions import ChecksumMismatch, ObjectMissing, TransferIncomplete, UrlRefused
+from upload_client.exceptions import (
+    ChecksumMismatch,
+    ObjectMissing,
+    ObjectTruncated,
+    TransferIncomplete,
+    UrlRefused,
+)
 from upload_client.http import check_store_answer
 from upload_client.journal import Journal
 from upload_client.os_files import write_all
@@ -27,6 +34,10 @@ class DownloadUrl:
         with self._lock:
             if self.url == refused:  # another worker may have renewed it already
                 self.url = self.api.download_info(self.file_id)["url"]
+
+
+#: The total in a Content-Range answer: "bytes 0-99/1234" or, for a range past the end (416), "bytes */1234".
+_TOTAL = re.compile(r"bytes (?:\d+-\d+|\*)/(\d+)")
 
 
 class RangeFetcher:
@@ -66,6 +77,7 @@ class RangeFetcher:
                         f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
                         "404): it was deleted, or UCS now uses another store"
                     )
+                self._check_object_size(response)
                 try:
                     check_store_answer(response, what)
                 except UrlRefused:
@@ -89,3 +101,17 @@ class RangeFetcher:
 
         self.engine.with_retries(what, attempt)
         self.journal.mark_done(part.number)  # the SHA-256 pass waits for this
+
+    def _check_object_size(self, response) -> None:
+        """A store that reports another object size than UCS's (truncated, or replaced in the store) is not
+        retried: no attempt brings the bytes back, so the download stops and says why."""
+        match = _TOTAL.fullmatch(response.headers.get("Content-Range", "").strip())
+        if response.status_code not in (206, 416) or not match or int(match.group(1)) == self.size:
+            return
+        stored = int(match.group(1))
+        kind = "shorter" if stored < self.size else "longer"
+        raise ObjectTruncated(
+            f"the stored object of file {self.url.file_id!r} is {kind} than the file: the store holds "
+            f"{stored} bytes, the file has {self.size}; it was truncated or replaced in the store, so no "
+            "download can succeed until it is restored there (tell the archive)"
+        )
