@@ -189,7 +189,9 @@ def lock_partial(partial: Path, target: Path) -> int:
     problem = _not_own_regular_file(os.fstat(fd))
     if problem:
         os.close(fd)
-        raise BadInput(f"{partial} {problem}; a download writes only its own: remove it or choose another --output")
+        raise BadInput(
+            f"{partial} {problem}; a download writes only its own: remove it or choose another --output"
+        )
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -7,7 +7,6 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from upload_client.api import UcsClient
-from upload_client.http import lost_answer
 from upload_client.exceptions import (
     AccessRefused,
     ApiError,
@@ -18,6 +17,7 @@ from upload_client.exceptions import (
     UcsUnreachable,
     VerificationFailed,
 )
+from upload_client.http import lost_answer
 from upload_client.os_files import FileVersion, close, file_version, open_local_file, path_version
 from upload_client.part_sender import PartSender, normalize_etag
 from upload_client.part_urls import PartUrls
@@ -25,7 +25,6 @@ from upload_client.parts import Part, split
 from upload_client.progress import human_size
 from upload_client.streams import SequentialHasher, part_md5
 from upload_client.transfer import TransferEngine
-
 
 #: How many times a completion whose answer was lost is sent (UCS takes a repeat as the first).
 COMPLETION_ATTEMPTS = 4
@@ -181,9 +180,7 @@ class Uploader:
             raise self._left_pending(error, upload_id, 0, len(parts)) from None
         return {number: f'"{md5}"' for number, md5 in md5s.items()}, sha256
 
-    def _check_unchanged(
-        self, fd: int, path: str, started: FileVersion, upload_id: str, parts: int
-    ) -> None:
+    def _check_unchanged(self, fd: int, path: str, started: FileVersion, upload_id: str, parts: int) -> None:
         """Refuse to complete when the file changed since it was opened, or path names another file now."""
         now, named = file_version(fd), path_version(path)
         if now == started and named == started:

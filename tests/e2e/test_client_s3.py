@@ -6,6 +6,7 @@ import signal
 
 import pytest
 
+from scripts.local_runs import sha256_of
 from tests.support.client_runs import (
     MiB,
     make_file,
@@ -13,6 +14,7 @@ from tests.support.client_runs import (
     run_client,
     show,
     stored_parts,
+    ucs_call,
     upload_underway,
 )
 from tests.support.fault_proxy import fault_proxy
@@ -100,3 +102,51 @@ def test_moto_resume_after_ctrl_c_reuses_the_stored_parts(capsys, moto, tmp_path
 
 def resumed_line(stdout: str) -> str:
     return next(line for line in stdout.splitlines() if line.startswith("resumed upload"))
+
+
+def test_an_upload_the_store_joined_but_ucs_never_recorded_is_completed_by_the_rerun(moto, tmp_path):  # noqa: F811 - fixture
+    """The store finished a completion whose worker died before UCS recorded it (issue 18, C1): the rerun
+    finds no unfinished upload in the store and completes with the ETags of the local file's parts."""
+    port = int(moto.endpoint_url.rsplit(":", 1)[1])
+    with fault_proxy(port, part_rate_limit=4 * MiB) as proxy:
+        settings = {**moto.bucket_settings(), "S3_ENDPOINT_URL": proxy.url, "PART_SIZE": PART_SIZE}
+        with ucs_server(tmp_path / "ucs", **settings) as ucs:
+            source = make_file(tmp_path / "s3-joined.bin", 3 * PART_SIZE + 7, seed=31)
+            register(ucs.url, "s3-joined", source)
+            args = ["upload", "--file-id", "s3-joined", "--api-url", ucs.url, "--file-path", str(source)]
+            first, upload = upload_underway([*args, "--parallel", "2"], tmp_path / "first.log")
+            first.send_signal(signal.SIGKILL)
+            first.wait(30)
+            proxy.part_rate_limit = None
+            join_in_the_store(moto.client(), settings["S3_BUCKET"], upload["upload_id"], source)
+
+            second = run_client(*args)
+            [recorded] = ucs_call("GET", ucs.url, "/files/s3-joined/multipart_uploads").json()
+            back = tmp_path / "back.bin"
+            downloaded = run_client(
+                "download", "--file-id", "s3-joined", "--api-url", ucs.url, "--output", str(back)
+            )
+
+    assert second.returncode == 0, second.stderr
+    assert f"the store holds no unfinished upload {upload['upload_id']} any more" in second.stdout
+    assert (recorded["status"], recorded["sha256"]) == ("uploaded", sha256_of(source))
+    assert downloaded.returncode == 0, downloaded.stderr
+    assert back.read_bytes() == source.read_bytes()
+
+
+def join_in_the_store(s3, bucket: str, upload_id: str, source) -> None:
+    """What a completion does in the store: send every part and join them, without UCS knowing."""
+    [unfinished] = [
+        u for u in s3.list_multipart_uploads(Bucket=bucket)["Uploads"] if u["UploadId"] == upload_id
+    ]
+    data = source.read_bytes()
+    parts = []
+    for number, offset in enumerate(range(0, len(data), PART_SIZE), start=1):
+        body = data[offset : offset + PART_SIZE]
+        sent = s3.upload_part(
+            Bucket=bucket, Key=unfinished["Key"], UploadId=upload_id, PartNumber=number, Body=body
+        )
+        parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key=unfinished["Key"], UploadId=upload_id, MultipartUpload={"Parts": parts}
+    )

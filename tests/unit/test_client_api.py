@@ -165,3 +165,33 @@ def test_a_completion_that_times_out_is_not_sent_again(slow_ucs):
     with pytest.raises(UcsUnreachable):
         api.get_file("f")  # other calls still retry their timeouts
     assert SlowUcs.calls["GET"] == 5
+
+
+class PlainHttp(SlowUcs):
+    """Any answer at all, in plain http: what an https client meets at a development server."""
+
+    def handle(self):
+        SlowUcs.calls["handshakes"] += 1  # each a new connection; its request line is the TLS hello
+        super().handle()
+
+
+def test_https_to_a_plain_http_server_says_what_to_pass_and_is_not_retried():
+    SlowUcs.calls.clear()
+    server = QuietServer(("127.0.0.1", 0), PlainHttp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    netloc = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        api = UcsClient(
+            f"https://{netloc}/ga4gh/drs/v1", calls(retries=4, read_timeout=5, completion_timeout=5)
+        )
+        with pytest.raises(UcsUnreachable) as refused:
+            api.get_file("f")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(refused.value) == (
+        f"the server at {netloc} speaks plain http, not https (it answered the TLS handshake in plain "
+        f"text): pass --api-url http://{netloc}"
+    )
+    assert refused.value.exit_code == 4
+    assert SlowUcs.calls["handshakes"] == 1  # the same server gives the same handshake: no retry
