@@ -36,9 +36,12 @@ Exit codes:
   3    the transfer stopped: a part kept failing until its retries ran out, or the
        store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
-  5    verification failed: the bytes do not match their checksum
+  5    verification failed: the bytes do not match their checksum, or the
+       stored object is shorter or longer than the file
   6    UCS refused the token (missing, invalid or expired) or its permission;
        with a new token, run the same command to resume
+  7    the file changed while it was uploaded (written to, or another file
+       renamed over it); the upload is not completed and stays pending
   130  interrupted (Ctrl-C or SIGTERM); run the same command to resume
 """
 

@@ -7,6 +7,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from upload_client.api import UcsClient
+from upload_client.completion import send_completion
 from upload_client.exceptions import (
     AccessRefused,
     ApiError,
@@ -17,7 +18,6 @@ from upload_client.exceptions import (
     UcsUnreachable,
     VerificationFailed,
 )
-from upload_client.http import lost_answer
 from upload_client.os_files import FileVersion, close, file_version, open_local_file, path_version
 from upload_client.part_sender import PartSender, normalize_etag
 from upload_client.part_urls import PartUrls
@@ -25,11 +25,6 @@ from upload_client.parts import Part, split
 from upload_client.progress import human_size
 from upload_client.streams import SequentialHasher, part_md5
 from upload_client.transfer import TransferEngine
-
-#: How many times a completion whose answer was lost is sent (UCS takes a repeat as the first).
-COMPLETION_ATTEMPTS = 4
-#: The statuses of an upload that completed (a validator may have judged it since).
-COMPLETED = ("uploaded", "accepted")
 
 
 @dataclass
@@ -326,7 +321,7 @@ class Uploader:
         """
         self.engine.note(f"completing upload {upload_id}: the store joins the {len(etags):,} parts")
         try:
-            self._send_completion(upload_id, etags, sha256)
+            send_completion(self.api, self.engine, upload_id, etags, sha256)
         except ApiError as error:
             if registered_sha256 and registered_sha256 != sha256:
                 raise VerificationFailed(
@@ -345,33 +340,3 @@ class Uploader:
         except (UcsUnreachable, AccessRefused) as error:
             # Every part is stored: with UCS back (or a new token), the same command completes the upload.
             raise self._left_pending(error, upload_id, len(etags), len(etags)) from None
-
-    def _send_completion(self, upload_id: str, etags: dict[int, str], sha256: str) -> None:
-        """PATCH the completion; sent again when its answer is lost (UCS takes a repeat as the first).
-
-        A timed-out answer is not sent again (the store may still be joining the parts). After a lost
-        answer, a refusal may only mean the first request completed the upload: UCS is asked which it was.
-        """
-        answer_lost = False
-        for attempt in range(1, COMPLETION_ATTEMPTS + 1):
-            try:
-                self.api.complete(upload_id, etags, sha256)
-                return
-            except UcsUnreachable as error:
-                if not lost_answer(error.last_exception) or attempt == COMPLETION_ATTEMPTS:
-                    raise
-                self.engine.note(f"the answer to the completion of upload {upload_id} was lost; asking again")
-                answer_lost = True
-                self.engine.sleep(self.engine.config.backoff_initial * 2 ** (attempt - 1))
-            except ApiError:
-                if answer_lost and self._uploaded_with(upload_id, sha256):
-                    return
-                raise
-
-    def _uploaded_with(self, upload_id: str, sha256: str) -> bool:
-        """Whether UCS has the upload completed with this SHA-256 (by an earlier request whose answer was lost)."""
-        try:
-            upload = self.api.get_upload(upload_id)
-        except ClientError:
-            return False
-        return upload.get("status") in COMPLETED and upload.get("sha256") == sha256
