@@ -6,7 +6,6 @@ import re
 import threading
 from pathlib import Path
 
-from upload_client.api import UcsClient
 from upload_client.exceptions import (
     ChecksumMismatch,
     ObjectMissing,
@@ -18,22 +17,22 @@ from upload_client.http import check_store_answer
 from upload_client.journal import Journal
 from upload_client.os_files import write_all
 from upload_client.parts import Part
+from upload_client.sources import DownloadSource
 from upload_client.transfer import TransferEngine
 
 
 class DownloadUrl:
     """The presigned download URL, shared by the workers and renewed once when the store refuses it."""
 
-    def __init__(self, api: UcsClient, file_id: str, url: str):
-        self.api = api
-        self.file_id = file_id
+    def __init__(self, source: DownloadSource, url: str):
+        self.source = source
         self.url = url
         self._lock = threading.Lock()
 
     def renew(self, refused: str) -> None:
         with self._lock:
             if self.url == refused:  # another worker may have renewed it already
-                self.url = self.api.download_info(self.file_id)["url"]
+                self.url = self.source.fresh_url()
 
 
 #: The total in a Content-Range answer: "bytes 0-99/1234" or, for a range past the end (416), "bytes */1234".
@@ -74,7 +73,7 @@ class RangeFetcher:
             ) as response:
                 if response.status_code == 404:
                     raise ObjectMissing(
-                        f"the store holds no object for file {self.url.file_id!r} (its download URL answers "
+                        f"the store holds no object for file {self.url.source.id!r} (its download URL answers "
                         "404): it was deleted, or UCS now uses another store"
                     )
                 self._check_object_size(response)
@@ -111,7 +110,7 @@ class RangeFetcher:
         stored = int(match.group(1))
         kind = "shorter" if stored < self.size else "longer"
         raise ObjectTruncated(
-            f"the stored object of file {self.url.file_id!r} is {kind} than the file: the store holds "
+            f"the stored object of file {self.url.source.id!r} is {kind} than the file: the store holds "
             f"{stored} bytes, the file has {self.size}; it was truncated or replaced in the store, so no "
             "download can succeed until it is restored there (tell the archive)"
         )

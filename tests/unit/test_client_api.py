@@ -33,14 +33,14 @@ def test_upload_ids_are_percent_encoded_whole():
 
 
 def test_json_answers_are_returned(api):
-    assert api._answer("GET", "/files/f", answer(200, {"file_id": "f"})) == {"file_id": "f"}
-    assert api._answer("PATCH", "/multipart_uploads/u", answer(204, b"")) is None
+    assert api.rest.answer("GET", "/files/f", answer(200, {"file_id": "f"})) == {"file_id": "f"}
+    assert api.rest.answer("PATCH", "/multipart_uploads/u", answer(204, b"")) is None
 
 
 def test_ucs_errors_keep_ucs_message_on_one_line(api):
     body = {"code": 409, "status": "Conflict", "message": "upload u is\n canceled, not pending"}
     with pytest.raises(ApiError, match="^upload u is canceled, not pending$") as raised:
-        api._answer("GET", "/multipart_uploads/u/parts", answer(409, body))
+        api.rest.answer("GET", "/multipart_uploads/u/parts", answer(409, body))
     assert raised.value.status == 409
 
 
@@ -54,7 +54,7 @@ def test_ucs_errors_keep_ucs_message_on_one_line(api):
 )
 def test_answers_not_shaped_like_ucs_mean_the_url_is_wrong(api, response):
     with pytest.raises(NotUcs, match="does not answer like UCS.*check --api-url"):
-        api._answer("GET", "/files/f", response)
+        api.rest.answer("GET", "/files/f", response)
 
 
 def test_connection_errors_are_described_by_their_cause():
@@ -83,7 +83,7 @@ class StubSession:
 
 
 def test_json_without_the_fields_ucs_always_sends_is_not_ucs(api, monkeypatch):
-    monkeypatch.setattr(api._sessions, "get", lambda: StubSession(answer(200, {"id": 1, "name": "x"})))
+    monkeypatch.setattr(api.rest.sessions, "get", lambda: StubSession(answer(200, {"id": 1, "name": "x"})))
     with pytest.raises(NotUcs, match="GET /files/f gave 200 application/json"):
         api.get_file("f")
     with pytest.raises(NotUcs):
@@ -95,7 +95,7 @@ def test_connection_failures_become_ucs_unreachable(api, monkeypatch):
         def request(self, method, url, **kwargs):
             raise requests.ConnectionError("[Errno 111] Connection refused")
 
-    monkeypatch.setattr(api._sessions, "get", lambda: Refusing())
+    monkeypatch.setattr(api.rest.sessions, "get", lambda: Refusing())
     with pytest.raises(
         UcsUnreachable, match="^cannot reach UCS at http://ucs.example/api: Connection refused$"
     ):
