@@ -43,14 +43,19 @@ def uploaded(api: str, file_id: str, source) -> None:
 # Downloads never write through links (a shared directory such as /tmp).
 
 
-def test_a_planted_part_link_is_refused_and_its_target_kept(ucs, faulty, tmp_path):
-    source = make_file(tmp_path / "linked.bin", 2 * MiB, seed=40)
-    uploaded(ucs.url, "hostile-part-link", source)
+def download_beside_a_link(api: str, file_id: str, tmp_path, link: str, output: str):
+    """Upload a file as file_id, plant a link named link to precious.txt, then download the file to
+    output: the source, precious.txt and the download's result."""
+    source = make_file(tmp_path / f"{file_id}.bin", 3 * MiB, seed=len(file_id))
+    uploaded(api, file_id, source)
     precious = tmp_path / "precious.txt"
     precious.write_text("keep me")
-    (tmp_path / "out1.part").symlink_to(precious)
+    (tmp_path / link).symlink_to(precious)
+    return source, precious, run_client(*download_args(api, file_id, tmp_path / output))
 
-    result = run_client(*download_args(ucs.url, "hostile-part-link", tmp_path / "out1"))
+
+def test_a_planted_part_link_is_refused_and_its_target_kept(ucs, faulty, tmp_path):
+    _, precious, result = download_beside_a_link(ucs.url, "hostile-part-link", tmp_path, "out1.part", "out1")
 
     assert result.returncode == 1, result.stderr
     assert "out1.part is a symbolic link; a download never writes through one" in result.stderr
@@ -60,13 +65,8 @@ def test_a_planted_part_link_is_refused_and_its_target_kept(ucs, faulty, tmp_pat
 
 
 def test_a_planted_journal_temporary_is_never_written_through(ucs, faulty, tmp_path):
-    source = make_file(tmp_path / "journal.bin", 3 * MiB, seed=41)
-    uploaded(ucs.url, "hostile-tmp-link", source)
-    precious = tmp_path / "precious.txt"
-    precious.write_text("keep me")
-    (tmp_path / "out2.part.json.tmp").symlink_to(precious)
-
-    result = run_client(*download_args(ucs.url, "hostile-tmp-link", tmp_path / "out2"))
+    link = "out2.part.json.tmp"
+    source, precious, result = download_beside_a_link(ucs.url, "hostile-tmp-link", tmp_path, link, "out2")
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out2").read_bytes() == source.read_bytes()
@@ -101,35 +101,31 @@ def assert_refused_as_changed(
     assert [u["status"] for u in uploads_of(api, file_id)] == ["pending"]
 
 
-def test_a_file_appended_to_during_its_upload_is_not_completed(ucs, faulty, tmp_path):
-    source = make_file(tmp_path / "growing.bin", 6 * MiB, seed=43)
-    register(ucs.url, "hostile-append", size=6 * MiB)  # no SHA-256: UCS could not tell by itself
-    faulty.part_rate_limit = MiB // 2
-
-    first, upload = upload_underway(upload_args(ucs.url, "hostile-append", source), tmp_path / "up.log")
+def append(source) -> None:
     with open(source, "ab") as data:
         data.write(b"one more line\n")
-    code = first.wait(60)
-
-    output = (tmp_path / "up.log").read_text()
-    why = "it was written to: its size or modification time differs"
-    assert_refused_as_changed(code, output, ucs.url, "hostile-append", upload["upload_id"], why)
 
 
-def test_a_file_overwritten_in_place_during_its_upload_is_not_completed(ucs, faulty, tmp_path):
-    source = make_file(tmp_path / "rewritten.bin", 6 * MiB, seed=44)
-    register(ucs.url, "hostile-overwrite", size=6 * MiB)
+def overwrite_the_end(source) -> None:
+    with open(source, "r+b") as data:  # same size, other bytes at the end, which is not sent yet
+        data.seek(-8, os.SEEK_END)
+        data.write(b"changed!")
+
+
+@pytest.mark.parametrize("change", [append, overwrite_the_end])
+def test_a_file_written_to_during_its_upload_is_not_completed(ucs, faulty, tmp_path, change):
+    file_id = f"hostile-{change.__name__.replace('_', '-')}"
+    source = make_file(tmp_path / "changing.bin", 6 * MiB, seed=43)
+    register(ucs.url, file_id, size=6 * MiB)  # no SHA-256: UCS could not tell by itself
     faulty.part_rate_limit = MiB // 2
 
-    first, upload = upload_underway(upload_args(ucs.url, "hostile-overwrite", source), tmp_path / "up.log")
-    with open(source, "r+b") as data:  # same size, other bytes at the end, which is not sent yet
-        data.seek(6 * MiB - 8)
-        data.write(b"changed!")
+    first, upload = upload_underway(upload_args(ucs.url, file_id, source), tmp_path / "up.log")
+    change(source)
     code = first.wait(60)
 
     output = (tmp_path / "up.log").read_text()
     why = "it was written to: its size or modification time differs"
-    assert_refused_as_changed(code, output, ucs.url, "hostile-overwrite", upload["upload_id"], why)
+    assert_refused_as_changed(code, output, ucs.url, file_id, upload["upload_id"], why)
 
 
 def test_a_file_renamed_over_the_source_while_a_resume_runs_is_not_completed(ucs, faulty, tmp_path):
