@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from upload_client import os_files
+from upload_client.arrival_hash import ArrivalHasher
 from upload_client.exceptions import (
     ClientError,
     ObjectMissing,
@@ -24,7 +25,6 @@ from upload_client.parts import Part, split
 from upload_client.progress import human_size
 from upload_client.range_fetcher import DownloadUrl, RangeFetcher
 from upload_client.sources import DownloadSource
-from upload_client.streams import SequentialHasher
 from upload_client.transfer import TransferEngine
 
 
@@ -104,9 +104,9 @@ class Downloader:
         """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
         size = parts[-1].end
         chunk_size = self.engine.config.chunk_size
-        hasher = SequentialHasher(fd, parts, chunk_size, self.engine.stop, journal.wait_for, partial).start()
+        hasher = ArrivalHasher(fd, parts, chunk_size, self.engine.stop, journal.done, partial).start()
         download_url = DownloadUrl(self.source, url)
-        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal)
+        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, hasher)
         missing = [p for p in parts if p.number not in journal.done]
         on_disk = size - sum(p.size for p in missing)
         if journal.done:

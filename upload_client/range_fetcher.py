@@ -6,6 +6,7 @@ import re
 import threading
 from pathlib import Path
 
+from upload_client.arrival_hash import ArrivalHasher
 from upload_client.exceptions import (
     ChecksumMismatch,
     ObjectMissing,
@@ -50,6 +51,7 @@ class RangeFetcher:
         path: Path,
         size: int,
         journal: Journal,
+        hasher: ArrivalHasher,
     ):
         self.engine = engine
         self.url = url
@@ -57,6 +59,7 @@ class RangeFetcher:
         self.path = path
         self.size = size
         self.journal = journal
+        self.hasher = hasher
 
     def __call__(self, part: Part) -> None:
         counter = self.engine.counter()
@@ -93,13 +96,14 @@ class RangeFetcher:
                     if position + len(chunk) > part.end:
                         raise ChecksumMismatch(f"{what}: the store sent more bytes than asked for")
                     write_all(self.fd, chunk, position, self.path)
+                    self.hasher.offer(part, position, chunk)
                     position += len(chunk)
                     counter.advance(len(chunk))
             if position != part.end:
                 raise ChecksumMismatch(f"{what}: the answer ended after {position - part.offset} bytes")
 
         self.engine.with_retries(what, attempt)
-        self.journal.mark_done(part.number)  # the SHA-256 pass waits for this
+        self.journal.mark_done(part.number)
 
     def _check_object_size(self, response) -> None:
         """A store that reports another object size than UCS's (truncated, or replaced in the store) is not

@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import random
-import threading
 
 import pytest
 
@@ -53,13 +52,6 @@ def test_finished_ranges_are_kept_as_intervals(tmp_path):
     again = Journal(path, identity)
     assert again.load()
     assert again.done == set(range(1, 1001))
-
-
-def test_the_sha256_pass_can_wait_on_the_journal_for_a_range(tmp_path):
-    journal = Journal(tmp_path / "out.part.json", IDENTITY)
-    assert not journal.wait_for(2, 0.01)
-    threading.Timer(0.1, journal.mark_done, (2,)).start()
-    assert journal.wait_for(2, 5)
 
 
 def test_intervals_grow_one_number_at_a_time_in_any_order():
