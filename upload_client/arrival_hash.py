@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 from upload_client.exceptions import ClientError, Interrupted
 from upload_client.parts import Part
@@ -19,28 +19,21 @@ from upload_client.streams import SequentialHasher
 
 
 class ArrivalHasher(SequentialHasher):
-    """The SHA-256 of a download's ranges (parts of one size, the last one shorter), fed by offer().
+    """The SHA-256 of a download's ranges (parts of one size, the last one shorter), fed by offer()."""
 
-    done names the ranges already on disk when the download starts.
-    """
-
-    def __init__(
-        self,
-        fd: int,
-        parts: Sequence[Part],
-        chunk_size: int,
-        stop: threading.Event,
-        done: Collection[int] = (),
-        name: str | os.PathLike = "the file",
-    ):
-        super().__init__(fd, parts, chunk_size, stop, name=name)
-        self._size = parts[-1].end
-        self._range_size = parts[0].size or 1
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._range_size = self.parts[0].size or 1
         #: Where the bytes written so far end, for each range that has some; hashed is the cursor.
-        self._written = {part.number: part.end for part in parts if part.number in done}
+        self._written: dict[int, int] = {}
         #: True while the thread reads bytes at the cursor back from disk: then no worker hashes.
         self._reading = False
         self._changed = threading.Condition()
+
+    def resuming(self, done: Collection[int]) -> ArrivalHasher:
+        """Ranges on disk before the download started (an earlier run's): read back when their turn comes."""
+        self._written.update((part.number, part.end) for part in self.parts if part.number in done)
+        return self
 
     def offer(self, part: Part, offset: int, chunk: bytes) -> None:
         """A chunk of part, written at offset: hashed now if the cursor is there, else noted as written."""
@@ -86,7 +79,7 @@ class ArrivalHasher(SequentialHasher):
         """The bytes at the cursor to read back (claimed: no worker hashes meanwhile), once there are any;
         None once everything is hashed."""
         with self._changed:
-            while self.hashed < self._size:
+            while self.hashed < self.parts[-1].end:
                 part = self.parts[self.hashed // self._range_size]
                 written = self._written.get(part.number, part.offset)
                 if written > self.hashed:

@@ -104,7 +104,9 @@ class Downloader:
         """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
         size = parts[-1].end
         chunk_size = self.engine.config.chunk_size
-        hasher = ArrivalHasher(fd, parts, chunk_size, self.engine.stop, journal.done, partial).start()
+        hasher = (
+            ArrivalHasher(fd, parts, chunk_size, self.engine.stop, partial).resuming(journal.done).start()
+        )
         download_url = DownloadUrl(self.source, url)
         fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, hasher)
         missing = [p for p in parts if p.number not in journal.done]

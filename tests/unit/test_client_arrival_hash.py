@@ -94,7 +94,7 @@ def test_ranges_on_disk_before_a_resume_are_read_back(fd, monkeypatch):
     parts = split(len(DATA), 10_000)
     os.pwrite(fd, DATA[: parts[1].end], 0)  # ranges 1 and 2 came in an earlier run
     reads = CountingReads(monkeypatch)
-    hasher = ArrivalHasher(fd, parts, 1000, threading.Event(), done={1, 2}).start()
+    hasher = ArrivalHasher(fd, parts, 1000, threading.Event()).resuming({1, 2}).start()
     for part in parts[2:]:
         arrive(fd, hasher, part)
     assert hasher.hexdigest() == SHA256
