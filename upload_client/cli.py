@@ -23,9 +23,10 @@ from upload_client.commands import (
 from upload_client.config import MAX_URL_BATCH, MiB, TransferConfig
 from upload_client.credentials import Credentials
 from upload_client.download import Downloader
-from upload_client.drs import drs_download
+from upload_client.drs import drs_object
 from upload_client.exceptions import ApiError, BadInput
 from upload_client.progress import human_size, summary
+from upload_client.sources import DownloadSource, UcsFile
 from upload_client.upload import Uploader, registered_file
 
 EXIT_CODES = """\b
@@ -36,9 +37,12 @@ Exit codes:
   3    the transfer stopped: a part kept failing until its retries ran out, or the
        store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
-  5    verification failed: the bytes do not match their checksum
+  5    verification failed: the bytes do not match their checksum, or the
+       stored object is shorter or longer than the file
   6    UCS refused the token (missing, invalid or expired) or its permission;
        with a new token, run the same command to resume
+  7    the file changed while it was uploaded (written to, or another file
+       renamed over it); the upload is not completed and stays pending
   130  interrupted (Ctrl-C or SIGTERM); run the same command to resume
 """
 
@@ -140,9 +144,10 @@ def download(
     """Download a file's uploaded object, named by --file-id at --api-url or by a drs://<host>/<id> URI
     (docs/drs.md); run it again after a failure or Ctrl-C to resume."""
     config = TransferConfig(max_concurrency=parallel, download_range_size=range_size * MiB)
-    api, file_id = download_source(drs_uri, file_id, api_url, access, config)
+    source = download_source(drs_uri, file_id, api_url, access, config)
+    file_id = source.id
     with stop_on_signals() as stop:
-        report = Downloader(api, engine_for(config, quiet, stop)).download(file_id, output)
+        report = Downloader(source, engine_for(config, quiet, stop)).download(output)
     if not quiet:
         if report.reused_bytes:
             click.echo(f"resumed: {report.reused_bytes} bytes were already on disk")
@@ -152,8 +157,8 @@ def download(
         click.echo(f"warning: no SHA-256 is known for {file_id}; only the size was checked", err=True)
 
 
-def download_source(drs_uri, file_id, api_url, access: Credentials, config: TransferConfig):
-    """What a download reads from, and the id there: the DRS server of a drs:// URI, or UCS at --api-url.
+def download_source(drs_uri, file_id, api_url, access: Credentials, config: TransferConfig) -> DownloadSource:
+    """What a download reads from: the object of a drs:// URI at its DRS server, or a file at UCS at --api-url.
 
     With a URI, only an --api-url on the command line says where its DRS server is (UCS_API_URL does not),
     so a URI goes to the host it names unless the command says otherwise.
@@ -162,11 +167,10 @@ def download_source(drs_uri, file_id, api_url, access: Credentials, config: Tran
         raise click.UsageError("name the file either with a drs:// URI or with --file-id and --api-url")
     if drs_uri is not None:
         given = click.get_current_context().get_parameter_source("api_url") is ParameterSource.COMMANDLINE
-        source = drs_download(drs_uri, checked_api_url(api_url) if given else None, access, config)
-        return source, source.object_id
+        return drs_object(drs_uri, checked_api_url(api_url) if given else None, access, config)
     if api_url is None:
         raise click.UsageError("Missing option '--api-url' (or the environment variable UCS_API_URL).")
-    return make_api(api_url, access, config), file_id
+    return UcsFile(make_api(api_url, access, config), file_id)
 
 
 @main.command(epilog=EXIT_CODES)

@@ -120,7 +120,7 @@ def file_options(command: Callable, required: bool = True) -> Callable:
         envvar="UCS_API_URL",
         required=required,
         show_envvar=True,
-        help="Base URL of the UCS API, e.g. http://127.0.0.1:5077.",
+        help="Base URL of the UCS API, e.g. http://127.0.0.1:5000.",
     )(command)
 
 

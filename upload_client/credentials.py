@@ -112,6 +112,8 @@ def _unusable(token: str) -> str | None:
     """Why token cannot go into an Authorization header, or None. The reason never quotes the token."""
     if not token:
         return "is empty"
+    if token[:7].lower() == "bearer ":
+        return "starts with 'Bearer ': give the token alone (drop 'Bearer '), the client adds the word itself"
     if not all(" " < character < "\x7f" for character in token):
         return "is not one line of printable ASCII characters (a second line, a space or a control character)"
     return None

@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from upload_client import os_files
-from upload_client.api import UcsClient
-from upload_client.exceptions import ApiError, BadInput, ClientError, ObjectMissing, VerificationFailed
+from upload_client.arrival_hash import ArrivalHasher
+from upload_client.exceptions import (
+    ClientError,
+    ObjectMissing,
+    ObjectTruncated,
+    VerificationFailed,
+)
 from upload_client.journal import Journal
 from upload_client.parts import Part, split
 from upload_client.progress import human_size
 from upload_client.range_fetcher import DownloadUrl, RangeFetcher
-from upload_client.streams import SequentialHasher
+from upload_client.sources import DownloadSource
 from upload_client.transfer import TransferEngine
 
 
@@ -39,28 +44,24 @@ class DownloadReport:
 
 
 class Downloader:
-    """Downloads one file id to one output path, resuming the ranges PATH.part already holds."""
+    """Downloads one file (a UCS file or a DRS object) to one output path, resuming the ranges PATH.part
+    already holds."""
 
-    def __init__(self, api: UcsClient, engine: TransferEngine):
-        self.api = api
+    def __init__(self, source: DownloadSource, engine: TransferEngine):
+        self.source = source
         self.engine = engine
 
-    def download(self, file_id: str, output: str) -> DownloadReport:
+    def download(self, output: str) -> DownloadReport:
         began = time.monotonic()
         target = Path(output)
         os_files.check_output(target)
-        try:
-            info = self.api.download_info(file_id)
-        except ApiError as error:
-            if error.status == 404:
-                raise self.api.file_not_found(file_id) from None
-            raise BadInput(str(error)) from None
-        size = info["size"]
+        stored = self.source.describe()
+        size = stored.size
         partial = target.with_name(target.name + ".part")
         identity = {
-            "etag": info.get("etag"),
+            "etag": stored.version,
             "size": size,
-            "sha256": info.get("sha256"),
+            "sha256": stored.sha256,
             "range_size": self.engine.config.download_range_size,
         }
         journal = Journal(target.with_name(target.name + ".part.json"), identity)
@@ -73,11 +74,11 @@ class Downloader:
             reused_bytes = sum(p.size for p in parts if p.number in journal.done)
             os_files.reserve_partial(fd, partial, size, fresh=not journal.done)
             try:
-                sha256 = self._fetch(file_id, info["url"], fd, partial, parts, journal)
+                sha256 = self._fetch(stored.url, fd, partial, parts, journal)
             except ObjectMissing as missing:
                 os_files.discard(partial, journal.path)  # its ranges belong to an object that is gone
                 raise ObjectMissing(f"{missing}; {partial} was removed") from None
-            expected = info.get("sha256")
+            expected = stored.sha256
             if expected and sha256 != expected:
                 os_files.discard(partial, journal.path)
                 raise VerificationFailed(
@@ -89,7 +90,7 @@ class Downloader:
         finally:
             os_files.close(fd)  # releases the lock, only once PATH is published
         return DownloadReport(
-            file_id,
+            self.source.id,
             str(target),
             size,
             time.monotonic() - began,
@@ -99,15 +100,15 @@ class Downloader:
             verified=bool(expected),
         )
 
-    def _fetch(
-        self, file_id: str, url: str, fd: int, partial: Path, parts: list[Part], journal: Journal
-    ) -> str:
+    def _fetch(self, url: str, fd: int, partial: Path, parts: list[Part], journal: Journal) -> str:
         """Fetch the ranges not on disk yet and hash the file alongside; returns its SHA-256."""
         size = parts[-1].end
         chunk_size = self.engine.config.chunk_size
-        hasher = SequentialHasher(partial, parts, chunk_size, self.engine.stop, journal.wait_for).start()
-        download_url = DownloadUrl(self.api, file_id, url)
-        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal)
+        hasher = (
+            ArrivalHasher(fd, parts, chunk_size, self.engine.stop, partial).resuming(journal.done).start()
+        )
+        download_url = DownloadUrl(self.source, url)
+        fetcher = RangeFetcher(self.engine, download_url, fd, partial, size, journal, hasher)
         missing = [p for p in parts if p.number not in journal.done]
         on_disk = size - sum(p.size for p in missing)
         if journal.done:
@@ -121,7 +122,7 @@ class Downloader:
             return hasher.result(self.engine)
         except ClientError as error:
             self.engine.stop.set()
-            if not isinstance(error, ObjectMissing):  # which leaves nothing to resume
+            if not isinstance(error, ObjectMissing | ObjectTruncated):  # no resume can get further
                 error.args = (
                     f"{error}; {len(journal.done)} of {len(parts)} ranges are in {partial}; "
                     "run the same command to resume",

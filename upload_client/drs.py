@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from upload_client.api import UcsClient
+import requests
+
 from upload_client.config import TransferConfig
 from upload_client.credentials import Credentials
 from upload_client.exceptions import ApiError, BadInput, NotUcs, one_line
-from upload_client.http import REFUSED_STATUSES, path_segment
+from upload_client.http import path_segment
+from upload_client.rest import Dialect, RestApi
+from upload_client.sources import StoredObject
 
 DRS_PATH = "/ga4gh/drs/v1"
 ACCESS_TYPE = "https"
@@ -58,79 +62,73 @@ def parse_drs_uri(text: str) -> DrsUri:
     return DrsUri(parts.netloc, object_id)
 
 
-class DrsClient(UcsClient):
-    """A DRS server's API at base_url (.../ga4gh/drs/v1): UcsClient's retries, timeouts and token, DRS's errors."""
+def drs_error(response: requests.Response, body: Any) -> str | None:
+    """DRS's error shape is {"msg", "status_code"}, both optional."""
+    if not (isinstance(body, dict) and ("msg" in body or "status_code" in body)):
+        return None
+    return one_line(str(body.get("msg") or f"{response.status_code} {response.reason}"))
+
+
+DRS = Dialect(like="a DRS server", check="check the drs:// URI (or --api-url)", error_message=drs_error)
+
+
+class DrsClient:
+    """A DRS server's API at base_url (.../ga4gh/drs/v1): the calls UCS's get, with DRS's errors."""
+
+    def __init__(self, base_url: str, config: TransferConfig, credentials: Credentials):
+        self.rest = RestApi(base_url, config, credentials, DRS)
+        self.base_url = self.rest.base_url
 
     def get_object(self, object_id: str) -> dict:
-        return self._call("GET", f"/objects/{path_segment(object_id)}", expect=("id", "size", "checksums"))
+        return self.rest.call(
+            "GET", f"/objects/{path_segment(object_id)}", expect=("id", "size", "checksums")
+        )
 
     def access_url(self, object_id: str, access_id: str) -> dict:
         path = f"/objects/{path_segment(object_id)}/access/{path_segment(access_id)}"
-        return self._call("GET", path, expect=("url",))
-
-    def _answer(self, method, path, response):
-        if response.ok:
-            return super()._answer(method, path, response)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        # DRS's error shape is {"msg", "status_code"}, both optional; anything else is not a DRS server.
-        if not (isinstance(body, dict) and ("msg" in body or "status_code" in body)):
-            raise self._not_ucs(method, path, response)
-        message = one_line(str(body.get("msg") or f"{response.status_code} {response.reason}"))
-        if response.status_code in REFUSED_STATUSES:
-            raise self._refused(response.status_code, message)
-        raise ApiError(response.status_code, message)
-
-    def _not_ucs(self, method, path, response) -> NotUcs:
-        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-        return NotUcs(
-            f"{self.base_url} does not answer like a DRS server: {method} {path} gave "
-            f"{response.status_code} {kind}; check the drs:// URI (or --api-url)"
-        )
+        return self.rest.call("GET", path, expect=("url",))
 
 
-class DrsDownload:
-    """What Downloader asks of UCS, download_info(id), answered by a DRS server from the object id.
+class DrsObject:
+    """A DRS object as a download source (upload_client.sources).
 
-    The object (size, SHA-256, version) is read once; each call gets a fresh URL through the access id.
+    The object (size, SHA-256, version) is read once; each URL is fetched fresh through the access id.
     """
 
     def __init__(self, api: DrsClient, object_id: str):
         self.api = api
-        self.object_id = object_id
+        self.id = object_id
         self.base_url = api.base_url
         self._object: dict | None = None
 
-    def download_info(self, object_id: str) -> dict:
-        if self._object is None:
-            self._object = self._resolved(object_id)
-        drs_object = self._object
+    def describe(self) -> StoredObject:
+        drs_object = self._object = self._resolved()
+        url = self._url_of(drs_object)
+        return StoredObject(url, drs_object["size"], sha256_of(drs_object), drs_object.get("version"))
+
+    def fresh_url(self) -> str:
+        return self._url_of(self._object or self._resolved())
+
+    def _url_of(self, drs_object: dict) -> str:
         method = https_method(drs_object)
         if method.get("access_id"):
-            access = self._answered(lambda: self.api.access_url(object_id, method["access_id"]))
+            access = self._answered(lambda: self.api.access_url(self.id, method["access_id"]))
         else:  # a URL in the object itself: read the object again next time, for a fresh one
             access, self._object = method["access_url"], None
         if access.get("headers"):
             names = ", ".join(str(header).split(":")[0] for header in access["headers"])
             raise BadInput(
-                f"the DRS server wants headers sent with the URL of {object_id!r} ({names}); "
+                f"the DRS server wants headers sent with the URL of {self.id!r} ({names}); "
                 "upload-client does not send such headers"
             )
-        return {
-            "url": access["url"],
-            "size": drs_object["size"],
-            "sha256": sha256_of(drs_object),
-            "etag": drs_object.get("version"),
-        }
+        return access["url"]
 
-    def _resolved(self, object_id: str) -> dict:
-        drs_object = self._answered(lambda: self.api.get_object(object_id))
+    def _resolved(self) -> dict:
+        drs_object = self._answered(lambda: self.api.get_object(self.id))
         size = drs_object["size"]
         if type(size) is not int or size < 0 or not isinstance(drs_object["checksums"], list):
             raise NotUcs(
-                f"{self.base_url} does not answer like a DRS server: object {object_id!r} is malformed"
+                f"{self.base_url} does not answer like a DRS server: object {self.id!r} is malformed"
             )
         return drs_object
 
@@ -165,8 +163,7 @@ def sha256_of(drs_object: dict) -> str | None:
     return None
 
 
-def drs_download(uri: str, api_url: str | None, access: Credentials, config: TransferConfig) -> DrsDownload:
-    """The download of the object a drs:// URI names; api_url, if given, is where its DRS server is."""
+def drs_object(uri: str, api_url: str | None, access: Credentials, config: TransferConfig) -> DrsObject:
+    """The object a drs:// URI names, as a download source; api_url, if given, is where its DRS server is."""
     drs_uri = parse_drs_uri(uri)
-    api = DrsClient(drs_uri.base_url(api_url), config, credentials=access)
-    return DrsDownload(api, drs_uri.object_id)
+    return DrsObject(DrsClient(drs_uri.base_url(api_url), config, access), drs_uri.object_id)

@@ -88,6 +88,19 @@ class VerificationFailed(ClientError):
     exit_code = 5
 
 
+class ObjectTruncated(VerificationFailed):
+    """The stored object is shorter than the file UCS describes: no resume can bring the missing bytes."""
+
+
+class SourceChanged(ClientError):
+    """The file changed (written, resized, or another file renamed over it) while it was uploaded.
+
+    The upload is not completed, since its parts and SHA-256 may mix bytes of two files; it stays pending.
+    """
+
+    exit_code = 7
+
+
 class Interrupted(ClientError):
     """The user stopped the transfer (Ctrl-C or SIGTERM); it can be resumed."""
 

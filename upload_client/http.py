@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -51,10 +51,13 @@ def api_retry(config: TransferConfig, read: int | None = None) -> Retry:
     """The retry policy for UCS calls: every method, because UCS's operations are safe to repeat.
 
     read=0 stops retrying a call whose answer timed out: right for a call that may still be running.
+    Errors that are neither connecting nor reading (a failed TLS handshake, mostly) are not retried:
+    the same server gives the same handshake.
     """
     return Retry(
         total=config.api_retries,
         read=read,
+        other=0,
         backoff_factor=config.api_backoff_initial,
         backoff_jitter=config.api_backoff_initial,
         backoff_max=config.api_backoff_max,
@@ -121,6 +124,32 @@ def timed_out(error: Exception) -> bool:
         isinstance(reason, urllib3.exceptions.TimeoutError)
         and not isinstance(reason, urllib3.exceptions.NewConnectionError)
     )
+
+
+#: What OpenSSL says when the other end answers a TLS handshake in plain text (plain http).
+_PLAIN_HTTP = ("wrong version number", "record layer failure", "http request", "packet length too long")
+
+
+def describe_tls_failure(base_url: str, error: Exception) -> str:
+    """Why the TLS handshake with the server at base_url failed, and what to do about a plain http one."""
+    netloc = urlsplit(base_url).netloc
+    text = str(error).lower()
+    if any(words in text for words in _PLAIN_HTTP):
+        return (
+            f"the server at {netloc} speaks plain http, not https (it answered the TLS handshake in "
+            f"plain text): pass --api-url http://{netloc}"
+        )
+    match = re.search(r"\[SSL: [A-Z_]+\] ([^(]+)", str(error))
+    reason = match.group(1).strip() if match else "the handshake failed"
+    return f"the TLS handshake with {netloc} failed: {reason}"
+
+
+def lost_answer(error: BaseException | None) -> bool:
+    """Whether a requests connection error means that the request went out but its answer never came back
+    (the connection was closed or reset), rather than that no connection was made or the answer timed out."""
+    cause = error.args[0] if error is not None and error.args else None
+    cause = getattr(cause, "reason", cause)  # urllib3's MaxRetryError, when its retries were used up
+    return isinstance(cause, urllib3.exceptions.ProtocolError)
 
 
 def describe_connection_error(error: Exception) -> str:

@@ -23,7 +23,7 @@ class Journal:
         self.identity = identity
         self.done: set[int] = set()
         self._intervals: list[list[int]] = []
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     def load(self) -> bool:
         """Read the journal; false when there is none, it is damaged, or it belongs to another object or range size."""
@@ -48,16 +48,10 @@ class Journal:
         self.done, self._intervals = set(), []
 
     def mark_done(self, number: int) -> None:
-        with self._changed:
+        with self._lock:
             self.done.add(number)
             add_to_intervals(self._intervals, number)
             write_atomically(self.path, json.dumps({"identity": self.identity, "done": self._intervals}))
-            self._changed.notify_all()
-
-    def wait_for(self, number: int, timeout: float) -> bool:
-        """Wait up to timeout seconds for range number to be finished; whether it is."""
-        with self._changed:
-            return self._changed.wait_for(lambda: number in self.done, timeout)
 
     def remove(self) -> None:
         discard(self.path)

@@ -8,13 +8,16 @@ download.py stay orchestration and tests can swap a call where the machine canno
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
 import os
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from upload_client.exceptions import BadInput, ClientError, DiskFull, VerificationFailed
@@ -47,10 +50,31 @@ def open_local_file(path: str) -> tuple[int, int]:
     return fd, info.st_size
 
 
-def file_version(fd: int) -> tuple[int, int]:
-    """The size and modification time of an open file: if either changes, so may its bytes."""
-    info = os.fstat(fd)
-    return info.st_size, info.st_mtime_ns
+@dataclass(frozen=True)
+class FileVersion:
+    """Which file, at which state: if any of these changes, so may the bytes read from it."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> FileVersion:
+        return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def file_version(fd: int) -> FileVersion:
+    """The version of the file open as fd."""
+    return FileVersion.of(os.fstat(fd))
+
+
+def path_version(path: str | os.PathLike) -> FileVersion | None:
+    """The version of the file path names now (None when nothing does): another file once renamed over it."""
+    try:
+        return FileVersion.of(os.stat(path))
+    except OSError:
+        return None
 
 
 def size_of(fd: int) -> int:
@@ -67,10 +91,21 @@ def close(fd: int) -> None:
 
 
 def check_output(target: Path) -> None:
-    """Refuse an --output that names a directory, an existing file, or a place where no file can be made."""
-    if target.is_dir():
-        raise BadInput(f"{target} is a directory; --output names the file to write")
-    if target.exists():
+    """Refuse an --output that names anything already there (a symbolic link too, dangling or not), or a
+    place where no file can be made."""
+    try:
+        info = os.lstat(target)  # not stat: a link must not pass for the file it points at, or for nothing
+    except (FileNotFoundError, NotADirectoryError):  # the checks of the directory below say which
+        info = None
+    except OSError as error:
+        raise BadInput(f"cannot use {target} as --output: {error.strerror}") from None
+    if info is not None:
+        if stat.S_ISLNK(info.st_mode):
+            raise BadInput(
+                f"{target} is a symbolic link; a download never writes through one: remove it or choose another --output"
+            )
+        if stat.S_ISDIR(info.st_mode):
+            raise BadInput(f"{target} is a directory; --output names the file to write")
         raise BadInput(f"{target} already exists; remove it or choose another --output")
     if not target.parent.exists():
         raise BadInput(f"{target.parent} does not exist; create it or choose another --output")
@@ -87,10 +122,26 @@ def discard(*paths: Path) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace path's content with text at once: a reader sees the old content or the new, never a mix."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    """Replace path's content with text at once: a reader sees the old content or the new, never a mix.
+
+    The temporary file is made by mkstemp (a new name, O_EXCL, never through a link someone planted) in
+    path's directory, and removed again when the write fails; a full disk is DiskFull.
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as output:
+            output.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise _write_failed(error, path) from None
+
+
+def _write_failed(error: OSError, path: Path) -> ClientError:
+    if error.errno in NO_SPACE:
+        return DiskFull(f"the disk is full while writing {path}; free space and run the same command")
+    return ClientError(f"cannot write {path}: {error.strerror}")
 
 
 def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
@@ -100,11 +151,7 @@ def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
         try:
             written = os.pwrite(fd, view, position)
         except OSError as error:
-            if error.errno in NO_SPACE:
-                raise DiskFull(
-                    f"the disk is full while writing {path}; free space and run the same command"
-                ) from None
-            raise ClientError(f"cannot write {path}: {error.strerror}") from None
+            raise _write_failed(error, path) from None
         view = view[written:]
         position += written
 
@@ -112,7 +159,7 @@ def write_all(fd: int, data: bytes, position: int, path: Path) -> None:
 def publish(partial: Path, target: Path) -> None:
     """Rename the verified PATH.part to PATH, never replacing a PATH that appeared meanwhile."""
     try:
-        os.link(partial, target)  # unlike a rename, fails when target exists
+        os.link(partial, target, follow_symlinks=False)  # unlike a rename, fails when target exists
     except FileExistsError:
         raise BadInput(
             f"{target} appeared during the download and is left as it was; the verified bytes are in {partial}"
@@ -126,12 +173,25 @@ def publish(partial: Path, target: Path) -> None:
 def lock_partial(partial: Path, target: Path) -> int:
     """Open PATH.part for writing, without truncating it, holding an exclusive lock on it until it is closed.
 
+    Never through a symbolic link, and only a regular file of this user's with no other name: in a shared
+    directory (/tmp) another user could plant PATH.part pointing at a file of ours, or one they can read.
     Truncating comes later, once the lock shows that no other download is writing (and hashing) the file.
     """
     try:
-        fd = os.open(partial, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise BadInput(
+                f"{partial} is a symbolic link; a download never writes through one: remove it "
+                "or choose another --output"
+            ) from None
         raise BadInput(f"cannot write {partial}: {error.strerror}") from None
+    problem = _not_own_regular_file(os.fstat(fd))
+    if problem:
+        os.close(fd)
+        raise BadInput(
+            f"{partial} {problem}; a download writes only its own: remove it or choose another --output"
+        )
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -148,10 +208,21 @@ def lock_partial(partial: Path, target: Path) -> int:
     return fd
 
 
+def _not_own_regular_file(info: os.stat_result) -> str | None:
+    """Why a file found at PATH.part is not one a download may write into, or None."""
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_uid != os.geteuid():
+        return "belongs to another user"
+    if info.st_nlink != 1:
+        return "has other names (hard links)"
+    return None
+
+
 def names_file(path: Path, fd: int) -> bool:
     """Whether path still names the file open as fd."""
     try:
-        named = os.stat(path)
+        named = os.stat(path, follow_symlinks=False)
     except FileNotFoundError:
         return False
     opened = os.fstat(fd)

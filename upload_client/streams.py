@@ -75,25 +75,26 @@ def part_md5(
 class SequentialHasher:
     """The SHA-256 of a whole file, read front to back in one pass on its own thread beside the transfer.
 
-    ready, when given, waits up to a number of seconds for a part to be on disk and says whether it is
-    (a download writes its ranges in any order); without it every part is read at once.
+    It reads the descriptor the transfer reads (never the path again: another file may have been renamed
+    over it meanwhile), so the digest is of the very file whose parts were sent. name is the file's, for
+    messages. A download hashes its bytes as they arrive instead (upload_client.arrival_hash).
     """
 
     def __init__(
         self,
-        path: str | os.PathLike,
+        fd: int,
         parts: Sequence[Part],
         chunk_size: int,
         stop: threading.Event,
-        ready: Callable[[int, float], bool] | None = None,
+        name: str | os.PathLike = "the file",
     ):
-        self.path = path
+        self.fd = fd
+        self.name = name
         self.parts = parts
         self.chunk_size = chunk_size
         self.stop = stop
-        self.ready = ready
         self._sha256 = hashlib.sha256()
-        #: Bytes hashed so far; only the hashing thread writes it.
+        #: Bytes hashed so far.
         self.hashed = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
@@ -124,21 +125,11 @@ class SequentialHasher:
 
     def _run(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                for part in self.parts:
-                    self._wait_until_ready(part)
-                    for chunk in read_range(fd, part, self.chunk_size, self.stop):
-                        self._sha256.update(chunk)
-                        self.hashed += len(chunk)
-            finally:
-                os.close(fd)
+            for part in self.parts:
+                for chunk in read_range(self.fd, part, self.chunk_size, self.stop):
+                    self._sha256.update(chunk)
+                    self.hashed += len(chunk)
         except ClientError as error:
             self._error = error
         except OSError as error:
-            self._error = ClientError(f"cannot read {self.path}: {error.strerror}")
-
-    def _wait_until_ready(self, part: Part) -> None:
-        while self.ready is not None and not self.ready(part.number, 0.2):
-            if self.stop.is_set():
-                raise Interrupted("interrupted")
+            self._error = ClientError(f"cannot read {self.name}: {error.strerror}")

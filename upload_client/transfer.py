@@ -79,7 +79,8 @@ class TransferEngine:
         if self.stop.is_set():
             raise Interrupted("interrupted")
 
-    def _sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float) -> None:
+        """Wait between attempts; Interrupted at once when the user presses Ctrl-C."""
         # Waiting on the stop event makes the backoff end at once when the user presses Ctrl-C.
         if self.stop.wait(seconds):
             raise Interrupted("interrupted")
@@ -98,7 +99,7 @@ class TransferEngine:
             ),
             retry=tenacity.retry_if_exception_type(TRANSIENT_ERRORS),
             before_sleep=lambda state: self._retrying(what, state),
-            sleep=self._sleep,
+            sleep=self.sleep,
             reraise=True,
         )
         try:

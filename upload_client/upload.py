@@ -7,16 +7,18 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from upload_client.api import UcsClient
+from upload_client.completion import send_completion
 from upload_client.exceptions import (
     AccessRefused,
     ApiError,
     BadInput,
     ClientError,
+    SourceChanged,
     TransferIncomplete,
     UcsUnreachable,
     VerificationFailed,
 )
-from upload_client.os_files import close, file_version, open_local_file
+from upload_client.os_files import FileVersion, close, file_version, open_local_file, path_version
 from upload_client.part_sender import PartSender, normalize_etag
 from upload_client.part_urls import PartUrls
 from upload_client.parts import Part, split
@@ -83,6 +85,7 @@ class Uploader:
     def upload(self, file_id: str, path: str) -> UploadReport:
         began = time.monotonic()
         fd, size = open_local_file(path)
+        # Everything is read from this descriptor: the parts, their MD5s and the SHA-256 alike.
         version = file_version(fd)
         try:
             file = registered_file(self.api, file_id)
@@ -93,26 +96,34 @@ class Uploader:
             try:
                 upload, stored = self._pending_or_new(file, file_id, path, size)
             except _Completed as completed:
-                return self._already_uploaded(completed, file_id, path, size, began)
+                return self._already_uploaded(completed, fd, file_id, path, size, began)
+            upload_id = upload["upload_id"]
             parts = split(size, upload["part_size"])
-            try:
-                reused = self._reusable(fd, parts, stored)
-                if stored:
-                    self._note_resume(parts, stored, reused)
-            except ClientError as error:
-                raise self._left_pending(error, upload["upload_id"], len(stored), len(parts)) from None
-            etags, sha256 = self._send(fd, path, upload["upload_id"], parts, reused)
-            if file_version(fd) != version:
-                # The parts and the SHA-256 may hold bytes from before and after the change.
-                changed = BadInput(f"{path} changed while it was being uploaded")
-                raise self._left_pending(changed, upload["upload_id"], len(etags), len(parts))
-            self._complete(upload["upload_id"], etags, path, sha256, file.get("sha256"))
+            if stored is None:
+                etags, sha256 = self._local_etags(fd, path, upload_id, parts)
+                reused: dict[int, str] = etags
+            else:
+                try:
+                    reused = self._reusable(fd, parts, stored)
+                    if stored:
+                        self._note_resume(parts, stored, reused)
+                except ClientError as error:
+                    raise self._left_pending(error, upload_id, len(stored), len(parts)) from None
+                etags, sha256 = self._send(fd, upload_id, parts, reused)
+            self._check_unchanged(fd, path, version, upload_id, len(etags))
+            self._complete(upload_id, etags, path, sha256, file.get("sha256"), recovering=stored is None)
         finally:
             close(fd)
-        return self._report(file_id, upload["upload_id"], began, sha256, parts, reused)
+        return self._report(file_id, upload_id, began, sha256, parts, reused)
 
-    def _pending_or_new(self, file: dict, file_id: str, path: str, size: int) -> tuple[dict, list[dict]]:
-        """The pending upload and its stored parts, or a new upload; refuses one that no longer fits."""
+    def _pending_or_new(
+        self, file: dict, file_id: str, path: str, size: int
+    ) -> tuple[dict, list[dict] | None]:
+        """The pending upload and its stored parts, or a new upload; refuses one that no longer fits.
+
+        The parts are None when the store holds no unfinished upload any more: it may have joined the
+        parts already, for a completion whose answer (or whose record at UCS) was lost.
+        """
         pending = self.api.pending_upload(file_id)
         if pending is None:
             try:
@@ -138,12 +149,49 @@ class Uploader:
         try:
             return pending, self.api.stored_parts(pending["upload_id"])
         except ApiError as error:
-            if error.status != 409:  # 409: the store lost the upload, or it ended meanwhile
+            if error.status != 409:  # 409: the store lost the upload or joined it, or it ended meanwhile
                 raise
-            raise BadInput(f"{error}; to start over: {self.cancel_command}") from None
+            return pending, None
+
+    def _local_etags(
+        self, fd: int, path: str, upload_id: str, parts: list[Part]
+    ) -> tuple[dict[int, str], str]:
+        """Every part's ETag (its MD5, as the store checked it when the part was sent) and the SHA-256,
+        read from the local file: what completes an upload the store has already joined."""
+        self.engine.note(
+            f"the store holds no unfinished upload {upload_id} any more; it may have joined the parts "
+            f"already (a completion whose answer was lost): reading {path} to complete it"
+        )
+        chunk_size, stop = self.engine.config.chunk_size, self.engine.stop
+        hasher = SequentialHasher(fd, parts, chunk_size, stop, name=path).start()
+        try:
+            with self.engine.phase("reading the parts", parts[-1].end):
+                md5s = self.engine.run(
+                    parts, lambda part: part_md5(fd, part, chunk_size, stop, self.engine.report_progress)
+                )
+            sha256 = hasher.result(self.engine)
+        except ClientError as error:
+            stop.set()
+            raise self._left_pending(error, upload_id, 0, len(parts)) from None
+        return {number: f'"{md5}"' for number, md5 in md5s.items()}, sha256
+
+    def _check_unchanged(self, fd: int, path: str, started: FileVersion, upload_id: str, parts: int) -> None:
+        """Refuse to complete when the file changed since it was opened, or path names another file now."""
+        now, named = file_version(fd), path_version(path)
+        if now == started and named == started:
+            return
+        if named is None or (named.device, named.inode) != (started.device, started.inode):
+            what = "another file was renamed over it, or it was removed"
+        else:
+            what = "it was written to: its size or modification time differs"
+        changed = SourceChanged(
+            f"{path} changed while it was being uploaded ({what}), so the parts sent and the SHA-256 may "
+            "mix bytes of two versions; the upload was not completed"
+        )
+        raise self._left_pending(changed, upload_id, parts, parts)
 
     def _already_uploaded(
-        self, completed: _Completed, file_id: str, path: str, size: int, began: float
+        self, completed: _Completed, fd: int, file_id: str, path: str, size: int, began: float
     ) -> UploadReport:
         """A rerun after success: fine when the local file is what was uploaded, refused otherwise."""
         upload = completed.upload
@@ -151,7 +199,7 @@ class Uploader:
         self.engine.note(
             f"file {file_id} already has a completed upload; checking that {path} is what was uploaded"
         )
-        hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop)
+        hasher = SequentialHasher(fd, parts, self.engine.config.chunk_size, self.engine.stop, name=path)
         sha256 = hasher.start().result(self.engine)
         if sha256 != upload.get("sha256") or size != upload.get("size"):
             raise BadInput(f"{completed}; {path} is not what was uploaded (its SHA-256 is {sha256})")
@@ -202,7 +250,7 @@ class Uploader:
         }
 
     def _send(
-        self, fd: int, path: str, upload_id: str, parts: list[Part], reused: dict[int, str]
+        self, fd: int, upload_id: str, parts: list[Part], reused: dict[int, str]
     ) -> tuple[dict[int, str], str]:
         """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
         missing = [p for p in parts if p.number not in reused]
@@ -211,7 +259,7 @@ class Uploader:
         urls = PartUrls(self.api, upload_id, numbers, config.part_url_window, config.batched_part_urls)
         self.url_requests = urls
         sender = PartSender(self.api, self.engine, fd, upload_id, urls)
-        hasher = SequentialHasher(path, parts, self.engine.config.chunk_size, self.engine.stop).start()
+        hasher = SequentialHasher(fd, parts, config.chunk_size, self.engine.stop).start()
         etags = dict(reused)
         try:
             with self.engine.phase("upload", parts[-1].end, sum(p.size for p in parts if p.number in reused)):
@@ -259,18 +307,35 @@ class Uploader:
         return True
 
     def _complete(
-        self, upload_id: str, etags: dict[int, str], path: str, sha256: str, registered_sha256: str | None
+        self,
+        upload_id: str,
+        etags: dict[int, str],
+        path: str,
+        sha256: str,
+        registered_sha256: str | None,
+        recovering: bool = False,
     ) -> None:
-        """Ask UCS to complete; a SHA-256 that differs from the registration is a verification failure."""
+        """Ask UCS to complete; a SHA-256 that differs from the registration is a verification failure.
+
+        recovering: the store held no unfinished upload any more, and the ETags come from the local file.
+        """
         self.engine.note(f"completing upload {upload_id}: the store joins the {len(etags):,} parts")
         try:
-            self.api.complete(upload_id, etags, sha256)
+            send_completion(self.api, self.engine, upload_id, etags, sha256)
         except ApiError as error:
             if registered_sha256 and registered_sha256 != sha256:
                 raise VerificationFailed(
                     f"{path} has SHA-256 {sha256} but the file is registered with {registered_sha256}; "
                     f"UCS marked upload {upload_id} failed: is it the right file?"
                 ) from None
+            if recovering and not self._still_pending(upload_id):
+                raise ApiError(
+                    error.status,
+                    f"UCS refused to complete upload {upload_id}, which the store no longer holds: {error}; "
+                    f"the upload has ended, and running the same command starts a new one: {self.resume_command}",
+                ) from None
+            if recovering:
+                raise ApiError(error.status, f"{error}; to start over: {self.cancel_command}") from None
             raise ApiError(error.status, f"UCS refused to complete upload {upload_id}: {error}") from None
         except (UcsUnreachable, AccessRefused) as error:
             # Every part is stored: with UCS back (or a new token), the same command completes the upload.

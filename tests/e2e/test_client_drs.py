@@ -117,11 +117,14 @@ def test_no_object_yet_is_one_line_saying_why(ucs, tmp_path, state, words):
     assert not list(tmp_path.glob("x.bin*"))
 
 
-def test_without_api_url_the_uri_goes_to_https_on_its_host(ucs, tmp_path):
+def test_without_api_url_the_uri_goes_to_https_on_its_host_and_plain_http_says_what_to_pass(ucs, tmp_path):
     host = ucs.url.removeprefix("http://")
     result = run_client("download", f"drs://{host}/F", "--output", str(tmp_path / "x.bin"))
     assert result.returncode == 4
-    assert f"cannot reach UCS at https://{host}{DRS}" in result.stderr
+    assert result.stderr == (
+        f"upload-client: error: the server at {host} speaks plain http, not https (it answered the TLS "
+        f"handshake in plain text): pass --api-url http://{host}\n"
+    )
 
 
 def test_a_killed_drs_download_resumes_from_its_part_file(ucs, store, tmp_path):

@@ -7,7 +7,8 @@ part uploads (PUT to a presigned part URL) it injects a fault instead:
 - ``reset_midway``: forward half of the body to the store, then reset both connections;
 - ``503``: read the whole body and answer 503 Service Unavailable; the store sees nothing.
 
-It can also throttle part uploads, so a test can kill a client while parts are in flight, and it counts
+It can also lose answers: forward a request (``PATCH``, say) to the store or UCS behind it, let it be
+handled, and reset the client's connection instead of relaying the answer. And it can throttle part uploads, so a test can kill a client while parts are in flight, and it counts
 what passes through, so a test can tell how many bytes the client sent.
 """
 
@@ -69,6 +70,8 @@ class FaultProxy:
         #: Seconds to hold each of the next part uploads or downloads (by method) before forwarding it,
         #: so that its presigned URL arrives late.
         self.delays: dict[str, list[float]] = {"PUT": [], "GET": []}
+        #: How many of the next answers to each method are lost: handled upstream, never relayed.
+        self.lost_answers: Counter = Counter()
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -86,6 +89,7 @@ class FaultProxy:
         self.part_rate_limit = self.download_rate_limit = None
         self.stats = ProxyStats()
         self.delays = {"PUT": [], "GET": []}
+        self.lost_answers = Counter()
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -149,6 +153,11 @@ class FaultProxy:
                 return
             for chunk in body:
                 upstream.sendall(chunk)
+            if self._loses_answer(method):
+                for _ in iter(lambda: upstream.recv(CHUNK), b""):  # handled in full, then lost
+                    pass
+                _reset(client)
+                return
             limit = self.download_rate_limit if method == "GET" else None
             for index, data in enumerate(_throttled(iter(lambda: upstream.recv(CHUNK), b""), limit)):
                 if transfer and index == 0:
@@ -162,6 +171,14 @@ class FaultProxy:
                 if connection is not None:
                     with contextlib.suppress(OSError):
                         connection.close()
+
+    def _loses_answer(self, method: str) -> bool:
+        with self._lock:
+            if self.lost_answers[method] > 0:
+                self.lost_answers[method] -= 1
+                self.stats.faults[f"lost {method} answer"] += 1
+                return True
+        return False
 
     def _choose_fault(self) -> str | None:
         with self._lock:

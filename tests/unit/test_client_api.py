@@ -33,14 +33,14 @@ def test_upload_ids_are_percent_encoded_whole():
 
 
 def test_json_answers_are_returned(api):
-    assert api._answer("GET", "/files/f", answer(200, {"file_id": "f"})) == {"file_id": "f"}
-    assert api._answer("PATCH", "/multipart_uploads/u", answer(204, b"")) is None
+    assert api.rest.answer("GET", "/files/f", answer(200, {"file_id": "f"})) == {"file_id": "f"}
+    assert api.rest.answer("PATCH", "/multipart_uploads/u", answer(204, b"")) is None
 
 
 def test_ucs_errors_keep_ucs_message_on_one_line(api):
     body = {"code": 409, "status": "Conflict", "message": "upload u is\n canceled, not pending"}
     with pytest.raises(ApiError, match="^upload u is canceled, not pending$") as raised:
-        api._answer("GET", "/multipart_uploads/u/parts", answer(409, body))
+        api.rest.answer("GET", "/multipart_uploads/u/parts", answer(409, body))
     assert raised.value.status == 409
 
 
@@ -54,7 +54,7 @@ def test_ucs_errors_keep_ucs_message_on_one_line(api):
 )
 def test_answers_not_shaped_like_ucs_mean_the_url_is_wrong(api, response):
     with pytest.raises(NotUcs, match="does not answer like UCS.*check --api-url"):
-        api._answer("GET", "/files/f", response)
+        api.rest.answer("GET", "/files/f", response)
 
 
 def test_connection_errors_are_described_by_their_cause():
@@ -83,7 +83,7 @@ class StubSession:
 
 
 def test_json_without_the_fields_ucs_always_sends_is_not_ucs(api, monkeypatch):
-    monkeypatch.setattr(api._sessions, "get", lambda: StubSession(answer(200, {"id": 1, "name": "x"})))
+    monkeypatch.setattr(api.rest.sessions, "get", lambda: StubSession(answer(200, {"id": 1, "name": "x"})))
     with pytest.raises(NotUcs, match="GET /files/f gave 200 application/json"):
         api.get_file("f")
     with pytest.raises(NotUcs):
@@ -95,7 +95,7 @@ def test_connection_failures_become_ucs_unreachable(api, monkeypatch):
         def request(self, method, url, **kwargs):
             raise requests.ConnectionError("[Errno 111] Connection refused")
 
-    monkeypatch.setattr(api._sessions, "get", lambda: Refusing())
+    monkeypatch.setattr(api.rest.sessions, "get", lambda: Refusing())
     with pytest.raises(
         UcsUnreachable, match="^cannot reach UCS at http://ucs.example/api: Connection refused$"
     ):
@@ -165,3 +165,33 @@ def test_a_completion_that_times_out_is_not_sent_again(slow_ucs):
     with pytest.raises(UcsUnreachable):
         api.get_file("f")  # other calls still retry their timeouts
     assert SlowUcs.calls["GET"] == 5
+
+
+class PlainHttp(SlowUcs):
+    """Any answer at all, in plain http: what an https client meets at a development server."""
+
+    def handle(self):
+        SlowUcs.calls["handshakes"] += 1  # each a new connection; its request line is the TLS hello
+        super().handle()
+
+
+def test_https_to_a_plain_http_server_says_what_to_pass_and_is_not_retried():
+    SlowUcs.calls.clear()
+    server = QuietServer(("127.0.0.1", 0), PlainHttp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    netloc = f"127.0.0.1:{server.server_address[1]}"
+    try:
+        api = UcsClient(
+            f"https://{netloc}/ga4gh/drs/v1", calls(retries=4, read_timeout=5, completion_timeout=5)
+        )
+        with pytest.raises(UcsUnreachable) as refused:
+            api.get_file("f")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(refused.value) == (
+        f"the server at {netloc} speaks plain http, not https (it answered the TLS handshake in plain "
+        f"text): pass --api-url http://{netloc}"
+    )
+    assert refused.value.exit_code == 4
+    assert SlowUcs.calls["handshakes"] == 1  # the same server gives the same handshake: no retry

@@ -103,3 +103,13 @@ def test_workers_refused_together_wait_once_not_one_after_the_other(tmp_path):
     for thread in threads:
         thread.join()
     assert time.monotonic() - began < 2.5  # one grace period, not four
+
+
+@pytest.mark.parametrize("given", ["Bearer eyJ.SECRET.x", "bearer eyJ.SECRET.x"])
+def test_a_token_given_with_its_bearer_word_is_refused_with_what_to_drop(tmp_path, given):
+    path = tmp_path / "token"
+    path.write_text(given + "\n")
+    for credentials in (Credentials(given), Credentials(token_file=str(path))):
+        with pytest.raises(BadInput, match="starts with 'Bearer ': give the token alone") as refused:
+            credentials.header()
+        assert "SECRET" not in str(refused.value)

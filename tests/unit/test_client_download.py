@@ -7,7 +7,6 @@ import errno
 import json
 import os
 import random
-import threading
 
 import pytest
 
@@ -53,13 +52,6 @@ def test_finished_ranges_are_kept_as_intervals(tmp_path):
     again = Journal(path, identity)
     assert again.load()
     assert again.done == set(range(1, 1001))
-
-
-def test_the_sha256_pass_can_wait_on_the_journal_for_a_range(tmp_path):
-    journal = Journal(tmp_path / "out.part.json", IDENTITY)
-    assert not journal.wait_for(2, 0.01)
-    threading.Timer(0.1, journal.mark_done, (2,)).start()
-    assert journal.wait_for(2, 5)
 
 
 def test_intervals_grow_one_number_at_a_time_in_any_order():
@@ -211,3 +203,51 @@ def test_output_checks(tmp_path):
     with pytest.raises(BadInput, match=f"^{tmp_path}/exists is not a directory$"):
         check_output(tmp_path / "exists" / "out")
     check_output(tmp_path / "new")
+
+
+def test_a_full_disk_while_the_journal_is_saved_is_disk_full_and_leaves_no_temporary(tmp_path, monkeypatch):
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.file = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    journal = Journal(tmp_path / "out.part.json", IDENTITY)
+    monkeypatch.setattr(os_files.os, "fdopen", FullDisk)
+    with pytest.raises(
+        DiskFull, match="disk is full while writing .*out.part.json; free space and run the same"
+    ):
+        journal.mark_done(1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_partial_file_is_never_opened_through_a_link_nor_when_it_is_not_our_own(tmp_path):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    (tmp_path / "a.part").symlink_to(precious)
+    with pytest.raises(BadInput, match="a.part is a symbolic link; a download never writes through one"):
+        lock_partial(tmp_path / "a.part", tmp_path / "a")
+    os.link(precious, tmp_path / "b.part")
+    with pytest.raises(BadInput, match="b.part has other names \\(hard links\\)"):
+        lock_partial(tmp_path / "b.part", tmp_path / "b")
+    os.mkfifo(tmp_path / "c.part")
+    with pytest.raises(BadInput, match="c.part is not a regular file"):
+        lock_partial(tmp_path / "c.part", tmp_path / "c")
+    assert precious.read_text() == "keep me"
+
+
+def test_an_output_that_is_a_link_is_refused_dangling_or_not(tmp_path):
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "to-dir").symlink_to(tmp_path)
+    for link in ("dangling", "to-dir"):
+        with pytest.raises(BadInput, match=f"{link} is a symbolic link; a download never writes through one"):
+            check_output(tmp_path / link)

@@ -7,8 +7,11 @@ from click.testing import CliRunner
 
 from tests.support.answers import answer
 from upload_client import cli
-from upload_client.drs import DrsClient, DrsDownload, DrsUri, parse_drs_uri
+from upload_client.config import TransferConfig
+from upload_client.credentials import Credentials
+from upload_client.drs import DrsClient, DrsObject, DrsUri, parse_drs_uri
 from upload_client.exceptions import AccessRefused, ApiError, BadInput, NotUcs
+from upload_client.sources import StoredObject
 
 SHA = "ab" * 32
 
@@ -54,14 +57,14 @@ def test_anything_else_is_refused_saying_what_is_wrong(text, words):
 
 @pytest.fixture
 def api():
-    return DrsClient("https://drs.example.org/ga4gh/drs/v1")
+    return DrsClient("https://drs.example.org/ga4gh/drs/v1", TransferConfig(), Credentials())
 
 
 def test_drs_errors_keep_the_server_message_on_one_line(api):
     with pytest.raises(
         ApiError, match="^DRS object 'F' is not available:\\s+it is still being uploaded$"
     ) as raised:
-        api._answer(
+        api.rest.answer(
             "GET",
             "/objects/F",
             answer(
@@ -71,12 +74,12 @@ def test_drs_errors_keep_the_server_message_on_one_line(api):
         )
     assert raised.value.status == 404
     with pytest.raises(ApiError, match="^500 Internal Server Error$"):
-        api._answer("GET", "/objects/F", answer(500, {"status_code": 500}))
+        api.rest.answer("GET", "/objects/F", answer(500, {"status_code": 500}))
 
 
 def test_refusals_of_the_token_are_access_refused(api):
     with pytest.raises(AccessRefused, match="it needs the scope download:F") as raised:
-        api._answer(
+        api.rest.answer(
             "GET", "/objects/F", answer(403, {"msg": "it needs the scope download:F", "status_code": 403})
         )
     assert raised.value.exit_code == 6
@@ -94,7 +97,7 @@ def test_answers_not_shaped_like_drs_mean_the_uri_or_url_is_wrong(api, response)
     with pytest.raises(
         NotUcs, match="does not answer like a DRS server: GET /objects/F gave .*check the drs:// URI"
     ):
-        api._answer("GET", "/objects/F", response)
+        api.rest.answer("GET", "/objects/F", response)
 
 
 class FakeDrs:
@@ -130,33 +133,31 @@ def drs_object(**changes) -> dict:
 
 def test_the_object_is_read_once_and_every_url_is_fresh():
     server = FakeDrs(drs_object())
-    download = DrsDownload(server, "F")
-    first, second = download.download_info("F"), download.download_info("F")
-    assert first == {"url": "https://store.example/2", "size": 42, "sha256": SHA, "etag": "etag-1"}
-    assert second["url"] == "https://store.example/3"
+    source = DrsObject(server, "F")
+    first, second = source.describe(), source.fresh_url()
+    assert first == StoredObject("https://store.example/2", 42, SHA, "etag-1")
+    assert second == "https://store.example/3"
     assert server.calls == ["object F", "access F https", "access F https"]
 
 
 def test_an_access_url_in_the_object_is_used_and_the_object_read_again_for_the_next():
     method = {"type": "https", "access_url": {"url": "https://store.example/static"}}
     server = FakeDrs(drs_object(access_methods=[method], checksums=[{"type": "SHA256", "checksum": SHA}]))
-    download = DrsDownload(server, "F")
-    assert download.download_info("F")["url"] == "https://store.example/static"
-    assert download.download_info("F")["sha256"] == SHA
+    source = DrsObject(server, "F")
+    assert source.describe().sha256 == SHA
+    assert source.fresh_url() == "https://store.example/static"
     assert server.calls == ["object F", "object F"]
 
 
 def test_an_object_without_sha256_gives_none_so_only_the_size_is_checked():
-    info = DrsDownload(FakeDrs(drs_object(checksums=[{"type": "md5", "checksum": "00"}])), "F").download_info(
-        "F"
-    )
-    assert info["sha256"] is None
+    described = DrsObject(FakeDrs(drs_object(checksums=[{"type": "md5", "checksum": "00"}])), "F").describe()
+    assert described.sha256 is None
 
 
 def test_an_object_without_an_https_method_is_refused_naming_what_it_offers():
     server = FakeDrs(drs_object(access_methods=[{"type": "s3", "access_id": "s3"}, {"type": "gs"}]))
     with pytest.raises(BadInput, match=r"offers no https access method \(it offers: gs, s3\)"):
-        DrsDownload(server, "F").download_info("F")
+        DrsObject(server, "F").describe()
 
 
 def test_headers_the_client_cannot_send_are_refused_by_name_never_by_value():
@@ -164,7 +165,7 @@ def test_headers_the_client_cannot_send_are_refused_by_name_never_by_value():
     with pytest.raises(
         BadInput, match=r"wants headers sent with the URL of 'F' \(Authorization\)"
     ) as refused:
-        DrsDownload(server, "F").download_info("F")
+        DrsObject(server, "F").describe()
     assert "s3cr3t" not in str(refused.value)
 
 
@@ -177,13 +178,13 @@ def test_the_servers_reason_for_no_object_is_bad_input(status):
         BadInput,
         match=r"^DRS object 'F' is not available: it is still being uploaded \(at https://drs.example.org/ga4gh/drs/v1\)$",
     ):
-        DrsDownload(server, "F").download_info("F")
+        DrsObject(server, "F").describe()
 
 
 @pytest.mark.parametrize("size", ["42", -1, None, 4.2])
 def test_a_malformed_object_is_not_drs(size):
     with pytest.raises(NotUcs, match="object 'F' is malformed"):
-        DrsDownload(FakeDrs(drs_object(size=size)), "F").download_info("F")
+        DrsObject(FakeDrs(drs_object(size=size)), "F").describe()
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def chosen(monkeypatch):
         seen.append((uri, api_url))
         raise BadInput("stopped by the test")
 
-    monkeypatch.setattr(cli, "drs_download", stop_here)
+    monkeypatch.setattr(cli, "drs_object", stop_here)
 
     def run(*args: str, **env: str):
         result = CliRunner().invoke(cli.main, ["download", *args], env={"UCS_API_URL": None, **env})

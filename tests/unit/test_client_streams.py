@@ -71,38 +71,9 @@ def test_part_md5(fd):
     assert part_md5(fd, Part(1, 100, 5000), 999) == hashlib.md5(DATA[100:5100]).hexdigest()
 
 
-def waiter(events: dict[int, threading.Event]):
-    """The ready function a SequentialHasher waits with: here, one event per part."""
-    return lambda number, timeout: events[number].wait(timeout)
-
-
-def test_sequential_hasher_gives_the_file_sha256(path):
-    hasher = SequentialHasher(path, split(len(DATA), 3000), 1000, threading.Event()).start()
+def test_sequential_hasher_gives_the_file_sha256(fd):
+    hasher = SequentialHasher(fd, split(len(DATA), 3000), 1000, threading.Event()).start()
     assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
-
-
-def test_sequential_hasher_waits_for_parts_not_yet_written(tmp_path):
-    path = tmp_path / "growing.bin"
-    path.write_bytes(b"\0" * len(DATA))
-    parts = split(len(DATA), 4096)
-    ready = {part.number: threading.Event() for part in parts}
-    hasher = SequentialHasher(path, parts, 1000, threading.Event(), waiter(ready)).start()
-    with open(path, "r+b") as output:
-        for part in reversed(parts):  # written out of order, as a download does
-            output.seek(part.offset)
-            output.write(DATA[part.offset : part.end])
-            output.flush()
-            ready[part.number].set()
-    assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
-
-
-def test_sequential_hasher_stops_when_asked(path):
-    stop = threading.Event()
-    ready = {1: threading.Event()}
-    hasher = SequentialHasher(path, split(len(DATA), len(DATA)), 1000, stop, waiter(ready)).start()
-    stop.set()
-    with pytest.raises(Interrupted):
-        hasher.hexdigest()
 
 
 def test_part_md5_reports_each_chunk_read(fd):
@@ -111,30 +82,10 @@ def test_part_md5_reports_each_chunk_read(fd):
     assert read == [1000, 1000, 500]
 
 
-def test_waiting_for_an_unfinished_sha256_pass_is_a_phase_with_progress(tmp_path):
-    path = tmp_path / "data.bin"
-    path.write_bytes(DATA)
-    parts = split(len(DATA), 4096)
-    ready = {part.number: threading.Event() for part in parts}
-    ready[1].set()
+def test_a_finished_sha256_pass_shows_no_phase(fd):
     recorder = Recorder()
     engine = TransferEngine(TransferConfig(), [recorder])
-    hasher = SequentialHasher(path, parts, 1000, engine.stop, waiter(ready)).start()
-    while hasher.hashed < 4096:  # the first part is hashed, the pass waits for the second
-        threading.Event().wait(0.01)
-    for part in parts[1:]:
-        threading.Timer(0.3, ready[part.number].set).start()
-
-    assert hasher.result(engine) == hashlib.sha256(DATA).hexdigest()
-
-    assert recorder.phases == [("computing SHA-256", len(DATA), 4096)]
-    assert recorder.progress_by_phase == {"computing SHA-256": len(DATA) - 4096}
-
-
-def test_a_finished_sha256_pass_shows_no_phase(path):
-    recorder = Recorder()
-    engine = TransferEngine(TransferConfig(), [recorder])
-    hasher = SequentialHasher(path, split(len(DATA), 3000), 1000, engine.stop).start()
+    hasher = SequentialHasher(fd, split(len(DATA), 3000), 1000, engine.stop).start()
     hasher.hexdigest()
     assert hasher.result(engine) == hashlib.sha256(DATA).hexdigest()
     assert recorder.phases == []

@@ -6,10 +6,12 @@ import hashlib
 import os
 
 import pytest
+import requests
+import urllib3.exceptions
 
 from tests.support.client_subscriber import Recorder
 from upload_client.config import TransferConfig
-from upload_client.exceptions import ApiError, BadInput, Interrupted, TransferIncomplete
+from upload_client.exceptions import ApiError, BadInput, Interrupted, TransferIncomplete, UcsUnreachable
 from upload_client.os_files import open_local_file
 from upload_client.parts import split
 from upload_client.transfer import TransferEngine
@@ -210,3 +212,66 @@ def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
     # Ctrl-C is answered at once, without asking UCS.
     interrupted = resuming._left_pending(Interrupted("interrupted"), "u", 2, 5)
     assert "is left pending; resume with" in str(interrupted)
+
+
+class Completing(StubApi):
+    """A UCS whose answers to the completion come from outcomes (None: accepted), and that reports the
+    upload as recorded."""
+
+    def __init__(self, outcomes, recorded):
+        super().__init__()
+        self.outcomes = list(outcomes)
+        self.recorded = recorded
+        self.completions = 0
+
+    def complete(self, upload_id, etags, sha256):
+        self.completions += 1
+        outcome = self.outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+
+    def get_upload(self, upload_id):
+        return self.recorded
+
+
+def lost_answer() -> UcsUnreachable:
+    cause = urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+    return UcsUnreachable("cannot reach UCS: the connection was closed", requests.ConnectionError(cause))
+
+
+SHA256 = "a" * 64
+
+
+def complete(api) -> None:
+    uploader(api)._complete("u", {1: '"e"'}, "data.bin", SHA256, None)
+
+
+def test_a_completion_whose_answer_was_lost_is_sent_again():
+    api = Completing([lost_answer(), None], {"status": "pending"})
+    complete(api)
+    assert api.completions == 2
+
+
+def test_a_refusal_after_a_lost_answer_is_success_when_ucs_recorded_the_upload_with_our_sha256():
+    api = Completing(
+        [lost_answer(), ApiError(409, "upload u is uploaded, not pending")],
+        {"status": "uploaded", "sha256": SHA256},
+    )
+    complete(api)
+    assert api.completions == 2
+    other = Completing(
+        [lost_answer(), ApiError(409, "upload u is uploaded, not pending")],
+        {"status": "uploaded", "sha256": "b" * 64},
+    )
+    with pytest.raises(ApiError, match="UCS refused to complete upload u: upload u is uploaded, not pending"):
+        complete(other)
+
+
+def test_a_completion_that_timed_out_is_not_sent_again():
+    timed_out = UcsUnreachable("UCS did not answer", requests.ReadTimeout("read timed out"))
+    api = Completing([timed_out, None], {"status": "pending"})
+    with pytest.raises(
+        UcsUnreachable, match="UCS did not answer; 1 of 1 parts are stored and upload u is left pending"
+    ):
+        complete(api)
+    assert api.completions == 1
