@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from ucs.cli.startup import schema_checked
 from ucs.db import queries
 from ucs.db.models import File
-from ucs.events.payloads import FileRegisteredSchema
+from ucs.events import CONSUMED_SCHEMAS, FILE_REGISTERED
 from ucs.operations import registration
 from ucs.problems import UploadError
 
@@ -26,7 +26,10 @@ def files_group() -> None:
 @files_group.command("register")
 @click.argument("file_id")
 @click.option("--size", type=int, help="Expected size in bytes. Default: not known (or as registered).")
-@click.option("--sha256", help="Expected SHA-256 of the whole file, lowercase hex. Default: as --size.")
+@click.option(
+    "--sha256",
+    help="Expected SHA-256 of the whole file, lowercase hex. Default: not known (or as registered).",
+)
 @with_appcontext
 def register_command(file_id: str, size: int | None, sha256: str | None) -> None:
     """Register FILE_ID, or update its expected size and SHA-256, as PUT /files/FILE_ID does.
@@ -54,7 +57,7 @@ def show_command(file_id: str) -> None:
 def _checked(values: dict) -> dict:
     """The values as the REST API and the event consumer accept them, or a usage error saying what is wrong."""
     try:
-        return FileRegisteredSchema().load(values)
+        return CONSUMED_SCHEMAS[FILE_REGISTERED]().load(values)
     except ma.ValidationError as error:
         problems = [" ".join(messages) for messages in error.normalized_messages().values()]
         raise click.UsageError("; ".join(problems)) from None
