@@ -39,6 +39,8 @@ class DefaultConfig:
     # Storage backend by name: filesystem, s3, minio, or a third-party plugin's. Each backend's own
     # settings (UCS_STORAGE_ROOT, UCS_S3_BUCKET, ...) are declared by its plugin (ucs.plugin_settings).
     STORAGE_BACKEND = "filesystem"
+    # `ucs run` and `ucs serve` stop at start when the store does not answer; off where it starts after UCS.
+    STORAGE_CHECK_AT_START = True
 
     # Access control (docs/security.md). Trusted token issuers: a JSON list of {"issuer", "jwks_url"} or
     # {"issuer", "jwks_file"}. Empty: UCS is its own issuer, with a key kept in the instance directory.

@@ -32,7 +32,7 @@ def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the
     server_block, *blocks = journey_blocks()
     assert server_block.startswith(".venv/bin/ucs run ") and README_URL.rsplit(":", 1)[1] in server_block
     script = "set -eu\n" + "".join(blocks)
-    assert "curl -X PUT" in script and "files:register" in script
+    assert "curl -X PUT" in script and "files:register" in script and "ucs files register F1" in script
 
     # The README's relative .venv/bin paths, from a directory of the test's own.
     work = tmp_path / "work"
@@ -58,6 +58,9 @@ def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the
     registered, _ = json.JSONDecoder().raw_decode(run.stdout, run.stdout.index('{"'))
     assert registered["file_id"] == "F1"
     assert (registered["size"], registered["sha256"]) == (len(original), sha256)
+    # The host's command finds F1 registered with the same values, and shows them.
+    assert f"updated file F1: {len(original)} bytes, SHA-256 {sha256}\n" in run.stdout
+    assert re.search(rf"^sha256: +{sha256}$", run.stdout, flags=re.MULTILINE)
     assert (work / "reads.copy.bam").read_bytes() == original
     # No broker, no relay: the upload's event waits in the outbox, as the README says.
     pending = run.stdout.splitlines()[-1]

@@ -22,7 +22,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from compose_spec import PyOptions
-from flask.cli import ScriptInfo
 
 from tests.support.apps import build_app
 from tests.support.compose_env import UnsupportedSyntax, interpolate, read_env_file, referenced
@@ -98,23 +97,14 @@ def parse_ucs_command(words: list[str]) -> click.Context:
     """Parse a `ucs` command line as the ucs CLI would, without running it: a bad option raises."""
     assert words[0] == "ucs"
     command: click.Command = main
-    # The ucs group finds `db` (Flask-Migrate's) in the app, which it builds from this.
-    parent = click.Context(main, info_name="ucs", obj=ScriptInfo(create_app=main.create_app))
-    opened = [parent]
+    parent = click.Context(main, info_name="ucs")
     arguments = words[1:]
-    try:
-        while isinstance(command, click.Group):
-            parent = click.Context(command, info_name=command.name, parent=parent)
-            opened.append(parent)
-            name, *arguments = arguments
-            command = command.get_command(parent, name)
-            assert command is not None, f"no command {name!r} in {' '.join(words)}"
-        return command.make_context(command.name, arguments, parent=parent)
-    finally:
-        # FlaskGroup.get_command pushes the app's context onto these contexts: pop it, or later tests
-        # (the CLI's with_appcontext) would find this app instead of their own.
-        for context in reversed(opened):
-            context.close()
+    while isinstance(command, click.Group):
+        parent = click.Context(command, info_name=command.name, parent=parent)
+        name, *arguments = arguments
+        command = command.get_command(parent, name)
+        assert command is not None, f"no command {name!r} in {' '.join(words)}"
+    return command.make_context(command.name, arguments, parent=parent)
 
 
 def known_settings() -> set[str]:

@@ -4,9 +4,8 @@ import json
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
-from ucs.cli.startup import configure_logs, schema_checked, stopped_by_signals
+from ucs.cli.startup import configure_logs, stopped_by_signals, with_current_schema
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
 from ucs.events.relay import relay_from_config
 from ucs.observability import metrics_server
@@ -14,12 +13,11 @@ from ucs.observability.event_metrics import counting_handler
 from ucs.operations.consumer import handle_message
 
 
+# Each command checks the database first: the outbox and the processed-event ids live there, so it must be
+# current, as for serving. The group itself does nothing, so that `--help` changes nothing.
 @click.group("events")
-@with_appcontext
 def events_group() -> None:
     """Publish the event outbox, consume events, list the outbox (docs/events.md)."""
-    # The outbox and the processed-event ids live in the database: it must be current, as for serving.
-    schema_checked(current_app._get_current_object())
 
 
 NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events wait in the outbox)"
@@ -28,7 +26,7 @@ NO_BROKER = "no event broker is configured: set UCS_AMQP_URL (until then events 
 @events_group.command("relay")
 @click.option("--once", is_flag=True, help="Publish every pending event, then exit.")
 @metrics_server.metrics_options
-@with_appcontext
+@with_current_schema
 def events_relay_command(once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Publish outbox events in order, marking each sent once the broker confirms it (SIGTERM stops)."""
     relay = relay_from_config(current_app._get_current_object())
@@ -51,7 +49,7 @@ def events_relay_command(once: bool, metrics_port: int | None, metrics_host: str
 
 @events_group.command("consume")
 @metrics_server.metrics_options
-@with_appcontext
+@with_current_schema
 def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
     """Apply file.registered and file.upload_validated events from the broker (SIGTERM stops)."""
     source = make_source(current_app._get_current_object())
@@ -70,7 +68,7 @@ def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
 @click.option("--pending", is_flag=True, help="Only events no broker has confirmed yet.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, oldest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON message body per line.")
-@with_appcontext
+@with_current_schema
 def events_list_command(pending: bool, limit: int | None, as_json: bool) -> None:
     """List outbox events, oldest first: id, state, time, type, event id, payload."""
     rows = outbox_events(pending_only=pending, limit=limit)

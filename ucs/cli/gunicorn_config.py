@@ -34,8 +34,10 @@ def _cores() -> int:
 
 wsgi_app = "ucs.wsgi:app"
 bind = ["127.0.0.1:8000"]
-# gunicorn's own rule of thumb; each worker also runs `threads` requests at once.
-workers = 2 * _cores() + 1
+# One worker per core, at least two (one restarting leaves one serving); each runs `threads` requests at
+# once. gunicorn's rule of thumb, 2 x cores + 1, is for single-threaded workers: on 2 cores its 5 workers
+# boot together and the first /health answer took twice as long as with 2 (docs/operations.md, "Sizing").
+workers = max(2, _cores())
 # A gthread worker's main thread keeps telling the master it is alive while its threads serve, so a
 # completion that takes minutes (the filesystem store joining a large object) is not killed as hung,
 # which a sync worker is after `timeout` seconds.

@@ -1,12 +1,19 @@
-"""The `ucs` command: Flask's CLI for this app (`ucs run`, `ucs db upgrade`, `ucs events ...`), its groups
-added from their modules in ucs/cli/."""
+"""The `ucs` command (`ucs run`, `ucs db upgrade`, `ucs events ...`): UCS's own options, and its groups
+added from their modules in ucs/cli/.
+
+It is a plain click group, not Flask's: no `--app`, `--debug` or `.env` loading, and no app is built to
+list the commands. A command that needs the app builds it when it runs (`flask.cli.with_appcontext`,
+from the ScriptInfo the group hands down), so `--help` and `--version` touch nothing.
+"""
 
 import click
-from flask.cli import FlaskGroup, ScriptInfo
+from flask.cli import ScriptInfo
 from sqlalchemy.exc import OperationalError
 
 from ucs.app import STARTUP_ERRORS, create_app
+from ucs.cli.db import db_group
 from ucs.cli.events import events_group
+from ucs.cli.files import files_group
 from ucs.cli.serve import run_command, serve_command
 from ucs.cli.tokens import tokens_group
 from ucs.cli.uploads import uploads_group
@@ -21,28 +28,39 @@ def _create_app():
         raise click.ClickException(str(error)) from None
 
 
-class UcsGroup(FlaskGroup):
-    """Flask's command group, whose commands report an unreachable database in one line.
+class UcsGroup(click.Group):
+    """The group whose commands build the app on demand and report an unreachable database in one line.
 
-    Flask-Migrate's `db` commands let SQLAlchemy's OperationalError escape: a 154-line traceback.
+    Flask-Migrate's functions let SQLAlchemy's OperationalError escape: a 154-line traceback.
     """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        # Flask's test runner passes a ScriptInfo holding its own app; otherwise it comes from UCS_* settings.
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False))
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except OperationalError as error:
-            app = ctx.ensure_object(ScriptInfo).load_app()
+            app = ctx.find_object(ScriptInfo).load_app()
             raise click.ClickException(str(database_problem(app, error))) from None
 
 
-main = UcsGroup(
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    help="UCS, the Upload Controller Service. Settings come from UCS_* environment variables.",
-)
-main.add_command(run_command)
-main.add_command(tokens_group)
-main.add_command(events_group)
-main.add_command(uploads_group)
-main.add_command(serve_command)
+@click.group(cls=UcsGroup)
+@click.version_option(package_name="ucs", message="%(prog)s %(version)s")
+def main() -> None:
+    """UCS, the Upload Controller Service. Settings come from UCS_* environment variables
+    (docs/configuration.md)."""
+
+
+for command in (
+    run_command,
+    serve_command,
+    db_group,
+    files_group,
+    tokens_group,
+    events_group,
+    uploads_group,
+):
+    main.add_command(command)

@@ -3,6 +3,7 @@ shipped in ucs/cli/gunicorn_config.py."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -12,13 +13,15 @@ from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from ucs.auth.exposure import bind_host, check_exposure
-from ucs.cli.startup import configure_logs, schema_checked
+from ucs.cli.startup import configure_logs, schema_checked, store_checked
 from ucs.config import ConfigError
 from ucs.db.base import db
 from ucs.db.schema import db_url_for_humans
 from ucs.observability import logs
 from ucs.plugins import current_storage
 from ucs.storage import location_of
+
+log = logging.getLogger(__name__)
 
 
 @click.command("run")
@@ -31,14 +34,19 @@ def run_command(host: str, port: int) -> None:
     refuse_open_access(app.config, host)
     configure_logs()
     schema_checked(app)
+    store_checked(app)
     base = f"http://{host}:{port}"
     click.echo(f"UCS serving on {base}")
     click.echo(f"  API docs:  {base}/docs")
     click.echo(f"  database:  {db_url_for_humans(app)}")
-    click.echo(f"  storage:   {app.config['STORAGE_BACKEND']} {location_of(current_storage(app))}")
+    click.echo(f"  storage:   {_storage_detail(app)}")
     click.echo(f"  tokens:    {_auth_detail(app)}")
     # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
     run_simple(host, port, app, threaded=True)
+
+
+def _storage_detail(app) -> str:
+    return f"{app.config['STORAGE_BACKEND']} {location_of(current_storage(app))}"
 
 
 def _auth_detail(app) -> str:
@@ -58,7 +66,7 @@ def _auth_detail(app) -> str:
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Worker processes, 4 threads each.  [default: 2 x cores + 1]",
+    help="Worker processes, 4 threads each.  [default: one per core, at least 2]",
 )
 @with_appcontext
 def serve_command(bind: str, workers: int | None) -> None:
@@ -69,6 +77,10 @@ def serve_command(bind: str, workers: int | None) -> None:
     os.environ.setdefault("UCS_LOG_FORMAT", "json")
     logs.configure(os.environ["UCS_LOG_FORMAT"], app.config["LOG_LEVEL"])
     schema_checked(app)
+    store_checked(app)
+    # What it serves, one line each; gunicorn's "Listening at" line says where.
+    log.info("database: %s", db_url_for_humans(app))
+    log.info("storage: %s", _storage_detail(app))
     with app.app_context():
         db.engine.dispose()  # nothing of this process's pool goes into gunicorn's
     arguments = [

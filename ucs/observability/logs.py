@@ -119,6 +119,10 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             "werkzeug": {"level": "WARNING"},
             # pika logs each failed connection attempt with a traceback; the relay and consumer log one line.
             "pika": {"level": "CRITICAL"},
+            # alembic says which plugins and DDL mode it sets up, in every process that checks the schema:
+            # 9 lines per worker. A server logs a migration it makes in one line of its own
+            # (ucs/cli/startup.py); `ucs db upgrade`, which sets up no UCS logging, shows alembic's.
+            "alembic": {"level": "WARNING"},
         },
     }
 
