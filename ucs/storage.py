@@ -107,6 +107,12 @@ class StorageBackend(Protocol):
     def check(self) -> None:
         """Raise StorageUnavailable when the store cannot serve requests (used by /health)."""
 
+    # Removing an object. A completion the store finished but UCS never recorded leaves an object under
+    # the key of an upload that is then canceled or failed; ending the upload removes it (ucs.life_cycle).
+
+    def delete_object(self, key: str) -> None:
+        """Remove the object under key; no object there is not an error (nothing to remove)."""
+
 
 @runtime_checkable
 class ListsUploads(Protocol):

@@ -314,3 +314,18 @@ def test_an_expired_url_is_refused_with_403(store):
     assert send(upload, b"too late").status_code == 403
     assert send(download).status_code == 403
     assert backend.list_parts(upload_key, upload_id) == []
+
+
+# Removing an object (delete_object).
+
+
+def test_delete_object_removes_only_that_object_and_a_missing_one_is_no_error(store):
+    backend = store.backend
+    doomed, _ = uploaded_object(backend, b"an object nobody recorded")
+    kept, kept_etag = uploaded_object(backend, b"an object that stays")
+    backend.delete_object(doomed)
+    with pytest.raises(ObjectNotFound):
+        backend.head_object(doomed)
+    backend.delete_object(doomed)  # again: nothing there
+    backend.delete_object(new_key())  # never there
+    assert backend.head_object(kept).etag == kept_etag

@@ -61,6 +61,9 @@ class PrefixedS3Backend:
     def check(self) -> None:
         self.inner.check()
 
+    def delete_object(self, key: str) -> None:
+        self.inner.delete_object(self.prefix + key)
+
 
 @hookimpl
 def ucs_register_storage_backends(registry):
