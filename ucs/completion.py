@@ -2,7 +2,8 @@
 
 A completion that does not match the store fails the upload (its parts are discarded and the reason is
 published, through ucs.life_cycle.end_upload as a cancel is); a repeat of the completion that worked
-changes nothing. One database transaction each.
+changes nothing. A joined object the store reports with another size than its parts hold is recorded as
+nothing (StoreContradicts, a 502): the upload stays pending. One database transaction each.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ from collections.abc import Sequence
 
 from ucs import events
 from ucs.extensions import db
-from ucs.life_cycle import audited, change_status, end_upload, require_pending, why_ended
+from ucs.life_cycle import (
+    END_EVENTS,
+    audited,
+    change_status,
+    discard_quietly,
+    end_upload,
+    require_pending,
+    why_ended,
+)
 from ucs.models import MultipartUpload
 from ucs.problems import CompletionRefused, Conflict
 from ucs.queries import get_upload
-from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
+from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, StoreContradicts, UploadNotFound
 from ucs.uploads import COMPLETED_STATUSES, ListedPart, UploadStatus, check_completion, parts_fingerprint
 
 
@@ -39,12 +48,13 @@ def complete_upload(
     try:
         if sha256 is not None and file.sha256 is not None and sha256 != file.sha256:
             raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
-        etag = _assemble(storage, upload, parts, expected_size)
+        etag, joined_size = _assemble(storage, upload, parts, expected_size)
     except (CompletionRefused, InvalidParts) as refusal:
         _fail(storage, upload, str(refusal), actor)
         raise CompletionRefused(str(refusal)) from None
 
     info = storage.head_object(upload.key)
+    _check_joined_size(info.size, joined_size)
     try:
         change_status(
             upload,
@@ -61,6 +71,10 @@ def complete_upload(
         upload = get_upload(upload_id)
         if upload.upload_status in COMPLETED_STATUSES and upload.parts_fingerprint == fingerprint:
             return upload
+        if upload.upload_status in END_EVENTS:
+            # A cancel (or a failed completion) ended it while the store joined the object: its discard
+            # found no object yet, so this request removes the one it joined.
+            discard_quietly(storage, upload.key, upload.s3_upload_id)
         raise
     events.record(
         events.UploadReceived(
@@ -81,13 +95,20 @@ def complete_upload(
 
 def _assemble(
     storage: StorageBackend, upload: MultipartUpload, parts: Sequence[ListedPart], expected_size: int | None
-) -> str:
-    """Check the listed parts with the store and complete the object; returns its ETag."""
+) -> tuple[str, int | None]:
+    """Check the listed parts with the store and complete the object.
+
+    Returns its ETag and the size it must have: its parts' total, or the registered size when an earlier
+    attempt completed it (None when neither is known).
+    """
     try:
-        check_completion(parts, storage.list_parts(upload.key, upload.s3_upload_id), expected_size)
-        return storage.complete_multipart_upload(
+        stored = storage.list_parts(upload.key, upload.s3_upload_id)
+        check_completion(parts, stored, expected_size)
+        sizes = {part.part_no: part.size for part in stored}
+        etag = storage.complete_multipart_upload(
             upload.key, upload.s3_upload_id, [(p.part_no, p.etag) for p in parts]
         )
+        return etag, sum(sizes[p.part_no] for p in parts)
     except UploadNotFound:
         pass
     # Each upload has a key of its own, so an object under it means an earlier attempt completed the upload
@@ -98,11 +119,21 @@ def _assemble(
         raise CompletionRefused(
             "the store no longer holds this multipart upload (expired or aborted): start a new upload"
         ) from None
-    if expected_size is not None and info.size != expected_size:
-        raise CompletionRefused(
-            f"the object holds {info.size} bytes but the file is registered with {expected_size}"
+    return info.etag, expected_size
+
+
+def _check_joined_size(reported: int, joined_size: int | None) -> None:
+    """Refuse to record an object whose size, as the store reports it, is not what its parts hold.
+
+    Raises StoreContradicts (502), which leaves the upload pending rather than failing it: UCS cannot tell
+    a wrong answer (a proxy, a store bug) from a wrong object, and failing would discard an object that may
+    be whole. A completion sent again asks again; a cancel discards the object.
+    """
+    if joined_size is not None and reported != joined_size:
+        raise StoreContradicts(
+            f"it reports {reported} bytes for the joined object, but its parts hold {joined_size}; the "
+            "upload stays pending: complete it again later, or cancel it and start a new one"
         )
-    return info.etag
 
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:

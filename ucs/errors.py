@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from ucs.database import refuses_writes
 from ucs.extensions import db, error_body
 from ucs.problems import BadRequest, Conflict, NotFound, UploadError
-from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
+from ucs.storage import StorageError, StorageUnavailable, StoreContradicts, UploadNotFound
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def handle_storage_error(error: StorageError):
         )
     if isinstance(error, StorageUnavailable):
         return error_response(503, f"the object store is unavailable: {error}")
+    if isinstance(error, StoreContradicts):
+        return error_response(502, f"the object store's answers disagree: {error}")
     return error_response(502, f"the object store refused the request: {error}")
 
 

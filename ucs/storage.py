@@ -65,6 +65,10 @@ class StorageUnavailable(StorageError):
     """The store cannot be reached or answered with a server error."""
 
 
+class StoreContradicts(StorageError):
+    """The store's answers disagree (a joined object's size is not its parts' total): nothing is decided."""
+
+
 class UnknownStorageBackend(LookupError):
     """UCS_STORAGE_BACKEND names no registered backend; start-up stops with the names that exist."""
 

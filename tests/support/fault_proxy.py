@@ -7,7 +7,8 @@ part uploads (PUT to a presigned part URL) it injects a fault instead:
 - ``reset_midway``: forward half of the body to the store, then reset both connections;
 - ``503``: read the whole body and answer 503 Service Unavailable; the store sees nothing.
 
-It can also throttle part uploads, so a test can kill a client while parts are in flight, and it counts
+It can also throttle part uploads, so a test can kill a client while parts are in flight, answer HEAD
+requests with a Content-Length of its choosing (a store misreporting an object's size), and it counts
 what passes through, so a test can tell how many bytes the client sent.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import socket
 import struct
 import threading
@@ -69,6 +71,8 @@ class FaultProxy:
         #: Seconds to hold each of the next part uploads or downloads (by method) before forwarding it,
         #: so that its presigned URL arrives late.
         self.delays: dict[str, list[float]] = {"PUT": [], "GET": []}
+        #: The Content-Length every HEAD answer carries instead of the store's, or None to pass it on.
+        self.head_content_length: int | None = None
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -86,6 +90,7 @@ class FaultProxy:
         self.part_rate_limit = self.download_rate_limit = None
         self.stats = ProxyStats()
         self.delays = {"PUT": [], "GET": []}
+        self.head_content_length = None
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -149,6 +154,10 @@ class FaultProxy:
                 return
             for chunk in body:
                 upstream.sendall(chunk)
+            if method == "HEAD" and self.head_content_length is not None:
+                answer = b"".join(iter(lambda: upstream.recv(CHUNK), b""))
+                client.sendall(_with_content_length(answer, self.head_content_length))
+                return
             limit = self.download_rate_limit if method == "GET" else None
             for index, data in enumerate(_throttled(iter(lambda: upstream.recv(CHUNK), b""), limit)):
                 if transfer and index == 0:
@@ -227,6 +236,11 @@ def _with_connection_close(head: bytes) -> bytes:
     """Ask the upstream to close after its answer, so relaying until EOF relays exactly one answer."""
     lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:") and line]
     return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n"
+
+
+def _with_content_length(answer: bytes, length: int) -> bytes:
+    """A HEAD answer (a head, no body) with its Content-Length header set to length."""
+    return re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: %d" % length, answer, count=1)
 
 
 def _take(body: Iterator[bytes], count: int) -> list[bytes]:
