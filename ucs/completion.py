@@ -53,7 +53,10 @@ def complete_upload(
         _fail(storage, upload, str(refusal), actor)
         raise CompletionRefused(str(refusal)) from None
 
-    info = storage.head_object(upload.key)
+    try:
+        info = storage.head_object(upload.key)
+    except ObjectNotFound:
+        raise _removed_meanwhile(upload_id) from None
     _check_joined_size(info.size, joined_size)
     try:
         change_status(
@@ -143,13 +146,33 @@ def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: 
     except Conflict:
         first = get_upload(upload.s3_upload_id)
         if first.upload_status is not UploadStatus.FAILED:  # canceled or completed: this request lost
-            raise Conflict(
-                f"upload {upload.s3_upload_id} became {first.upload_status.value} meanwhile{why_ended(first)}, "
-                "so it cannot be completed"
-            ) from None
+            raise _lost_to(first) from None
         # Another completion, refused as well, failed it first: typically two clients sending different
         # bytes to one upload, each overwriting the other's parts.
         raise CompletionRefused(
             f"{reason}; meanwhile another request failed upload {upload.s3_upload_id} ({first.reason}): "
             f"two clients may have been uploading to file {upload.file_id!r} at once"
         ) from None
+
+
+def _lost_to(upload: MultipartUpload) -> Conflict:
+    """The refusal of a completion that another request's change of the upload overtook."""
+    return Conflict(
+        f"upload {upload.s3_upload_id} became {upload.upload_status.value} meanwhile{why_ended(upload)}, "
+        "so it cannot be completed"
+    )
+
+
+def _removed_meanwhile(upload_id: str) -> Exception:
+    """The exception for an object gone right after this request joined it.
+
+    A cancel ended the upload and removed the object (Conflict), or the store lost it (StoreContradicts:
+    the upload stays pending).
+    """
+    db.session.rollback()
+    upload = get_upload(upload_id)
+    if upload.upload_status is UploadStatus.PENDING:
+        return StoreContradicts(
+            "it completed the upload but holds no object under its key; the upload stays pending"
+        )
+    return _lost_to(upload)
