@@ -1,13 +1,19 @@
 """Extensions, created unbound here and bound to an app in create_app."""
 
+import contextlib
+import logging
+
 import marshmallow as ma
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -28,9 +34,15 @@ def error_body(code: int, message: str, errors: dict | None = None) -> tuple[dic
     if errors is not None:
         body["errors"] = errors
     if has_request_context():
-        for prefix, reshape in current_app.extensions.get(ERROR_SHAPES, {}).items():
-            if request.path.startswith(prefix):
-                return reshape(body, code)
+        return shaped_for(current_app, request.path, body, code)
+    return body, code
+
+
+def shaped_for(app: Flask, path: str, body: dict, code: int) -> tuple[dict, int]:
+    """An error body in UCS's shape as the API that owns path answers it (outside a request, too)."""
+    for prefix, reshape in app.extensions.get(ERROR_SHAPES, {}).items():
+        if path.startswith(prefix):
+            return reshape(body, code)
     return body, code
 
 
@@ -87,6 +99,27 @@ def _flatten(errors, path: str = ""):
         yield f"{path}: {errors}"
 
 
-db = SQLAlchemy(model_class=Base)
+class UcsSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy, whose closing of a request's session cannot turn the request's answer into a 500."""
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        # Closing rolls back the transaction a read after the commit opened. On a connection the database
+        # dropped meanwhile that ROLLBACK raised out of Flask, after the answer was built: the client got
+        # the server's HTML 500 for a change that was saved. Nothing is lost by not rolling back on a dead
+        # connection; the pool replaces it.
+        try:
+            self.session.remove()
+        except Exception as error:
+            log.warning(
+                "closing the request's database session failed: %s",
+                getattr(error, "orig", None) or error,
+                exc_info=not isinstance(error, DBAPIError),
+            )
+            with contextlib.suppress(Exception):
+                self.session.invalidate()
+            self.session.registry.clear()
+
+
+db = UcsSQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = UcsSmorestApi()
