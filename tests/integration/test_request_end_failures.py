@@ -66,39 +66,46 @@ def app(make_app, postgres_url, terminate):
     event.remove(db.session, "before_commit", lose_the_connection_before_commit)
 
 
-def register(live_url: str, file_id: str, header: str) -> requests.Response:
-    return requests.put(
-        f"{live_url}/files/{file_id}", json={"size": 10}, headers={**bearer(), header: "1"}, timeout=30
-    )
+def register(live_url: str, file_id: str, header: str):
+    """Register file_id with a test header; returns the answer, the requests ucs_http_requests_total gained
+    by status, the request's log line, and the whole log."""
+    before = scrape(live_url)
+    with captured_log() as log:
+        answer = requests.put(
+            f"{live_url}/files/{file_id}", json={"size": 10}, headers={**bearer(), header: "1"}, timeout=30
+        )
+    after = scrape(live_url)
+    gained = {status: counted(after, status) - counted(before, status) for status in (201, 500, 503)}
+    [line] = log.find("ucs.requests", route=ROUTE, file_id=file_id)
+    return answer, gained, line, log
 
 
 def counted(samples, status: int) -> float:
     return value(samples, "ucs_http_requests_total", method="PUT", route=ROUTE, status=str(status))
 
 
+def registered(live_url: str, file_id: str) -> bool:
+    answer = requests.get(f"{live_url}/files/{file_id}", headers=bearer(), timeout=30)
+    assert answer.status_code in (200, 404), answer.text
+    return answer.status_code == 200
+
+
 def test_a_connection_lost_after_the_commit_answers_the_real_status(app, live_url):
-    before = scrape(live_url)
-    with captured_log() as log:
-        answer = register(live_url, "committed", LOSE_AFTER_COMMIT)
-    after = scrape(live_url)
+    answer, gained, line, log = register(live_url, "committed", LOSE_AFTER_COMMIT)
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["file_id"] == "committed"
-    assert (counted(after, 201) - counted(before, 201), counted(after, 500) - counted(before, 500)) == (1, 0)
-    [line] = log.find("ucs.requests", route=ROUTE, file_id="committed")
-    assert line["status"] == 201 and line["request_id"] == answer.headers["X-Request-ID"]
+    assert gained == {201: 1, 500: 0, 503: 0}
+    assert (line["status"], line["request_id"]) == (201, answer.headers["X-Request-ID"])
     [closing] = log.find("ucs.extensions")
     assert closing["message"].startswith(
         "closing the request's database session failed: terminating connection"
     )
-    assert requests.get(f"{live_url}/files/committed", headers=bearer(), timeout=30).status_code == 200
+    assert registered(live_url, "committed")
 
 
 def test_a_connection_lost_before_the_commit_answers_the_json_503_and_counts_it(app, live_url):
-    before = scrape(live_url)
-    with captured_log() as log:
-        answer = register(live_url, "never-committed", LOSE_BEFORE_COMMIT)
-    after = scrape(live_url)
+    answer, gained, line, _ = register(live_url, "never-committed", LOSE_BEFORE_COMMIT)
 
     assert answer.status_code == 503, answer.text
     assert answer.json() == {
@@ -106,23 +113,17 @@ def test_a_connection_lost_before_the_commit_answers_the_json_503_and_counts_it(
         "status": "Service Unavailable",
         "message": "the database is unavailable; retry in a moment",
     }
-    assert (counted(after, 503) - counted(before, 503), counted(after, 201) - counted(before, 201)) == (1, 0)
-    [line] = log.find("ucs.requests", route=ROUTE, file_id="never-committed")
+    assert gained == {201: 0, 500: 0, 503: 1}
     assert line["status"] == 503
-    assert requests.get(f"{live_url}/files/never-committed", headers=bearer(), timeout=30).status_code == 404
+    assert not registered(live_url, "never-committed")
 
 
 def test_a_teardown_that_raises_answers_the_json_500_and_counts_it(app, live_url):
-    before = scrape(live_url)
-    with captured_log() as log:
-        answer = register(live_url, "torn-down", FAIL_TEARDOWN)
-    after = scrape(live_url)
+    answer, gained, line, _ = register(live_url, "torn-down", FAIL_TEARDOWN)
 
     assert answer.status_code == 500, answer.text
     assert answer.json()["message"] == (
         "internal error after the request was handled: it may have taken effect; check before retrying"
     )
-    assert answer.headers["X-Request-ID"]
-    assert (counted(after, 500) - counted(before, 500), counted(after, 201) - counted(before, 201)) == (1, 0)
-    [line] = log.find("ucs.requests", route=ROUTE, file_id="torn-down")
+    assert gained == {201: 0, 500: 1, 503: 0}
     assert (line["status"], line["request_id"]) == (500, answer.headers["X-Request-ID"])

@@ -197,12 +197,7 @@ def test_a_cancel_that_removes_the_object_a_completion_just_joined_wins(rest, ap
 
     storage.complete_multipart_upload = join_then_wait
     try:
-        with ThreadPoolExecutor(1) as pool:
-            completion = pool.submit(rest.complete, upload_id, parts)
-            assert joined.wait(timeout=10)
-            assert rest.cancel(upload_id).status_code == 204
-            cancel_answered.set()
-            completion = completion.result()
+        completion = cancel_while_completing(rest, upload_id, parts, joined, cancel_answered)
     finally:
         storage.complete_multipart_upload = complete_in_store
 
@@ -235,18 +230,23 @@ def test_a_completion_that_joins_after_a_cancel_removes_the_object(rest, app):
 
     storage.complete_multipart_upload, storage.abort_multipart_upload = wait_then_join, unavailable
     try:
-        with ThreadPoolExecutor(1) as pool:
-            completion = pool.submit(rest.complete, upload_id, parts)
-            assert in_store.wait(timeout=10)
-            assert rest.cancel(upload_id).status_code == 204
-            cancel_answered.set()
-            completion = completion.result()
+        completion = cancel_while_completing(rest, upload_id, parts, in_store, cancel_answered)
     finally:
         storage.complete_multipart_upload, storage.abort_multipart_upload = complete_in_store, abort_in_store
 
     assert completion.status_code == 409, completion.text
     assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == "canceled"
     assert stored_objects(app) == []
+
+
+def cancel_while_completing(rest, upload_id, parts, reached, cancel_answered) -> requests.Response:
+    """Complete in a thread; once it has reached the store, cancel (204), then let it go on. Its answer."""
+    with ThreadPoolExecutor(1) as pool:
+        completion = pool.submit(rest.complete, upload_id, parts)
+        assert reached.wait(timeout=10)
+        assert rest.cancel(upload_id).status_code == 204
+        cancel_answered.set()
+        return completion.result()
 
 
 def stored_objects(app) -> list[str]:
