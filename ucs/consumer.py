@@ -94,17 +94,16 @@ def _messages(error: ma.ValidationError) -> str:
 def handle_message(body: bytes) -> Verdict:
     """Apply one message in one transaction, remembering its event id; never raises. Needs an app context.
 
-    What escapes the handling below is a bug in UCS, or a database connection lost while recovering from
-    an error: the first is dead-lettered (it would fail on every delivery and block the queue), the second
-    retried, as for any unreachable database (docs/events.md, "What becomes of each message").
+    What escapes the handling below is a bug in UCS, or a database error while recovering from an error:
+    the first is dead-lettered (it would fail on every delivery and block the queue), the second treated
+    as any database failure, retried while the database is unreachable (docs/events.md, "Poison messages").
     """
     try:
         return _handle(body)
     except Exception as error:
         _forget_transaction()
-        if isinstance(error, (OperationalError, InterfaceError)):
-            log.warning("database connection lost while handling a message, will retry: %s", error.orig)
-            return Verdict(Outcome.RETRY, str(error.orig))
+        if isinstance(error, DBAPIError):
+            return _database_failure(error, "a message")
         log.exception("a message could not be handled")
         return _dead_letter(f"internal error: {type(error).__name__}: {str(error)[:500]}")
 
