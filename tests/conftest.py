@@ -14,7 +14,7 @@ from tests.support.databases import empty_tables, migrate, postgres_database
 from tests.support.processes import free_port
 from tests.support.rest import checked_rest
 from tests.support.tokens import staff_client
-from ucs.extensions import db
+from ucs.db.base import db
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ __all__ = ["create_app"]
 
 def __getattr__(name: str):
     # Imported on first use, so that `import ucs.<module>` stays light: gunicorn's master imports
-    # ucs.gunicorn_config, which must run before anything imports prometheus_client.
+    # ucs.cli.gunicorn_config, which must run before anything imports prometheus_client.
     if name == "create_app":
         from ucs.app import create_app
 

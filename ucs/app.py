@@ -9,8 +9,10 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ucs import auth, read_only, relay
+from ucs import auth
 from ucs.api import register_api
+from ucs.api.errors import register_error_handlers
+from ucs.api.smorest import api
 from ucs.config import (
     INSTANCE_PATH_VARIABLE,
     ConfigError,
@@ -19,13 +21,14 @@ from ucs.config import (
     core_keys,
     read_environment,
 )
-from ucs.database import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
-from ucs.errors import register_error_handlers
-from ucs.extensions import api, db, migrate
-from ucs.observability import init_observability
+from ucs.db import read_only
+from ucs.db.base import db, migrate
+from ucs.db.pool_checks import ping_idle_connections
+from ucs.db.schema import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
+from ucs.events import relay
+from ucs.observability.wiring import init_observability
 from ucs.plugin_settings import declared_settings
 from ucs.plugins import PLUGINS_EXTENSION, STORAGE_EXTENSION, make_plugin_manager
-from ucs.pool_checks import ping_idle_connections
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,6 @@ def _derive_settings(app: Flask) -> None:
     except (ArgumentError, NoSuchModuleError) as error:
         raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
-    # Connections are checked before use when idle (ucs/pool_checks.py), not on every checkout.
+    # Connections are checked before use when idle (ucs/db/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     check_limits(app.config)

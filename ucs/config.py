@@ -55,8 +55,14 @@ class DefaultConfig:
     AUTH_JWKS_REFRESH_INTERVAL = 10.0
     # The key file `ucs tokens issue` signs with (made by `ucs tokens keygen`). None: the built-in issuer's.
     AUTH_SIGNING_KEY = None
+    # Bytes of memory (estimated) the verified tokens a worker remembers may take; 0: none is remembered.
+    # 32 MiB: thousands of ordinary tokens, about 300 with 800 scopes each.
+    AUTH_VERIFIED_CACHE_BYTES = 32 * 1024 * 1024
     # Turn access control off, for trusted networks only: every request may do anything.
     AUTH_DISABLED = False
+    # With access control off, `ucs serve` and `ucs run` listen on loopback (or a unix socket) only, unless
+    # this says every caller on the network is trusted.
+    AUTH_DISABLED_ALLOW_REMOTE = False
 
     PART_SIZE = 16 * 1024 * 1024
     PRESIGNED_URL_EXPIRY = 3600

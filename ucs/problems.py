@@ -1,6 +1,6 @@
 """What UCS refuses, as one exception hierarchy: the three kinds a caller can be told (docs/architecture.md).
 
-Imports nothing at run time, so the pure domain (ucs/uploads.py) raises these too. ucs/errors.py maps each kind to its
+Imports nothing at run time, so the pure domain (ucs/uploads.py) raises these too. ucs/api/errors.py maps each kind to its
 HTTP status in one place; the event consumer dead-letters any of them. Each message is meant for the
 person who made the request.
 """

@@ -1,7 +1,7 @@
 """The upload state machine and the part-size rule.
 
 Pure domain code: no Flask, no database session, no object-store SDK. The API and the event consumer
-call these functions so that every path through the system obeys the same rules; ucs/life_cycle.py
+call these functions so that every path through the system obeys the same rules; ucs/operations/life_cycle.py
 applies the state machine to stored uploads. The refusals raised here are in ucs/problems.py.
 """
 

@@ -180,7 +180,43 @@ def test_an_unreachable_jwks_is_503_and_changes_nothing(make_app, sqlite_url):
     assert "cannot check tokens right now" in response.get_json()["message"]
     assert client.get("/files/f1", headers={"Authorization": f"Bearer {issuer.token()}"}).status_code == 503
     with app.app_context():
-        from ucs.extensions import db
-        from ucs.models import File
+        from ucs.db.base import db
+        from ucs.db.models import File
 
         assert db.session.scalars(db.select(File)).all() == []
+
+
+# `ucs serve` with os.execv recorded instead of run: everything up to starting gunicorn happens for real.
+SERVE_UNTIL_GUNICORN = """
+import os, sys
+def recorded(path, arguments):
+    print("gunicorn:", " ".join(arguments[1:]))
+    sys.exit(0)
+os.execv = recorded
+from ucs.cli.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_auth_disabled_is_refused_on_a_public_address_unless_explicitly_allowed(tmp_path):
+    env = {"UCS_INSTANCE_PATH": str(tmp_path / "i"), "UCS_AUTH_DISABLED": "true"}
+    for command in (["serve", "--bind", "0.0.0.0:8000"], ["run", "--host", "0.0.0.0"]):
+        refused = ucs_cli(*command, env=env)
+        assert refused.returncode == 1, refused.stderr
+        assert "Traceback" not in refused.stderr, refused.stderr
+        # The start-up warning every app logs with UCS_AUTH_DISABLED, then the refusal in one line.
+        error = refused.stderr.strip().splitlines()[-1]
+        assert error.startswith("Error: access control is disabled (UCS_AUTH_DISABLED)"), refused.stderr
+        assert "0.0.0.0" in error and "UCS_AUTH_DISABLED_ALLOW_REMOTE=true" in error
+
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("UCS_")}
+    for extra, bind in [({"UCS_AUTH_DISABLED_ALLOW_REMOTE": "true"}, "0.0.0.0:8000"), ({}, "127.0.0.1:8000")]:
+        allowed = subprocess.run(
+            [str(VENV_BIN / "python"), "-c", SERVE_UNTIL_GUNICORN, "serve", "--bind", bind],
+            env={**clean, **env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert allowed.returncode == 0, allowed.stderr
+        assert f"--bind {bind}" in allowed.stdout

@@ -12,8 +12,8 @@ import pytest
 from tests.support.rest import checked_rest, outbox, snapshot, upload_path
 from ucs import events
 from ucs.config import DefaultConfig
-from ucs.extensions import db
-from ucs.models import MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload
 from ucs.uploads import MAX_FILE_SIZE, MAX_PARTS
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]

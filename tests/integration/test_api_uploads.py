@@ -8,10 +8,11 @@ import requests
 
 from tests.support.rest import outbox, snapshot, upload_path
 from tests.support.sample_upload import CHUNKS, DATA, SHA256, store_uploads
-from ucs import events, life_cycle
+from ucs import events
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, OutboxEvent
 from ucs.events import outbox as event_outbox
-from ucs.extensions import db
-from ucs.models import MultipartUpload, OutboxEvent
+from ucs.operations import life_cycle
 from ucs.problems import InvalidTransition
 from ucs.uploads import UploadStatus
 

@@ -1,5 +1,5 @@
 """What the request path asks of the database: read-only requests without a transaction, and pings only for
-connections that sat idle (ucs/read_only.py, ucs/pool_checks.py), on real SQLite and PostgreSQL."""
+connections that sat idle (ucs/db/read_only.py, ucs/db/pool_checks.py), on real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from ucs.extensions import db
-from ucs.models import File
-from ucs.pool_checks import ping_idle_connections
-from ucs.read_only import read_only
+from ucs.db.base import db
+from ucs.db.models import File
+from ucs.db.pool_checks import ping_idle_connections
+from ucs.db.read_only import read_only
 
 
 def driver_autocommits() -> bool:

@@ -26,8 +26,8 @@ from tests.support.rabbitmq import (
 )
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.tokens import staff_client
-from ucs.extensions import db
-from ucs.models import File, OutboxEvent
+from ucs.db.base import db
+from ucs.db.models import File, OutboxEvent
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.slow]
 

@@ -19,11 +19,11 @@ from tests.support.rabbitmq import (
     running_consumer,
     wait_for,
 )
-from ucs import consumer
-from ucs.consumer import handle_message
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload, ProcessedEvent
 from ucs.events import Outcome
-from ucs.extensions import db
-from ucs.models import File, MultipartUpload, ProcessedEvent
+from ucs.operations import consumer
+from ucs.operations.consumer import handle_message
 from ucs.uploads import UploadStatus
 from ucs_plugins.rabbitmq import REASON_HEADER
 

@@ -9,15 +9,15 @@ import time
 import pytest
 from sqlalchemy import select
 
-import ucs.relay
+import ucs.events.relay
 from tests.support.databases import empty_tables
 from ucs import events
-from ucs.cli import main
+from ucs.cli.main import main
+from ucs.db.base import db
+from ucs.db.models import File, OutboxEvent
 from ucs.events import EventMessage, Outcome, PublishFailed, make_publisher, make_source
-from ucs.extensions import db
+from ucs.events.relay import relay_from_config
 from ucs.hookspecs import hookimpl
-from ucs.models import File, OutboxEvent
-from ucs.relay import relay_from_config
 from ucs_plugins.rabbitmq import RabbitPublisher, RabbitSource
 
 
@@ -108,7 +108,7 @@ def test_the_in_server_relay_publishes_and_is_stopped_at_exit(make_app, sqlite_u
     """The relay thread starts with the first request, which sends what an earlier run left; the exit hook
     it registers ends it cleanly, and later requests do not start it again."""
     exit_hooks = []
-    monkeypatch.setattr(ucs.relay.atexit, "register", exit_hooks.append)
+    monkeypatch.setattr(ucs.events.relay.atexit, "register", exit_hooks.append)
     app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True, AMQP_URL="amqp://127.0.0.1:1/")
     empty_tables(app)
     stub = StubPublisher()

@@ -16,9 +16,9 @@ from tests.support.rabbitmq import (
     upload_through_api,
 )
 from tests.support.tokens import staff_client
-from ucs.cli import main
-from ucs.extensions import db
-from ucs.models import MultipartUpload, OutboxEvent
+from ucs.cli.main import main
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, OutboxEvent
 
 pytestmark = pytest.mark.rabbitmq
 

@@ -16,9 +16,9 @@ from tests.support.rabbitmq import (
     wait_for,
 )
 from ucs import events
-from ucs.extensions import db
-from ucs.models import OutboxEvent
-from ucs.relay import relay_from_config
+from ucs.db.base import db
+from ucs.db.models import OutboxEvent
+from ucs.events.relay import relay_from_config
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 

@@ -22,8 +22,8 @@ from tests.support.processes import VENV_BIN, free_port
 from tests.support.rest import Rest
 from tests.support.tokens import bearer
 from tests.support.ucs_server import ucs_server
-from ucs.database import DatabaseReadOnly, DatabaseUnreachable, SchemaNotCurrent
-from ucs.extensions import db
+from ucs.db.base import db
+from ucs.db.schema import DatabaseReadOnly, DatabaseUnreachable, SchemaNotCurrent
 
 TABLES = {"files", "multipart_uploads", "outbox_events", "processed_events"}
 

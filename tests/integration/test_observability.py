@@ -13,9 +13,9 @@ from tests.support.log_capture import captured_log
 from tests.support.metrics import fetch, parse, scrape, value
 from tests.support.processes import free_port
 from tests.support.rest import upload_path
-from ucs import registration
-from ucs.extensions import db
-from ucs.models import MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload
+from ucs.operations import registration
 from ucs.uploads import UploadStatus
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]

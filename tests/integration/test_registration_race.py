@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ucs import registration
-from ucs.extensions import db
-from ucs.models import File, MultipartUpload
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload
+from ucs.operations import registration
 from ucs.problems import Conflict
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

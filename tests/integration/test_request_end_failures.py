@@ -16,7 +16,7 @@ from tests.support.databases import empty_tables
 from tests.support.log_capture import captured_log
 from tests.support.metrics import scrape, value
 from tests.support.tokens import bearer
-from ucs.extensions import db
+from ucs.db.base import db
 
 pytestmark = pytest.mark.postgres
 
@@ -97,7 +97,7 @@ def test_a_connection_lost_after_the_commit_answers_the_real_status(app, live_ur
     assert answer.json()["file_id"] == "committed"
     assert gained == {201: 1, 500: 0, 503: 0}
     assert (line["status"], line["request_id"]) == (201, answer.headers["X-Request-ID"])
-    [closing] = log.find("ucs.extensions")
+    [closing] = log.find("ucs.db.base")
     assert closing["message"].startswith(
         "closing the request's database session failed: terminating connection"
     )

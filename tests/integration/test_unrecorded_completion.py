@@ -16,9 +16,9 @@ from tests.support.databases import empty_tables
 from tests.support.rest import outbox, upload_path
 from tests.support.s3_fixtures import *  # noqa: F403 - the moto fixtures
 from ucs import events
-from ucs.cli import main
-from ucs.extensions import db
-from ucs.models import MultipartUpload, utcnow
+from ucs.cli.main import main
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, utcnow
 from ucs.storage import ObjectNotFound
 
 DATA = b"joined but never recorded " * 400

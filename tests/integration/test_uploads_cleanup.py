@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import update
 
 from tests.support.rest import outbox
-from ucs import events, life_cycle, queries, registration
-from ucs.cleanup import parse_duration
-from ucs.cli import main
-from ucs.extensions import db
-from ucs.models import MultipartUpload, utcnow
+from ucs import events
+from ucs.cli.main import main
+from ucs.db import queries
+from ucs.db.base import db
+from ucs.db.models import MultipartUpload, utcnow
+from ucs.operations import life_cycle, registration
+from ucs.operations.cleanup import parse_duration
 from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
 

@@ -12,8 +12,8 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from tests.support.apps import build_app
-from ucs.database import MIGRATIONS_DIR
-from ucs.extensions import db
+from ucs.db.base import db
+from ucs.db.schema import MIGRATIONS_DIR
 
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 TABLES = ("outbox_events", "processed_events", "multipart_uploads", "files")

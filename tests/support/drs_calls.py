@@ -10,8 +10,8 @@ import requests
 from tests.support import drs_schemas as schemas
 from tests.support.rest import Rest
 from tests.support.tokens import default_issuer
-from ucs import life_cycle
-from ucs.extensions import db
+from ucs.db.base import db
+from ucs.operations import life_cycle
 from ucs.uploads import UploadStatus
 
 DRS = "/ga4gh/drs/v1"

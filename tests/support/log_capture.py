@@ -8,8 +8,8 @@ import json
 import logging
 from collections.abc import Iterator
 
-from ucs.logs import UcsFormatter
-from ucs.request_id import RequestIdFilter
+from ucs.observability.logs import UcsFormatter
+from ucs.observability.request_id import RequestIdFilter
 
 
 class CapturedLog:

@@ -160,7 +160,7 @@ def ucs_command(
     arguments: list[str], env: dict[str, str], log: Path, python_prelude: str = ""
 ) -> Iterator[subprocess.Popen]:
     """Run `ucs <arguments>` (after python_prelude, if any) in a child process until the block ends."""
-    script = f"{python_prelude}\nfrom ucs.cli import main\nmain({arguments!r})"
+    script = f"{python_prelude}\nfrom ucs.cli.main import main\nmain({arguments!r})"
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-c", script],

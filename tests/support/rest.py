@@ -14,8 +14,8 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from tests.support.tokens import bearer
-from ucs.extensions import db
-from ucs.models import File, MultipartUpload, OutboxEvent
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload, OutboxEvent
 
 TIMEOUT = 30
 

@@ -8,6 +8,7 @@ about access control uses a staff token without saying so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -36,6 +37,10 @@ class TestIssuer:
         self.key = make_key(self.name, algorithm)
         self.published: list[SigningKey] = [self.key]
         self.fetches = 0
+        # Seconds between the bytes of the JWKS body; None: all at once. A slow issuer, for timeout tests.
+        self.trickle: float | None = None
+        self.trickle_headers = False  # the status line and headers too
+        self._closed = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
@@ -67,6 +72,7 @@ class TestIssuer:
         self.published = [*self.published, self.key] if keep_old else [self.key]
 
     def close(self) -> None:
+        self._closed.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -77,11 +83,25 @@ class TestIssuer:
             def do_GET(self):
                 issuer.fetches += 1
                 body = json.dumps(issuer.jwks()).encode()
+                if issuer.trickle is not None and issuer.trickle_headers:
+                    head = f"HTTP/1.0 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                    self.trickled(head + body)
+                    return
                 self.send_response(200 if self.path == "/jwks.json" else 404)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if issuer.trickle is None:
+                    self.wfile.write(body)
+                else:
+                    self.trickled(body)
+
+            def trickled(self, data: bytes) -> None:
+                with contextlib.suppress(OSError):  # UCS gave up and closed the connection
+                    for index in range(len(data)):
+                        if issuer._closed.wait(issuer.trickle):
+                            return
+                        self.wfile.write(data[index : index + 1])
 
             def log_message(self, *args):
                 pass

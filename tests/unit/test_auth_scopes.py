@@ -79,3 +79,41 @@ def test_the_scope_claim_is_read_as_oauth_writes_it(claim, scopes):
 def test_a_scope_claim_of_another_type_is_refused(claim):
     with pytest.raises(ValueError, match="space-separated string"):
         parse_scope(claim)
+
+
+# Characters str.split() takes for whitespace but RFC 6749 does not: each once joined two scopes into two grants.
+NOT_SPACES = [
+    "\u2028",
+    "\u00a0",
+    "\u1680",
+    "\u3000",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x1f",
+    "\x85",
+    "\x0b",
+    "\t",
+    "\n",
+]
+
+
+@pytest.mark.parametrize("separator", NOT_SPACES, ids=[f"U+{ord(c):04X}" for c in NOT_SPACES])
+def test_scopes_are_separated_by_spaces_only_and_other_whitespace_is_refused(separator):
+    with pytest.raises(ValueError, match="RFC 6749"):
+        parse_scope(f"upload:A{separator}download:*")
+    with pytest.raises(ValueError, match="RFC 6749"):
+        parse_scope([f"upload:A{separator}download:*"])
+
+
+@pytest.mark.parametrize(
+    "scope", ['upload:"A"', "upload:A\\B", "upload:\u00e9", "upload:A\x7f", "upload:A\x00"]
+)
+def test_a_scope_with_a_character_outside_the_rfc_set_is_refused(scope):
+    with pytest.raises(ValueError, match="RFC 6749"):
+        parse_scope(f"files:read {scope}")
+
+
+def test_every_printable_ascii_scope_the_rfc_allows_is_kept():
+    allowed = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) not in '"\\')
+    assert parse_scope(f" {allowed}  upload:F ") == {allowed, "upload:F"}

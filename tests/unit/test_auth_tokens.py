@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import gc
 import json
+import re
 import stat
 import time
+import tracemalloc
 
 import jwt
 import pytest
@@ -15,6 +18,9 @@ from tests.support.tokens import REMOVE, TestIssuer
 from ucs.auth.jwks import KeySource, KeysUnavailable, UnknownKey, parse_jwks
 from ucs.auth.keys import KeyFileError, instance_key, make_key, read_key, save_key
 from ucs.auth.verify import InvalidToken, TokenVerifier
+from ucs.config import DefaultConfig
+
+CACHE_BYTES = DefaultConfig.AUTH_VERIFIED_CACHE_BYTES
 
 
 class Clock:
@@ -34,7 +40,7 @@ def issuer():
 
 def verifier_for(issuer: TestIssuer, leeway: float = 30, **source_options) -> TokenVerifier:
     source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10, **source_options)
-    return TokenVerifier([source], "ucs", ["ES256", "RS256", "EdDSA"], leeway)
+    return TokenVerifier([source], "ucs", ["ES256", "RS256", "EdDSA"], leeway, CACHE_BYTES)
 
 
 def refusal(verifier: TokenVerifier, token: str) -> str:
@@ -98,7 +104,7 @@ def test_a_token_whose_algorithm_differs_from_its_key_is_refused():
     try:
         # RS256 key, but the header claims PS256 (also asymmetric, also allowed by configuration).
         verifier = TokenVerifier(
-            [KeySource(rsa_issuer.name, rsa_issuer.jwks, 300, 10)], "ucs", ["RS256", "PS256"], 30
+            [KeySource(rsa_issuer.name, rsa_issuer.jwks, 300, 10)], "ucs", ["RS256", "PS256"], 30, CACHE_BYTES
         )
         private = jwt.PyJWK(rsa_issuer.key.jwk, "RS256").key
         claims = jwt.decode(rsa_issuer.token(), options={"verify_signature": False})
@@ -215,7 +221,9 @@ def test_a_remembered_verification_ends_with_the_token_and_with_its_key(issuer):
 
     rotating = TestIssuer()
     try:
-        verifier = TokenVerifier([KeySource(rotating.name, rotating.jwks, 300, 0)], "ucs", ["ES256"], 30)
+        verifier = TokenVerifier(
+            [KeySource(rotating.name, rotating.jwks, 300, 0)], "ucs", ["ES256"], 30, CACHE_BYTES
+        )
         old = rotating.token()
         verifier.verify(old)
         rotating.rotate()
@@ -267,6 +275,7 @@ def test_a_key_pyjwt_cannot_use_is_skipped_and_a_broken_jwks_is_an_outage():
         ("https://login.example.org/certs", True),
         ("http://127.0.0.1:8080/jwks.json", True),
         ("http://localhost/jwks.json", True),
+        ("http://[::1]:8080/jwks.json", True),
         ("http://login.example.org/certs", False),
         ("file:///etc/passwd", False),
         ("https:///nohost", False),
@@ -284,10 +293,78 @@ def test_keys_come_over_https_or_from_loopback(url, accepted):
             issuers(config)
 
 
+# Each names a loopback host to Python's urlsplit but makes requests connect elsewhere, or hides a
+# credential; none is ever connected to here.
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://192.0.2.2:18435\\@127.0.0.1/jwks", "must not hold a backslash"),
+        ("http://192.0.2.2\\@localhost/jwks", "must not hold a backslash"),
+        ("https://login.example.org\\certs", "must not hold a backslash"),
+        ("http://192.0.2.2:18435@127.0.0.1/jwks", "user:password@"),
+        ("http://reader:secret-pass@127.0.0.1/jwks", "user:password@"),
+        ("https://reader@login.example.org/certs", "user:password@"),
+        ("http://127.0.0.1%2f@192.0.2.2/jwks", "user:password@"),
+        ("http://127.0.0.1:notaport/jwks", "not a valid URL"),
+        ("http://192.0.2.2#@127.0.0.1/jwks", "must be an https URL"),
+        ("http://192.0.2.2?@127.0.0.1/jwks", "must be an https URL"),
+    ],
+)
+def test_a_key_url_whose_host_parsers_read_differently_is_refused(url, words):
+    from ucs.auth.settings import issuers
+    from ucs.config import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(words)) as refused:
+        issuers({"AUTH_ISSUERS": [{"issuer": "i", "jwks_url": url}]})
+    assert "secret-pass" not in str(refused.value)
+
+
 def test_a_jwks_fetch_failure_names_the_url_without_its_credentials():
-    from ucs.auth.jwks import fetch_url
+    from ucs.auth.jwks_fetch import fetch_url
 
     with pytest.raises(KeysUnavailable) as refused:
         fetch_url("https://reader:pass-secret@127.0.0.1:9/jwks.json?access_token=query-secret")()
     assert "127.0.0.1:9/jwks.json" in str(refused.value)
     assert "pass-secret" not in str(refused.value) and "query-secret" not in str(refused.value)
+
+
+def test_remembered_tokens_with_800_scopes_stay_under_the_byte_cap(issuer):
+    cap = 1024 * 1024
+    source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10)
+    verifier = TokenVerifier([source], "ucs", ["ES256"], 30, cache_bytes=cap)
+    source.key(issuer.key.kid)  # the keys are fetched before memory is counted
+    tokens = [issuer.token(" ".join(f"upload:F{n}-{i}" for i in range(800))) for n in range(40)]
+    assert all(len(token) < 16 * 1024 for token in tokens)  # real tokens, below the length UCS refuses
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for token in tokens:
+            assert len(verifier.verify(token).scopes) == 800
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+
+    assert 0 < len(verifier.remembered) < len(tokens)  # the oldest went to make room
+    assert verifier.remembered.bytes <= cap
+    # The estimate is not below the real cost: what the cache really holds stays under the cap too.
+    assert held <= cap, f"{held} bytes held for {len(verifier.remembered)} tokens"
+    assert verifier.verify(tokens[-1]) is verifier.verify(tokens[-1])  # the newest is still remembered
+
+
+def test_a_byte_cap_of_zero_remembers_nothing(issuer):
+    source = KeySource(issuer.name, issuer.jwks, max_age=300, refresh_interval=10)
+    verifier = TokenVerifier([source], "ucs", ["ES256"], 30, cache_bytes=0)
+    assert verifier.verify(issuer.token("files:read")).scopes == {"files:read"}
+    assert len(verifier.remembered) == 0
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, "32M"])
+def test_a_byte_cap_that_is_no_whole_number_of_bytes_stops_start_up(value):
+    from ucs.auth.settings import check_auth_settings
+    from ucs.config import ConfigError
+
+    config = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.startswith("AUTH_")}
+    with pytest.raises(ConfigError, match="UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes"):
+        check_auth_settings({**config, "AUTH_VERIFIED_CACHE_BYTES": value})

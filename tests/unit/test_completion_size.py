@@ -7,11 +7,11 @@ import io
 import pytest
 
 from tests.support.apps import build_app
-from ucs.completion import complete_upload
-from ucs.extensions import db
+from ucs.db.base import db
+from ucs.db.queries import get_upload
+from ucs.operations.completion import complete_upload
+from ucs.operations.registration import register_file, start_upload
 from ucs.plugins import current_storage
-from ucs.queries import get_upload
-from ucs.registration import register_file, start_upload
 from ucs.storage import ObjectInfo, StoreContradicts
 from ucs.uploads import ListedPart, UploadStatus
 

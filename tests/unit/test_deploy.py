@@ -1,9 +1,11 @@
 """The deployment recipe under deploy/, checked without a Docker engine.
 
-The compose file is validated against the Compose specification (compose-spec), then against UCS
-itself: every UCS_* it sets is a setting, every command line it runs parses, every health check and
-scrape target points at a port some process listens on, and every alert asks for a metric UCS exports.
-tests/e2e/test_stack.py runs the same topology as real processes.
+The compose file is interpolated with each env file, as Compose would (tests/support/compose_env.py): a
+deployment's deploy/.env, filled in from .env.example, and the trial's .env.trial. Each result is
+validated against the Compose specification (compose-spec), then against UCS itself: every UCS_* it sets
+is a setting, every command line it runs parses, every health check and scrape target points at a port
+some process listens on, and every alert asks for a metric UCS exports. A deployment must name its token
+issuers; only the trial makes UCS its own. tests/e2e/test_stack.py runs the same topology as processes.
 """
 
 from __future__ import annotations
@@ -11,25 +13,57 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import click
 import pytest
 import yaml
+from click.testing import CliRunner
 from compose_spec import PyOptions
 from flask.cli import ScriptInfo
 
+from tests.support.apps import build_app
+from tests.support.compose_env import UnsupportedSyntax, interpolate, read_env_file, referenced
 from ucs import create_app
-from ucs.cli import main
-from ucs.config import DefaultConfig
+from ucs.auth.settings import issuers
+from ucs.cli.main import main
+from ucs.config import DefaultConfig, read_environment
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-COMPOSE_TEXT = (DEPLOY / "compose.yaml").read_text()
-COMPOSE = yaml.safe_load(COMPOSE_TEXT)
-SERVICES = COMPOSE["services"]
+OPERATIONS_MD = DEPLOY.parent / "docs" / "operations.md"
+# The file as written, ${...} and all.
+COMPOSE_SOURCE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+EXAMPLE_ENV = read_env_file(DEPLOY / ".env.example")
+TRIAL_ENV = read_env_file(DEPLOY / ".env.trial")
+# deploy/.env as an operator fills it in from .env.example.
+ISSUER = {
+    "issuer": "https://login.example.org/realms/archive",
+    "jwks_url": "https://login.example.org/realms/archive/protocol/openid-connect/certs",
+}
+DEPLOYMENT_ENV = {
+    **EXAMPLE_ENV,
+    "POSTGRES_PASSWORD": "a-postgres-password",
+    "RABBITMQ_PASSWORD": "a-rabbitmq-password",
+    "MINIO_ROOT_PASSWORD": "a-minio-password",
+    "UCS_AUTH_ISSUERS": json.dumps([ISSUER]),
+}
+MODES = {"deployment": DEPLOYMENT_ENV, "trial": TRIAL_ENV}
 DOCKERFILE = (DEPLOY / "Dockerfile").read_text()
 UCS_IMAGE = "ucs:latest"
 ONE_SHOT = {"migrate"}
+
+
+def recipe(mode: str) -> dict:
+    """The compose file as Compose reads it with that mode's env file."""
+    interpolation = interpolate(COMPOSE_SOURCE, MODES[mode])
+    assert not interpolation.missing, f"the {mode} leaves required variables empty: {interpolation.missing}"
+    return interpolation.document
+
+
+COMPOSE = recipe("deployment")
+SERVICES = COMPOSE["services"]
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +123,9 @@ def known_settings() -> set[str]:
     return {key for key in dir(DefaultConfig) if key.isupper()} | set(app.config)
 
 
-def test_the_compose_file_follows_the_compose_specification():
-    compose = PyOptions(apply_merge=True).from_yaml(COMPOSE_TEXT)
+@pytest.mark.parametrize("mode", MODES)
+def test_the_compose_file_follows_the_compose_specification(mode):
+    compose = PyOptions(apply_merge=True).from_yaml(yaml.safe_dump(recipe(mode), sort_keys=False))
     compose.validate()  # every network, volume, config and secret a service names is defined
     assert compose.service_names() == list(SERVICES)
 
@@ -183,3 +218,127 @@ def test_the_image_is_slim_runs_unprivileged_and_serves_with_ucs_serve():
     for source in re.findall(r"^COPY (?!--from)(.+) \S+$", DOCKERFILE, flags=re.MULTILINE):
         for path in source.split():
             assert (repository / path).exists(), f"the Dockerfile copies {path}, which does not exist"
+
+
+def test_these_checks_interpolate_as_compose_does_and_refuse_forms_they_do_not_know():
+    # Compose's rules: an empty value counts as unset for :- and :?, and $$ is a literal $.
+    read = interpolate({"a": ["$${A} ${A:-d} ${B:-d} ${C:?need C} ${D}"]}, {"A": "", "B": "b", "C": ""})
+    assert read.document == {"a": ["${A} d b  "]}
+    assert read.missing == {"C": "need C"}
+    for form in ("$A", "${A-d}", "${A:+x}", "${A:-${B}}"):
+        with pytest.raises(UnsupportedSyntax):
+            interpolate({"a": form}, {})
+
+
+def test_every_image_is_a_release_never_latest():
+    for name, service in COMPOSE_SOURCE["services"].items():
+        image = service["image"]
+        if "build" in service:
+            assert image == UCS_IMAGE, name  # built here, from this checkout
+            continue
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag != "latest" and re.search(r"\d", tag), f"{name} runs {image}: pin a release"
+
+
+def test_both_env_files_set_every_variable_the_recipe_requires():
+    required = {name for name, operator in referenced(COMPOSE_SOURCE).items() if operator != ":-"}
+    assert "UCS_AUTH_ISSUERS" in required
+    assert required <= set(EXAMPLE_ENV), ".env.example leaves out a variable compose requires"
+    assert required <= set(TRIAL_ENV), ".env.trial leaves out a variable compose requires"
+
+
+def test_a_deployment_that_names_no_token_issuer_is_refused_and_told_of_the_trial():
+    # .env.example filled in but for the issuers, copied unchanged, or no env file at all.
+    unnamed = interpolate(
+        COMPOSE_SOURCE, {**DEPLOYMENT_ENV, "UCS_AUTH_ISSUERS": EXAMPLE_ENV["UCS_AUTH_ISSUERS"]}
+    )
+    assert list(unnamed.missing) == ["UCS_AUTH_ISSUERS"]
+    assert "--env-file deploy/.env.trial" in unnamed.missing["UCS_AUTH_ISSUERS"]
+    unchanged = interpolate(COMPOSE_SOURCE, EXAMPLE_ENV).missing
+    assert {"UCS_AUTH_ISSUERS", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "MINIO_ROOT_PASSWORD"} <= set(
+        unchanged
+    )
+    assert "UCS_AUTH_ISSUERS" in interpolate(COMPOSE_SOURCE, {}).missing
+    # Filled in, UCS trusts exactly the named issuer.
+    config = {"AUTH_ISSUERS": DefaultConfig.AUTH_ISSUERS}
+    read_environment(config, SERVICES["ucs"]["environment"])
+    assert issuers(config) == [ISSUER]
+
+
+def test_the_trial_publishes_on_loopback_only_and_keeps_its_own_volumes():
+    trial = recipe("trial")
+    published = {name: s["ports"] for name, s in trial["services"].items() if "ports" in s}
+    assert (
+        published.keys()
+        == {name for name, s in SERVICES.items() if "ports" in s}
+        == {"ucs", "minio", "prometheus"}
+    )
+    for name, ports in published.items():
+        assert all(port.startswith("127.0.0.1:") for port in ports), f"the trial's {name} publishes {ports}"
+    assert all(port.startswith("0.0.0.0:") for s in SERVICES.values() for port in s.get("ports", []))
+    # Volumes are named after the project: the trial's data never mixes with a deployment's.
+    assert trial["name"] != COMPOSE["name"] == "ucs"
+
+
+def documented_trial_token_command() -> list[str]:
+    """The `ucs tokens issue ...` docs/operations.md runs in the trial's ucs container."""
+    [command] = re.findall(r"exec -T ucs (ucs tokens issue [^)]+)\)", OPERATIONS_MD.read_text())
+    return shlex.split(command)
+
+
+def test_the_trial_mints_tokens_in_its_ucs_container_that_its_ucs_accepts(monkeypatch, tmp_path):
+    # The ucs container's token settings; the instance directory is the test's (the autouse fixture).
+    for variable, value in recipe("trial")["services"]["ucs"]["environment"].items():
+        if variable.startswith("UCS_AUTH_"):
+            monkeypatch.setenv(variable, value)
+    words = documented_trial_token_command()
+    assert "files:register" in words[words.index("--scope") + 1]
+    minted = CliRunner().invoke(main, words[1:])
+    assert minted.exit_code == 0, minted.output
+    token = minted.stdout.strip()
+
+    app = build_app(tmp_path / "instance", tokens=False, check_schema=True)
+    registered = app.test_client().put(
+        "/files/F1", json={"size": 3}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert registered.status_code == 201, registered.get_json()
+
+
+def test_a_deployment_cannot_mint_tokens_with_the_builtin_issuer(monkeypatch):
+    monkeypatch.setenv("UCS_AUTH_ISSUERS", SERVICES["ucs"]["environment"]["UCS_AUTH_ISSUERS"])
+    refused = CliRunner().invoke(main, documented_trial_token_command()[1:])
+    assert refused.exit_code == 1
+    assert "UCS trusts the issuers in UCS_AUTH_ISSUERS, not its built-in one" in refused.output
+
+
+def docker_compose(*arguments: str) -> subprocess.CompletedProcess:
+    command = ["docker", "compose", "--file", str(DEPLOY / "compose.yaml"), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def compose_installed() -> bool:
+    return (
+        bool(shutil.which("docker"))
+        and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+    )
+
+
+@pytest.mark.skipif(
+    not compose_installed(),
+    reason="the docker compose command is not installed (the tests above read the recipe themselves)",
+)
+def test_docker_compose_reads_the_recipe_as_these_tests_do(tmp_path):
+    trial = docker_compose("--env-file", str(DEPLOY / ".env.trial"), "config", "--format", "json")
+    assert trial.returncode == 0, trial.stderr
+    read = json.loads(trial.stdout)
+    assert read["name"] == recipe("trial")["name"]
+    assert read["services"]["ucs"]["environment"] == recipe("trial")["services"]["ucs"]["environment"]
+    assert {port["host_ip"] for s in read["services"].values() for port in s.get("ports", [])} == {
+        "127.0.0.1"
+    }
+
+    without_issuer = tmp_path / "deployment.env"
+    filled = {**DEPLOYMENT_ENV, "UCS_AUTH_ISSUERS": ""}
+    without_issuer.write_text("".join(f"{name}={value}\n" for name, value in filled.items()))
+    refused = docker_compose("--env-file", str(without_issuer), "config")
+    assert refused.returncode != 0 and "UCS_AUTH_ISSUERS" in refused.stderr

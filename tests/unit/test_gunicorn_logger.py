@@ -11,8 +11,8 @@ from datetime import timedelta
 from gunicorn.config import Config
 from gunicorn.glogging import Logger as GunicornLogger
 
-from ucs.gunicorn_logger import Logger
-from ucs.logs import logging_config
+from ucs.observability.gunicorn_logger import Logger
+from ucs.observability.logs import logging_config
 
 
 def with_ucs_logging() -> Config:
@@ -28,7 +28,7 @@ class Response:
 
 
 def test_plain_gunicorn_would_build_an_access_record_for_every_request():
-    # Why ucs.gunicorn_logger exists: a logging dict config alone turns gunicorn's access log on.
+    # Why ucs.observability.gunicorn_logger exists: a logging dict config alone turns gunicorn's access log on.
     assert GunicornLogger(Config()).access_log_enabled is False
     assert GunicornLogger(with_ucs_logging()).access_log_enabled is True
 
@@ -44,9 +44,9 @@ def test_ucs_serve_writes_no_access_lines(caplog):
 
 
 def test_the_server_configuration_names_this_logger(tmp_path):
-    # In a child process: importing ucs.gunicorn_config sets up a metrics directory, as gunicorn's master.
+    # In a child process: importing ucs.cli.gunicorn_config sets up a metrics directory, as gunicorn's master.
     named = subprocess.run(
-        [sys.executable, "-c", "import ucs.gunicorn_config as c; print(c.logger_class)"],
+        [sys.executable, "-c", "import ucs.cli.gunicorn_config as c; print(c.logger_class)"],
         capture_output=True,
         text=True,
         check=True,

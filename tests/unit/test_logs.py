@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 
 from tests.support.log_capture import captured_log
-from ucs import logs, request_id
+from ucs.observability import logs, request_id
 
 log = logging.getLogger("ucs.test")
 

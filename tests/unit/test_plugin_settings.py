@@ -4,7 +4,7 @@ import pytest
 
 from tests.support.apps import build_app
 from ucs.config import ConfigError, core_keys
-from ucs.observability import secret_values
+from ucs.observability.wiring import secret_values
 from ucs.plugin_settings import PluginSettings, Setting
 from ucs.plugins import current_storage
 from ucs.storage import location_of

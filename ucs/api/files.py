@@ -4,7 +4,6 @@ import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 
-from ucs import queries, registration
 from ucs.api.access import current_subject, requires
 from ucs.api.common import (
     PresignedRequestSchema,
@@ -19,6 +18,8 @@ from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.multipart_uploads import UploadSchema
 from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
+from ucs.db import queries
+from ucs.operations import registration
 from ucs.uploads import UploadStatus
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")

@@ -7,8 +7,8 @@ from sqlalchemy.exc import DBAPIError
 
 from ucs.api.common import storage
 from ucs.api.parsing import Blueprint
-from ucs.database import WRITE_PROBE, refuses_writes
-from ucs.extensions import db
+from ucs.db.base import db
+from ucs.db.schema import WRITE_PROBE, refuses_writes
 from ucs.storage import StorageError
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness")

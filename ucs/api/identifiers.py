@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask_smorest import abort
 from werkzeug.routing import PathConverter, Rule
 
-from ucs.models import MultipartUpload
+from ucs.db.models import MultipartUpload
 from ucs.uploads import FILE_ID_PATTERN, FILE_ID_RULE, MAX_PARTS, is_valid_file_id
 
 PART_NO_RULE = f"part_no must be a whole number from 1 to {MAX_PARTS}"

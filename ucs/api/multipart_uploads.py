@@ -4,7 +4,6 @@ import marshmallow as ma
 from flask import current_app, g
 from flask.views import MethodView
 
-from ucs import completion, life_cycle
 from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     PresignedRequestSchema,
@@ -17,10 +16,11 @@ from ucs.api.common import (
 from ucs.api.identifiers import PART_NO, UPLOAD_ID, checked_part_no, checked_upload_id, part_no_field
 from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
+from ucs.db.queries import upload_row
+from ucs.db.read_only import read_only
 from ucs.fields import BoundedList
+from ucs.operations import completion, life_cycle
 from ucs.problems import NotFound
-from ucs.queries import upload_row
-from ucs.read_only import read_only
 from ucs.uploads import MAX_PARTS, REQUESTED_STATUS_ALIASES, ListedPart, UploadStatus
 
 blp = Blueprint(

@@ -8,7 +8,7 @@ from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from ucs.extensions import ErrorSchema
+from ucs.api.smorest import ErrorSchema
 
 NOT_JSON = "send the body as JSON, with Content-Type: application/json"
 # How /openapi.json describes what this parser refuses, for every view that reads a JSON body.

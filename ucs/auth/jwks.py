@@ -3,6 +3,10 @@
 Providers rotate keys by kid: a token signed with a kid we do not know makes us fetch the set again, so a
 new key works without a restart. That refetch happens at most once per refresh interval, so a flood of
 tokens with made-up kids costs the provider one request per interval, not one per token.
+
+A slow issuer costs one request its fetch's deadline (ucs/auth/jwks_fetch.py) at most: one request per
+issuer fetches, while the others use the cached keys (or, with none yet, wait KEYS_WAIT at most and answer
+503). Other issuers and /health never wait for it.
 """
 
 from __future__ import annotations
@@ -13,16 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import jwt
-import requests
 
 log = logging.getLogger(__name__)
 
-FETCH_TIMEOUT = (3.05, 5)
-# Real key sets are a few KiB; a larger answer is refused instead of read into memory.
-MAX_JWKS_SIZE = 1024 * 1024
+# Seconds a request without cached keys waits for another request's fetch of them before answering 503.
+KEYS_WAIT = 1.0
 ASYMMETRIC_KEY_TYPES = ("EC", "RSA", "OKP")
 
 
@@ -32,34 +33,6 @@ class KeysUnavailable(Exception):
 
 class UnknownKey(Exception):
     """The token names a key the issuer does not publish (any more)."""
-
-
-def fetch_url(url: str) -> Callable[[], dict]:
-    # Messages (and so log lines) name the URL without any user:password@ or query it may carry (either can
-    # hold a credential).
-    parts = urlsplit(url)
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
-
-    def fetch() -> dict:
-        try:
-            # No redirects: the keys come from the configured URL, not from wherever it points on to.
-            with requests.get(
-                url,
-                timeout=FETCH_TIMEOUT,
-                headers={"Accept": "application/json"},
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                if response.status_code != 200:
-                    raise KeysUnavailable(f"the JWKS at {shown} answered {response.status_code}")
-                body = response.raw.read(MAX_JWKS_SIZE + 1, decode_content=True)
-            if len(body) > MAX_JWKS_SIZE:
-                raise KeysUnavailable(f"the JWKS at {shown} is larger than {MAX_JWKS_SIZE} bytes")
-            return json.loads(body)
-        except (requests.RequestException, ValueError) as error:
-            raise KeysUnavailable(f"cannot fetch the JWKS at {shown}: {type(error).__name__}") from None
-
-    return fetch
 
 
 def read_file(path: str) -> Callable[[], dict]:
@@ -140,22 +113,42 @@ class KeySource:
         return self._keys
 
     def _refresh(self, seen: dict | None) -> dict[str | None, jwt.PyJWK]:
-        with self._lock:
-            if self._keys is not seen:
-                return self._keys  # another thread refreshed while we waited for the lock
+        attempts = self.fetches
+        if not self._lock.acquire(blocking=False):
+            # Another thread is fetching. With keys cached, never wait for it: they were good a moment ago.
+            if seen is not None:
+                return seen
+            if not self._lock.acquire(timeout=KEYS_WAIT):
+                raise KeysUnavailable(
+                    f"the keys of issuer {self.issuer} are still being fetched; retry shortly"
+                )
+        try:
+            if self._keys is not seen or self.fetches != attempts:
+                # Another thread fetched while we waited: its outcome is ours, rather than one fetch per waiter.
+                return self._fetched_or_unavailable()
             if seen is None and self._clock() - self._fetched_at < self._refresh_interval:
-                raise KeysUnavailable(f"the keys of issuer {self.issuer} could not be fetched; retry shortly")
-            self._fetched_at = self._clock()
-            self.fetches += 1
-            try:
-                self._keys = parse_jwks(self._fetch())
-            except Exception as error:  # noqa: BLE001 - whatever the provider sent, it is an outage here
-                if not isinstance(error, KeysUnavailable):
-                    error = KeysUnavailable(
-                        f"the keys of issuer {self.issuer} are unusable: {type(error).__name__}"
-                    )
-                if seen is None:
-                    raise error from None
-                # The provider is down: keep verifying with the keys we had rather than refuse every token.
-                log.warning("keeping the cached keys of issuer %s: %s", self.issuer, error)
-            return self._keys
+                return self._fetched_or_unavailable()  # the last attempt failed moments ago
+            return self._fetch_now(seen)
+        finally:
+            self._lock.release()
+
+    def _fetched_or_unavailable(self) -> dict[str | None, jwt.PyJWK]:
+        if self._keys is None:
+            raise KeysUnavailable(f"the keys of issuer {self.issuer} could not be fetched; retry shortly")
+        return self._keys
+
+    def _fetch_now(self, seen: dict | None) -> dict[str | None, jwt.PyJWK]:
+        self._fetched_at = self._clock()
+        self.fetches += 1
+        try:
+            self._keys = parse_jwks(self._fetch())
+        except Exception as error:  # noqa: BLE001 - whatever the provider sent, it is an outage here
+            if not isinstance(error, KeysUnavailable):
+                error = KeysUnavailable(
+                    f"the keys of issuer {self.issuer} are unusable: {type(error).__name__}"
+                )
+            if seen is None:
+                raise error from None
+            # The provider is down: keep verifying with the keys we had rather than refuse every token.
+            log.warning("keeping the cached keys of issuer %s: %s", self.issuer, error)
+        return self._keys

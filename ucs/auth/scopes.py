@@ -8,6 +8,7 @@ actions its holder needs and no others (an upload token cannot download, a downl
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 REGISTER_SCOPE = "files:register"
@@ -16,6 +17,9 @@ MANAGE_UPLOADS_SCOPE = "uploads:manage"
 UPLOAD_PREFIX = "upload:"
 DOWNLOAD_PREFIX = "download:"
 ANY_FILE = "*"
+# RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces (0x20).
+# Splitting on other whitespace (U+2028, U+00A0, \x1c...) would let "upload:A\u2028download:*" grant two.
+SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 
 class Action(enum.Enum):
@@ -56,10 +60,21 @@ def parse_scope(claim: object) -> frozenset[str]:
     if claim is None:
         return frozenset()
     if isinstance(claim, str):
-        return frozenset(claim.split())
+        return frozenset(split_scope(claim))
     if isinstance(claim, list) and all(isinstance(item, str) for item in claim):
-        return frozenset(item for entry in claim for item in entry.split())
+        return frozenset(token for entry in claim for token in split_scope(entry))
     raise ValueError("the scope claim must be a space-separated string")
+
+
+def split_scope(text: str) -> list[str]:
+    """The scopes of one space-separated string; ValueError when one holds a character RFC 6749 refuses."""
+    tokens = [token for token in text.split(" ") if token]
+    if not all(SCOPE_TOKEN.fullmatch(token) for token in tokens):
+        raise ValueError(
+            "the scope claim holds a character RFC 6749 does not allow in a scope "
+            "(scopes are printable ASCII without '\"' or '\\', separated by spaces)"
+        )
+    return tokens
 
 
 @dataclass(frozen=True)

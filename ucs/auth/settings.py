@@ -6,9 +6,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from ucs.auth.jwks import KeySource, fetch_url, read_file
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
+from ucs.auth.exposure import is_loopback
+from ucs.auth.jwks import KeySource, read_file
+from ucs.auth.jwks_fetch import fetch_url
 from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
 from ucs.auth.verify import ASYMMETRIC_ALGORITHMS, TokenVerifier
 from ucs.config import ConfigError
@@ -33,6 +37,11 @@ def check_auth_settings(config: Mapping[str, Any]) -> None:
         value = config[name]
         if not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"UCS_{name} must be a number of seconds of 0 or more, not {value!r}")
+    cache_bytes = config["AUTH_VERIFIED_CACHE_BYTES"]
+    if not isinstance(cache_bytes, int) or isinstance(cache_bytes, bool) or cache_bytes < 0:
+        raise ConfigError(
+            f"UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes, not {cache_bytes!r}"
+        )
 
 
 def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -47,11 +56,8 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
         sources = [name for name in ("jwks_url", "jwks_file") if name in entry]
         if len(sources) != 1 or not isinstance(entry[sources[0]], str):
             raise ConfigError(f'{where} ({entry["issuer"]}) needs exactly one of "jwks_url" and "jwks_file"')
-        if "jwks_url" in entry and not _trusted_transport(entry["jwks_url"]):
-            raise ConfigError(
-                f"{where} ({entry['issuer']}): jwks_url must be an https URL (plain http only on loopback): "
-                "whoever could change the keys on the way could sign any token"
-            )
+        if "jwks_url" in entry:
+            _check_key_url(entry["jwks_url"], f"{where} ({entry['issuer']}): jwks_url")
         unknown = set(entry) - {"issuer", "jwks_url", "jwks_file"}
         if unknown:
             raise ConfigError(f"{where} ({entry['issuer']}) has unknown keys: {', '.join(sorted(unknown))}")
@@ -61,11 +67,30 @@ def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:
     return entries
 
 
-def _trusted_transport(url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return bool(parts.hostname)
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+def _check_key_url(url: str, what: str) -> None:
+    """A key URL must name the host it connects to, over https (plain http only on loopback).
+
+    The host is read with urllib3's parser, the one requests connects with: Python's urlsplit reads
+    http://192.0.2.2:18435\\@127.0.0.1/ as 127.0.0.1 where requests connects to 192.0.2.2.
+    """
+    if "\\" in url:
+        raise ConfigError(f"{what} must not hold a backslash: URL parsers disagree on the host it names")
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        raise ConfigError(f"{what} is not a valid URL") from None
+    if parts.auth is not None:
+        # The message does not repeat the URL: the user:password it holds is a credential.
+        raise ConfigError(
+            f"{what} must not hold a user:password@ part: URL parsers disagree on the host it names"
+        )
+    # Plain http only to loopback: nobody on the network can change the keys on the way.
+    secure = parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.host or ""))
+    if not (secure and parts.host):
+        raise ConfigError(
+            f"{what} must be an https URL (plain http only on loopback): "
+            "whoever could change the keys on the way could sign any token"
+        )
 
 
 def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifier:
@@ -87,7 +112,13 @@ def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifie
     else:
         key = builtin_key(instance_path)
         sources = [KeySource(key.issuer, key.jwks, **timing)]
-    return TokenVerifier(sources, config["AUTH_AUDIENCE"], config["AUTH_ALGORITHMS"], config["AUTH_LEEWAY"])
+    return TokenVerifier(
+        sources,
+        config["AUTH_AUDIENCE"],
+        config["AUTH_ALGORITHMS"],
+        config["AUTH_LEEWAY"],
+        cache_bytes=config["AUTH_VERIFIED_CACHE_BYTES"],
+    )
 
 
 def builtin_key(instance_path: str) -> SigningKey:

@@ -7,14 +7,13 @@ repeating the token itself.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 import jwt
 
 from ucs.auth.jwks import KeySource, UnknownKey
+from ucs.auth.remembered import RememberedTokens, entry_size
 from ucs.auth.scopes import Principal, parse_scope
 
 # Asymmetric only: with an HMAC algorithm anyone holding the public key could sign tokens.
@@ -35,29 +34,33 @@ class InvalidToken(Exception):
 
 
 class TokenVerifier:
-    def __init__(self, sources: list[KeySource], audience: str, algorithms: list[str], leeway: float):
+    def __init__(
+        self,
+        sources: list[KeySource],
+        audience: str,
+        algorithms: list[str],
+        leeway: float,
+        cache_bytes: int,
+    ):
         self.sources = {source.issuer: source for source in sources}
         self.audience = audience
         self.algorithms = [name for name in algorithms if name in ASYMMETRIC_ALGORITHMS]
         self.leeway = leeway
-        self._verified: OrderedDict[str, tuple[Principal, float, KeySource, str | None]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.remembered: RememberedTokens[tuple[Principal, float, KeySource, str | None]] = RememberedTokens(
+            VERIFIED_CACHE_SIZE, cache_bytes
+        )
 
     def verify(self, token: str) -> Principal:
         """The token's principal, or InvalidToken saying why not."""
         now = time.time()
-        with self._lock:
-            remembered = self._verified.get(token)
+        remembered = self.remembered.get(token)
         if remembered is not None:
             principal, until, source, kid = remembered
             if now < until and source.publishes(kid):
                 return principal
         principal, expires_at, source, kid = self._verify(token)
         until = min(expires_at + self.leeway, now + VERIFIED_CACHE_SECONDS)
-        with self._lock:
-            self._verified[token] = (principal, until, source, kid)
-            while len(self._verified) > VERIFIED_CACHE_SIZE:
-                self._verified.popitem(last=False)
+        self.remembered.put(token, (principal, until, source, kid), entry_size(token, principal))
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float, KeySource, str | None]:

@@ -2,7 +2,8 @@
 
 `ucs.events` is the one import path for all of it, for UCS's own modules and for plugins alike:
 payloads.py (event types and payloads), outbox.py (writing events), messages.py (the envelope) and
-broker.py (publisher, source and verdicts). docs/architecture.md, "Events", tells how they fit.
+broker.py (publisher, source and verdicts). The relay that publishes the outbox, relay.py, is
+imported by its path (`ucs.events.relay`), for it needs Flask and the app. docs/architecture.md, "Events", tells how they fit.
 """
 
 from ucs.events.broker import (

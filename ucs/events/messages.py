@@ -12,7 +12,7 @@ from typing import Any
 
 import marshmallow as ma
 
-from ucs.models import OutboxEvent
+from ucs.db.models import OutboxEvent
 
 
 @dataclass(frozen=True)

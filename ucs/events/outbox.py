@@ -1,6 +1,6 @@
 """The transactional outbox: events written in the transaction of the change they report.
 
-Both commit or neither does. The relay (ucs/relay.py) later hands each row to the broker's EventPublisher
+Both commit or neither does. The relay (ucs/events/relay.py) later hands each row to the broker's EventPublisher
 and marks it published once the broker has confirmed it.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ucs.db.base import db
+from ucs.db.models import OutboxEvent, utcnow
 from ucs.events.payloads import PublishedPayload
-from ucs.extensions import db
-from ucs.models import OutboxEvent, utcnow
 
 
 def record_event(event_type: str, payload: dict[str, Any]) -> OutboxEvent:

@@ -4,8 +4,8 @@ from flask import Blueprint, jsonify, request, send_file
 from werkzeug.exceptions import BadRequest, HTTPException, LengthRequired
 from werkzeug.http import parse_range_header
 
-from ucs.errors import error_response
-from ucs.extensions import exception_headers
+from ucs.api.errors import error_response
+from ucs.api.smorest import exception_headers
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
 from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
 from ucs_plugins.filesystem.signing import SignatureRefused

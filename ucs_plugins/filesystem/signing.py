@@ -1,12 +1,14 @@
 """HMAC-SHA256 signatures for the filesystem store's presigned URLs, and the key they are made with."""
 
+import contextlib
 import hashlib
 import hmac
-import os
 import secrets
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from ucs.atomic_files import write_new
 
 
 class SignatureRefused(Exception):
@@ -44,16 +46,10 @@ class UrlSigner:
 
 
 def instance_signing_key(root: Path) -> bytes:
-    """A random key kept beside the store, created once; link() lets concurrent workers agree on one."""
+    """A random key kept beside the store, created once, 0600 from the start; racing workers agree on one."""
     path = root / ".signing-key"
     if not path.exists():
-        candidate = root / f".signing-key.{os.getpid()}.{secrets.token_hex(4)}"
-        candidate.write_bytes(secrets.token_hex(32).encode())
-        candidate.chmod(0o600)
-        try:
-            os.link(candidate, path)
-        except FileExistsError:
-            pass
-        finally:
-            candidate.unlink()
+        # FileExistsError: another worker made it first, so use theirs.
+        with contextlib.suppress(FileExistsError):
+            write_new(path, secrets.token_hex(32).encode(), mode=0o600)
     return path.read_bytes()

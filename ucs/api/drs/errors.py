@@ -1,8 +1,8 @@
 """DRS's error shape: every error answer under /ga4gh/drs/ is {"msg": ..., "status_code": ...}.
 
-UCS's own error handlers (ucs/errors.py, and UcsSmorestApi for HTTP errors) build every error answer, so the
+UCS's own error handlers (ucs/api/errors.py, and UcsSmorestApi for HTTP errors) build every error answer, so the
 statuses, the messages and the headers (WWW-Authenticate, Retry-After) are the same as on UCS's API;
-only the body takes DRS's shape, through ucs.extensions.ERROR_SHAPES. That covers the answers Flask
+only the body takes DRS's shape, through ucs.api.smorest.ERROR_SHAPES. That covers the answers Flask
 gives before any view runs too (no such route, a method the route does not take).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ucs.extensions import ERROR_SHAPES
+from ucs.api.smorest import ERROR_SHAPES
 
 # Every DRS version's routes; UCS serves v1.
 DRS_PATHS = "/ga4gh/drs/"

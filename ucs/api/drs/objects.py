@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from ucs import queries
 from ucs.auth.verify import TokenVerifier
-from ucs.extensions import db
-from ucs.models import File, MultipartUpload
+from ucs.db import queries
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload
 from ucs.problems import NotFound
 from ucs.storage import StorageBackend
 from ucs.uploads import UploadStatus

@@ -24,7 +24,7 @@ from ucs.api.drs.settings import check_drs_settings
 from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
-from ucs.models import MultipartUpload
+from ucs.db.models import MultipartUpload
 
 PREFIX = "/ga4gh/drs/v1"
 INVALID = "An invalid object_id or body (the message says what is wrong)"

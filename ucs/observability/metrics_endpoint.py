@@ -1,0 +1,58 @@
+"""GET /metrics: Prometheus text of every worker's metrics, plus the outbox's state read at the scrape.
+
+It needs no token (docs/security.md, "Tokens") and carries no ids. The outbox gauges are read from the database
+by whichever worker answers, so they hold across workers and hosts without any bookkeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, request
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from ucs.api.common import as_utc
+from ucs.db.base import db
+from ucs.db.models import OutboxEvent
+from ucs.observability.metrics import exposition
+
+log = logging.getLogger("ucs.metrics_endpoint")  # the name logs have always carried (docs/operations.md)
+
+bp = Blueprint("metrics", __name__)
+
+
+class OutboxCollector:
+    """ucs_outbox_pending_events and ucs_outbox_oldest_pending_seconds; nothing while the database is down."""
+
+    def collect(self):
+        try:
+            pending, oldest = db.session.execute(
+                select(func.count(), func.min(OutboxEvent.occurred_at)).where(
+                    OutboxEvent.published_at.is_(None)
+                )
+            ).one()
+        except SQLAlchemyError as error:
+            log.warning("metrics: cannot read the outbox: %s", type(error).__name__)
+            return
+        finally:
+            db.session.rollback()  # it only read: end its transaction either way
+        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "ucs_outbox_pending_events",
+            "Events in the outbox that no broker has confirmed yet",
+            value=pending,
+        )
+        yield GaugeMetricFamily(
+            "ucs_outbox_oldest_pending_seconds",
+            "Age of the oldest unconfirmed outbox event (0 when none waits)",
+            value=max(age, 0.0),
+        )
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    body, content_type = exposition(request.headers.get("Accept", ""), OutboxCollector())
+    return Response(body, headers={"Content-Type": content_type})
