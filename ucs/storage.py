@@ -65,6 +65,10 @@ class StorageUnavailable(StorageError):
     """The store cannot be reached or answered with a server error."""
 
 
+class StoreContradicts(StorageError):
+    """The store's answers disagree (a joined object's size is not its parts' total): nothing is decided."""
+
+
 class UnknownStorageBackend(LookupError):
     """UCS_STORAGE_BACKEND names no registered backend; start-up stops with the names that exist."""
 
@@ -142,6 +146,12 @@ class StorageBackend(Protocol):
         """
 
     # --- End of reading a completed object back ---
+
+    # Removing an object. A completion the store finished but UCS never recorded leaves an object under
+    # the key of an upload that is then canceled or failed; ending the upload removes it (ucs.operations.life_cycle).
+
+    def delete_object(self, key: str) -> None:
+        """Remove the object under key; no object there is not an error (nothing to remove)."""
 
 
 @runtime_checkable

@@ -390,3 +390,17 @@ def test_a_stream_closed_half_read_gives_its_connection_or_file_back(store):
 
 
 # --- End of reading a byte range of a completed object ---
+
+# Removing an object (delete_object).
+
+
+def test_delete_object_removes_only_that_object_and_a_missing_one_is_no_error(store):
+    backend = store.backend
+    doomed, _ = uploaded_object(backend, b"an object nobody recorded")
+    kept, kept_etag = uploaded_object(backend, b"an object that stays")
+    backend.delete_object(doomed)
+    with pytest.raises(ObjectNotFound):
+        backend.head_object(doomed)
+    backend.delete_object(doomed)  # again: nothing there
+    backend.delete_object(new_key())  # never there
+    assert backend.head_object(kept).etag == kept_etag

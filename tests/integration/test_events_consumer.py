@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from tests.integration.test_migrations import empty_database  # noqa: F401 (a fixture)
 from tests.support.databases import empty_tables
@@ -21,6 +22,7 @@ from tests.support.rabbitmq import (
 from ucs.db.base import db
 from ucs.db.models import File, MultipartUpload, ProcessedEvent
 from ucs.events import Outcome
+from ucs.operations import consumer
 from ucs.operations.consumer import handle_message
 from ucs.uploads import UploadStatus
 from ucs_plugins.rabbitmq import REASON_HEADER
@@ -161,6 +163,8 @@ def test_unhandleable_messages_are_dead_lettered_with_the_reason_and_the_consume
     accepted_id = seed_upload(app, "accepted.bam", UploadStatus.ACCEPTED)
     bad = {
         "malformed": (b'{"event_id": "x", "type": ', "malformed JSON"),
+        # Killed the consumer with RecursionError on every delivery, holding up the queue behind it.
+        "nested-too-deep": (b"[" * 100000 + b"]" * 100000, "malformed JSON: nested deeper than the parser"),
         "not-an-object": (b'["file.registered"]', "a JSON object was expected"),
         "no-event-id": (b'{"type": "file.registered", "payload": {}}', "event_id"),
         "unknown-type": (event("file.deleted", file_id="x"), "unknown event type 'file.deleted'"),
@@ -221,3 +225,29 @@ def test_a_database_without_the_schema_dead_letters_saying_to_migrate(make_app, 
     assert verdict.outcome is Outcome.DEAD_LETTER
     assert "run `ucs db upgrade`" in verdict.reason
     assert verdict.reason.startswith("file.registered ")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_bug_while_handling_a_message_dead_letters_it_and_raises_nothing(app, monkeypatch):
+    """Requeued, a message that meets a bug would fail on every delivery and hold up the queue."""
+
+    def broken(body):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(consumer, "parse", broken)
+    with app.app_context():
+        verdict = handle_message(json.dumps(event("file.registered", file_id="bug.bam")).encode())
+    assert verdict.outcome is Outcome.DEAD_LETTER
+    assert verdict.reason == "internal error: KeyError: 'a bug'"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_connection_lost_while_handling_a_message_means_retry(app, monkeypatch):
+    def connection_lost(body):
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(consumer, "parse", connection_lost)
+    with app.app_context():
+        verdict = handle_message(json.dumps(event("file.registered", file_id="later.bam")).encode())
+    assert verdict.outcome is Outcome.RETRY and not verdict.ack
+    assert "server closed the connection unexpectedly" in verdict.reason

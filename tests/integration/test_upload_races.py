@@ -176,3 +176,80 @@ def test_two_clients_failing_one_upload_at_once_both_learn_what_happened(rest, a
     upload = rest.expect(200, "GET", upload_path(upload_id)).json()
     assert (upload["status"], upload["reason"]) == ("failed", messages[0])
     assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_FAILED]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_cancel_that_removes_the_object_a_completion_just_joined_wins(rest, app):
+    """On SQLite nothing locks the row: the store joins the object, then a cancel ends the upload and
+    removes it before the completion records it. The completion learns it lost; nothing is left behind."""
+    rest.register("joined-then-canceled", size=len(DATA))
+    upload_id = rest.start("joined-then-canceled")["upload_id"]
+    parts = rest.put_parts(upload_id, CHUNKS)
+    storage = app.extensions["ucs.storage"]
+    joined, cancel_answered = threading.Event(), threading.Event()
+    complete_in_store = storage.complete_multipart_upload
+
+    def join_then_wait(*args, **kwargs):
+        etag = complete_in_store(*args, **kwargs)
+        joined.set()
+        cancel_answered.wait(timeout=10)
+        return etag
+
+    storage.complete_multipart_upload = join_then_wait
+    try:
+        completion = cancel_while_completing(rest, upload_id, parts, joined, cancel_answered)
+    finally:
+        storage.complete_multipart_upload = complete_in_store
+
+    assert completion.status_code == 409, completion.text
+    assert completion.json()["message"] == (
+        f"upload {upload_id} became canceled meanwhile (canceled by the client), so it cannot be completed"
+    )
+    assert [kind for kind, _ in outbox(app)] == [events.UPLOAD_CANCELED]
+    assert stored_objects(app) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_completion_that_joins_after_a_cancel_removes_the_object(rest, app):
+    """The cancel commits while the store's join is under way and finds no object to remove yet (its abort
+    failed: the store was briefly unavailable); the completion then loses and removes what it joined."""
+    rest.register("canceled-then-joined", size=len(DATA))
+    upload_id = rest.start("canceled-then-joined")["upload_id"]
+    parts = rest.put_parts(upload_id, CHUNKS)
+    storage = app.extensions["ucs.storage"]
+    in_store, cancel_answered = threading.Event(), threading.Event()
+    complete_in_store, abort_in_store = storage.complete_multipart_upload, storage.abort_multipart_upload
+
+    def wait_then_join(*args, **kwargs):
+        in_store.set()
+        cancel_answered.wait(timeout=10)
+        return complete_in_store(*args, **kwargs)
+
+    def unavailable(*args, **kwargs):
+        raise StorageUnavailable("the store is down")
+
+    storage.complete_multipart_upload, storage.abort_multipart_upload = wait_then_join, unavailable
+    try:
+        completion = cancel_while_completing(rest, upload_id, parts, in_store, cancel_answered)
+    finally:
+        storage.complete_multipart_upload, storage.abort_multipart_upload = complete_in_store, abort_in_store
+
+    assert completion.status_code == 409, completion.text
+    assert rest.expect(200, "GET", upload_path(upload_id)).json()["status"] == "canceled"
+    assert stored_objects(app) == []
+
+
+def cancel_while_completing(rest, upload_id, parts, reached, cancel_answered) -> requests.Response:
+    """Complete in a thread; once it has reached the store, cancel (204), then let it go on. Its answer."""
+    with ThreadPoolExecutor(1) as pool:
+        completion = pool.submit(rest.complete, upload_id, parts)
+        assert reached.wait(timeout=10)
+        assert rest.cancel(upload_id).status_code == 204
+        cancel_answered.set()
+        return completion.result()
+
+
+def stored_objects(app) -> list[str]:
+    """The objects the filesystem store holds, by key."""
+    objects = Path(app.config["STORAGE_ROOT"]) / "objects"
+    return sorted(str(path.relative_to(objects)) for path in objects.rglob("*") if path.is_file())

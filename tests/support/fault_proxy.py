@@ -8,7 +8,9 @@ part uploads (PUT to a presigned part URL) it injects a fault instead:
 - ``503``: read the whole body and answer 503 Service Unavailable; the store sees nothing.
 
 It can also lose answers: forward a request (``PATCH``, say) to the store or UCS behind it, let it be
-handled, and reset the client's connection instead of relaying the answer. And it can throttle part uploads, so a test can kill a client while parts are in flight, and it counts
+handled, and reset the client's connection instead of relaying the answer. It can throttle part uploads,
+so a test can kill a client while parts are in flight, answer HEAD requests with a Content-Length of its
+choosing (a store misreporting an object's size), and it counts
 what passes through, so a test can tell how many bytes the client sent.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import socket
 import struct
 import threading
@@ -72,6 +75,8 @@ class FaultProxy:
         self.delays: dict[str, list[float]] = {"PUT": [], "GET": []}
         #: How many of the next answers to each method are lost: handled upstream, never relayed.
         self.lost_answers: Counter = Counter()
+        #: The Content-Length every HEAD answer carries instead of the store's, or None to pass it on.
+        self.head_content_length: int | None = None
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -90,6 +95,7 @@ class FaultProxy:
         self.stats = ProxyStats()
         self.delays = {"PUT": [], "GET": []}
         self.lost_answers = Counter()
+        self.head_content_length = None
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -157,6 +163,10 @@ class FaultProxy:
                 for _ in iter(lambda: upstream.recv(CHUNK), b""):  # handled in full, then lost
                     pass
                 _reset(client)
+                return
+            if method == "HEAD" and self.head_content_length is not None:
+                answer = b"".join(iter(lambda: upstream.recv(CHUNK), b""))
+                client.sendall(_with_content_length(answer, self.head_content_length))
                 return
             limit = self.download_rate_limit if method == "GET" else None
             for index, data in enumerate(_throttled(iter(lambda: upstream.recv(CHUNK), b""), limit)):
@@ -244,6 +254,11 @@ def _with_connection_close(head: bytes) -> bytes:
     """Ask the upstream to close after its answer, so relaying until EOF relays exactly one answer."""
     lines = [line for line in head.split(b"\r\n") if not line.lower().startswith(b"connection:") and line]
     return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n"
+
+
+def _with_content_length(answer: bytes, length: int) -> bytes:
+    """A HEAD answer (a head, no body) with its Content-Length header set to length."""
+    return re.sub(rb"(?im)^content-length:[^\r\n]*", b"Content-Length: %d" % length, answer, count=1)
 
 
 def _take(body: Iterator[bytes], count: int) -> list[bytes]:

@@ -31,7 +31,7 @@ def store_errors(blp: Blueprint):
     """Document what a view that calls the object store answers when the store fails."""
 
     def decorate(view):
-        view = error(blp, 502, "The object store refused the request")(view)
+        view = error(blp, 502, "The object store refused the request, or its answers disagree")(view)
         return error(blp, 503, UNAVAILABLE)(view)
 
     return decorate

@@ -9,7 +9,7 @@ from ucs.api.smorest import error_body
 from ucs.db.base import db
 from ucs.db.schema import refuses_writes
 from ucs.problems import BadRequest, Conflict, NotFound, UploadError
-from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
+from ucs.storage import StorageError, StorageUnavailable, StoreContradicts, UploadNotFound
 
 log = logging.getLogger("ucs.errors")  # the name logs have always carried (docs/operations.md)
 
@@ -45,6 +45,8 @@ def handle_storage_error(error: StorageError):
         )
     if isinstance(error, StorageUnavailable):
         return error_response(503, f"the object store is unavailable: {error}")
+    if isinstance(error, StoreContradicts):
+        return error_response(502, f"the object store's answers disagree: {error}")
     return error_response(502, f"the object store refused the request: {error}")
 
 

@@ -4,7 +4,7 @@ Created unbound here and bound to an app in create_app.
 """
 
 import marshmallow as ma
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -23,9 +23,15 @@ def error_body(code: int, message: str, errors: dict | None = None) -> tuple[dic
     if errors is not None:
         body["errors"] = errors
     if has_request_context():
-        for prefix, reshape in current_app.extensions.get(ERROR_SHAPES, {}).items():
-            if request.path.startswith(prefix):
-                return reshape(body, code)
+        return shaped_for(current_app, request.path, body, code)
+    return body, code
+
+
+def shaped_for(app: Flask, path: str, body: dict, code: int) -> tuple[dict, int]:
+    """An error body in UCS's shape as the API that owns path answers it (outside a request, too)."""
+    for prefix, reshape in app.extensions.get(ERROR_SHAPES, {}).items():
+        if path.startswith(prefix):
+            return reshape(body, code)
     return body, code
 
 

@@ -22,6 +22,7 @@ OPERATIONS = (
     "head_object",
     "presign_download",
     "check",
+    "delete_object",
     "list_multipart_uploads",  # optional (ucs.storage.ListsUploads)
 )
 # Answers, not failures: UCS asks expecting them at times (is the object there? does the store still

@@ -2,7 +2,8 @@
 
 A completion that does not match the store fails the upload (its parts are discarded and the reason is
 published, through ucs.operations.life_cycle.end_upload as a cancel is); a repeat of the completion that worked
-changes nothing. One database transaction each.
+changes nothing. A joined object the store reports with another size than its parts hold is recorded as
+nothing (StoreContradicts, a 502): the upload stays pending. One database transaction each.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from ucs import events
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload
 from ucs.db.queries import get_upload
-from ucs.operations.life_cycle import audited, change_status, end_upload, require_pending, why_ended
+from ucs.operations.life_cycle import (
+    END_EVENTS,
+    audited,
+    change_status,
+    discard_quietly,
+    end_upload,
+    require_pending,
+    why_ended,
+)
 from ucs.problems import CompletionRefused, Conflict
-from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, UploadNotFound
+from ucs.storage import InvalidParts, ObjectNotFound, StorageBackend, StoreContradicts, UploadNotFound
 from ucs.uploads import COMPLETED_STATUSES, ListedPart, UploadStatus, check_completion, parts_fingerprint
 
 
@@ -39,12 +48,16 @@ def complete_upload(
     try:
         if sha256 is not None and file.sha256 is not None and sha256 != file.sha256:
             raise CompletionRefused(f"sha256 {sha256} differs from the registered sha256 {file.sha256}")
-        etag = _assemble(storage, upload, parts, expected_size)
+        etag, joined_size = _assemble(storage, upload, parts, expected_size)
     except (CompletionRefused, InvalidParts) as refusal:
         _fail(storage, upload, str(refusal), actor)
         raise CompletionRefused(str(refusal)) from None
 
-    info = storage.head_object(upload.key)
+    try:
+        info = storage.head_object(upload.key)
+    except ObjectNotFound:
+        raise _removed_meanwhile(upload_id) from None
+    _check_joined_size(info.size, joined_size)
     try:
         change_status(
             upload,
@@ -61,6 +74,10 @@ def complete_upload(
         upload = get_upload(upload_id)
         if upload.upload_status in COMPLETED_STATUSES and upload.parts_fingerprint == fingerprint:
             return upload
+        if upload.upload_status in END_EVENTS:
+            # A cancel (or a failed completion) ended it while the store joined the object: its discard
+            # found no object yet, so this request removes the one it joined.
+            discard_quietly(storage, upload.key, upload.s3_upload_id)
         raise
     events.record(
         events.UploadReceived(
@@ -81,13 +98,20 @@ def complete_upload(
 
 def _assemble(
     storage: StorageBackend, upload: MultipartUpload, parts: Sequence[ListedPart], expected_size: int | None
-) -> str:
-    """Check the listed parts with the store and complete the object; returns its ETag."""
+) -> tuple[str, int | None]:
+    """Check the listed parts with the store and complete the object.
+
+    Returns its ETag and the size it must have: its parts' total, or the registered size when an earlier
+    attempt completed it (None when neither is known).
+    """
     try:
-        check_completion(parts, storage.list_parts(upload.key, upload.s3_upload_id), expected_size)
-        return storage.complete_multipart_upload(
+        stored = storage.list_parts(upload.key, upload.s3_upload_id)
+        check_completion(parts, stored, expected_size)
+        sizes = {part.part_no: part.size for part in stored}
+        etag = storage.complete_multipart_upload(
             upload.key, upload.s3_upload_id, [(p.part_no, p.etag) for p in parts]
         )
+        return etag, sum(sizes[p.part_no] for p in parts)
     except UploadNotFound:
         pass
     # Each upload has a key of its own, so an object under it means an earlier attempt completed the upload
@@ -98,11 +122,21 @@ def _assemble(
         raise CompletionRefused(
             "the store no longer holds this multipart upload (expired or aborted): start a new upload"
         ) from None
-    if expected_size is not None and info.size != expected_size:
-        raise CompletionRefused(
-            f"the object holds {info.size} bytes but the file is registered with {expected_size}"
+    return info.etag, expected_size
+
+
+def _check_joined_size(reported: int, joined_size: int | None) -> None:
+    """Refuse to record an object whose size, as the store reports it, is not what its parts hold.
+
+    Raises StoreContradicts (502), which leaves the upload pending rather than failing it: UCS cannot tell
+    a wrong answer (a proxy, a store bug) from a wrong object, and failing would discard an object that may
+    be whole. A completion sent again asks again; a cancel discards the object.
+    """
+    if joined_size is not None and reported != joined_size:
+        raise StoreContradicts(
+            f"it reports {reported} bytes for the joined object, but its parts hold {joined_size}; the "
+            "upload stays pending: complete it again later, or cancel it and start a new one"
         )
-    return info.etag
 
 
 def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: str) -> None:
@@ -112,13 +146,33 @@ def _fail(storage: StorageBackend, upload: MultipartUpload, reason: str, actor: 
     except Conflict:
         first = get_upload(upload.s3_upload_id)
         if first.upload_status is not UploadStatus.FAILED:  # canceled or completed: this request lost
-            raise Conflict(
-                f"upload {upload.s3_upload_id} became {first.upload_status.value} meanwhile{why_ended(first)}, "
-                "so it cannot be completed"
-            ) from None
+            raise _lost_to(first) from None
         # Another completion, refused as well, failed it first: typically two clients sending different
         # bytes to one upload, each overwriting the other's parts.
         raise CompletionRefused(
             f"{reason}; meanwhile another request failed upload {upload.s3_upload_id} ({first.reason}): "
             f"two clients may have been uploading to file {upload.file_id!r} at once"
         ) from None
+
+
+def _lost_to(upload: MultipartUpload) -> Conflict:
+    """The refusal of a completion that another request's change of the upload overtook."""
+    return Conflict(
+        f"upload {upload.s3_upload_id} became {upload.upload_status.value} meanwhile{why_ended(upload)}, "
+        "so it cannot be completed"
+    )
+
+
+def _removed_meanwhile(upload_id: str) -> Exception:
+    """The exception for an object gone right after this request joined it.
+
+    A cancel ended the upload and removed the object (Conflict), or the store lost it (StoreContradicts:
+    the upload stays pending).
+    """
+    db.session.rollback()
+    upload = get_upload(upload_id)
+    if upload.upload_status is UploadStatus.PENDING:
+        return StoreContradicts(
+            "it completed the upload but holds no object under its key; the upload stays pending"
+        )
+    return _lost_to(upload)

@@ -7,6 +7,7 @@ so at-least-once delivery becomes exactly-once application.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -57,11 +58,18 @@ class Unhandleable(Exception):
 
 
 def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
-    """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable."""
+    """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable.
+
+    A body the JSON parser cannot decode, for whatever reason, is poison: no redelivery decodes it.
+    """
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Unhandleable(f"malformed JSON: {error}") from None
+    except RecursionError:
+        raise Unhandleable("malformed JSON: nested deeper than the parser goes") from None
+    except Exception as error:  # whatever else json.loads raises on some input: the body's fault too
+        raise Unhandleable(f"malformed JSON: {type(error).__name__}: {error}") from None
     if not isinstance(document, dict):
         raise Unhandleable(f"malformed event: a JSON object was expected, not {type(document).__name__}")
     try:
@@ -84,7 +92,32 @@ def _messages(error: ma.ValidationError) -> str:
 
 
 def handle_message(body: bytes) -> Verdict:
-    """Apply one message in one transaction, remembering its event id; never raises. Needs an app context."""
+    """Apply one message in one transaction, remembering its event id; never raises. Needs an app context.
+
+    What escapes the handling below is a bug in UCS, or a database error while recovering from an error:
+    the first is dead-lettered (it would fail on every delivery and block the queue), the second treated
+    as any database failure, retried while the database is unreachable (docs/events.md, "Poison messages").
+    """
+    try:
+        return _handle(body)
+    except Exception as error:
+        _forget_transaction()
+        if isinstance(error, DBAPIError):
+            return _database_failure(error, "a message")
+        log.exception("a message could not be handled")
+        return _dead_letter(f"internal error: {type(error).__name__}: {str(error)[:500]}")
+
+
+def _forget_transaction() -> None:
+    """Roll back whatever the failed handling left; on a dead connection, drop the session's connections."""
+    try:
+        db.session.rollback()
+    except Exception:
+        with contextlib.suppress(Exception):
+            db.session.invalidate()
+
+
+def _handle(body: bytes) -> Verdict:
     try:
         envelope, apply, payload = parse(body)
     except Unhandleable as error:

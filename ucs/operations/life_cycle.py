@@ -3,7 +3,7 @@
 Every status change goes through change_status, which checks ucs.uploads.TRANSITIONS and writes with
 compare-and-set (docs/architecture.md, "The state machine"). A cancel and a failed completion end an
 upload the same way, through end_upload: the status, its reason and audit columns, the event, the commit,
-and then the store's abort.
+and then the store's abort and the removal of any object under the upload's key.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **v
 def end_upload(
     storage: StorageBackend, upload: MultipartUpload, status: UploadStatus, reason: str, actor: str
 ) -> None:
-    """End a pending upload as canceled or failed: record it with its event, commit, then abort it in the store.
+    """End a pending upload as canceled or failed: record it with its event, commit, then discard it in the store.
 
     The database commits first: if the commit fails, the store upload is still there to finish. Raises
     Conflict, as change_status does, when another request changed the upload first.
@@ -91,19 +91,19 @@ def end_upload(
     change_status(upload, status, actor, reason=reason[:MAX_REASON], ended_by=audited(actor))
     events.record(END_EVENTS[status](upload.file_id, upload.s3_upload_id, upload.reason, actor))
     db.session.commit()
-    abort_quietly(storage, upload.key, upload.s3_upload_id)
+    discard_quietly(storage, upload.key, upload.s3_upload_id)
 
 
 def cancel_upload(
     storage: StorageBackend, upload_id: str, actor: str, reason: str = "canceled by the client"
 ) -> MultipartUpload:
-    """Cancel a pending upload, then abort it in the store.
+    """Cancel a pending upload, then discard it in the store.
 
-    A retried cancel changes nothing but tries the abort again, in case the store failed the first time.
+    A retried cancel changes nothing but discards again, in case the store failed the first time.
     """
     upload = get_upload(upload_id, for_update=True)
     if upload.upload_status is UploadStatus.CANCELED:
-        abort_quietly(storage, upload.key, upload.s3_upload_id)
+        discard_quietly(storage, upload.key, upload.s3_upload_id)
     else:
         require_pending(upload)
         end_upload(storage, upload, UploadStatus.CANCELED, reason, actor)
@@ -117,6 +117,21 @@ def record_validation(
     upload = get_upload(upload_id, for_update=True)
     change_status(upload, outcome, actor, reason=reason)
     return upload
+
+
+def discard_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:
+    """Discard what the store holds for an upload that ended without an object: its parts, and an object.
+
+    The key is the upload's own, so an object under it was joined by a completion the store finished but
+    UCS never recorded (a worker killed mid-completion): nothing else will ever remove it.
+    """
+    abort_quietly(storage, key, upload_id)
+    try:
+        storage.delete_object(key)
+    except StorageError as error:
+        log.warning(
+            "could not remove object %s of upload %s: %s; it stays in the store", key, upload_id, error
+        )
 
 
 def abort_quietly(storage: StorageBackend, key: str, upload_id: str) -> None:

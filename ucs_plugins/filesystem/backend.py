@@ -300,6 +300,20 @@ class FilesystemBackend:
 
     # --- End of reading a completed object back ---
 
+    def delete_object(self, key: str) -> None:
+        try:
+            paths = (self.object_path(key), self.etag_path(key))
+        except ObjectNotFound:  # a key this store never accepts holds no object
+            return
+        # The object first: without it head_object answers ObjectNotFound, whatever became of its ETag.
+        for path in paths:
+            try:
+                path.unlink(missing_ok=True)
+            except NotADirectoryError:
+                pass  # a segment of the key is a file: no object under this key
+            except OSError as error:
+                raise StorageError(f"cannot remove object {key}: {error.strerror}") from None
+
     def check(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StorageUnavailable(f"storage root {self.root} is not writable")

@@ -156,5 +156,10 @@ class MinioBackend(S3CompatibleBackend):
 
     # --- End of reading a completed object back ---
 
+    def delete_object(self, key: str) -> None:
+        # RemoveObject succeeds whether or not the key held an object.
+        with self.translated_errors(f"delete {key}"):
+            self.client.remove_object(self.bucket, key)
+
     def _bucket_exists(self) -> bool:
         return self.client.bucket_exists(self.bucket)

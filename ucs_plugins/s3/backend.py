@@ -186,6 +186,11 @@ class S3Backend(S3CompatibleBackend):
 
     # --- End of reading a completed object back ---
 
+    def delete_object(self, key: str) -> None:
+        # DeleteObject answers 204 whether or not the key held an object.
+        with self.translated_errors(f"delete {key}"):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def _bucket_exists(self) -> bool:
         self.client.head_bucket(Bucket=self.bucket)  # a missing bucket answers 404: ObjectNotFound
         return True

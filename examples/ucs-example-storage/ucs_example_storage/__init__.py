@@ -64,6 +64,9 @@ class PrefixedS3Backend:
     def read_range(self, key: str, start: int, length: int) -> ByteStream:
         return self.inner.read_range(self.prefix + key, start, length)
 
+    def delete_object(self, key: str) -> None:
+        self.inner.delete_object(self.prefix + key)
+
 
 @hookimpl
 def ucs_register_storage_backends(registry):
