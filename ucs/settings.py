@@ -4,6 +4,10 @@ Each setting is a ``Setting``: ``UCS_<KEY>`` overrides its default, typed like t
 passed to create_app wins over both, and its ``resolve`` checks the value. A bad value stops start-up
 with one line naming the variable; a ``UCS_*`` variable nobody declares gets a warning naming the
 closest setting. docs/configuration.md lists them all.
+
+A new setting is one line in the tuple of the code that owns it, ``Setting("KEY", default, resolve=check)``,
+and a row in docs/configuration.md; ``check(value, instance_path)`` returns the value or raises ConfigError
+naming ``UCS_KEY``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The app factory's settings: defaults, UCS_* environment variables, the mapping, and their documentation."""
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -28,6 +29,11 @@ def clean_environment(monkeypatch):
     for name in os.environ:
         if name.startswith("UCS_"):
             monkeypatch.delenv(name)
+
+
+def warnings(caplog) -> list[str]:
+    """What start-up warned about (request log lines and the like are INFO)."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
 
 
 def make(tmp_path, config=None, environ=None):
@@ -66,13 +72,13 @@ def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch, cap
     assert app.config["BLOCKED_PLUGINS"] == ["one", "two"]
     assert app.config["OPENAPI_SWAGGER_UI_CONFIG"] == {"deepLinking": True}
     assert app.config["S3_BUCKET"] == "archive"
-    assert caplog.messages == []  # every variable is a setting: no warning
+    assert warnings(caplog) == []  # every variable is a setting: no warning
 
 
 def test_an_unknown_variable_is_ignored_with_a_warning_naming_the_closest_setting(tmp_path, caplog):
     environ = {"UCS_PARTSIZE": "5", "UCS_S3_BUCKETS": "archive", "UCS_SOMETHING_NEW": "text"}
     app = make(tmp_path, environ=environ)
-    assert sorted(caplog.messages) == [
+    assert sorted(warnings(caplog)) == [
         "UCS_PARTSIZE is not a UCS setting and is ignored: did you mean UCS_PART_SIZE?",
         "UCS_S3_BUCKETS is not a UCS setting and is ignored: did you mean UCS_S3_BUCKET?",
         "UCS_SOMETHING_NEW is not a UCS setting and is ignored: docs/configuration.md lists the settings",
@@ -84,7 +90,7 @@ def test_an_unknown_variable_is_ignored_with_a_warning_naming_the_closest_settin
 def test_the_clients_variables_get_no_warning_and_stay_out_of_the_config(tmp_path, caplog):
     client = {"UCS_TOKEN": "eyJ.secret.token", "UCS_TOKEN_FILE": "/run/token", "UCS_API_URL": "http://x"}
     app = make(tmp_path, environ={**client, "UCS_INSTANCE_PATH": str(tmp_path / "elsewhere")})
-    assert caplog.messages == []
+    assert warnings(caplog) == []
     assert not {"TOKEN", "TOKEN_FILE", "API_URL", "INSTANCE_PATH"} & set(app.config)
     assert "eyJ.secret.token" not in repr(dict(app.config))
 
@@ -248,7 +254,7 @@ def test_the_filesystem_stores_old_names_still_work_with_a_warning_naming_the_ne
     assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "old-root")
     assert app.config["FILESYSTEM_PUBLIC_URL"] == "http://old.example"
     assert app.extensions["ucs.storage"].root == tmp_path / "old-root"
-    assert sorted(caplog.messages) == [
+    assert sorted(warnings(caplog)) == [
         "UCS_PUBLIC_URL is deprecated: use UCS_FILESYSTEM_PUBLIC_URL (docs/configuration.md)",
         "UCS_STORAGE_ROOT is deprecated: use UCS_FILESYSTEM_ROOT (docs/configuration.md)",
     ]
@@ -263,12 +269,12 @@ def test_the_filesystem_stores_new_names_win_and_need_no_warning(tmp_path, caplo
     app = make(tmp_path, environ=environ)
     assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "root")
     assert app.config["FILESYSTEM_PUBLIC_URL"] == "http://new.example"
-    assert caplog.messages == []
+    assert warnings(caplog) == []
     # An embedding application's mapping may still use the old key, with the same warning.
     app = make(tmp_path, {"STORAGE_ROOT": str(tmp_path / "mapped")})
     assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "mapped")
-    assert (
-        "UCS_STORAGE_ROOT is deprecated: use UCS_FILESYSTEM_ROOT (docs/configuration.md)" in caplog.messages
+    assert "UCS_STORAGE_ROOT is deprecated: use UCS_FILESYSTEM_ROOT (docs/configuration.md)" in warnings(
+        caplog
     )
 
 
@@ -282,7 +288,7 @@ def test_exported_variables_change_no_test_app(tmp_path, monkeypatch, caplog):
     assert app.config["AUTH_DISABLED"] is False and app.config["PART_SIZE"] == 16 * 1024 * 1024
     assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "instance" / "storage")
     assert app.test_client().get("/files/F1").status_code == 401  # access control is on
-    assert caplog.messages == []
+    assert warnings(caplog) == []
     # The same variables do reach an app built for production, which reads os.environ.
     production = create_app({"LOAD_ENTRY_POINTS": False})
     assert production.config["AUTH_DISABLED"] is True and production.config["PART_SIZE"] == 5
