@@ -57,6 +57,7 @@ def create_app(
         blocked=tuple(core.value("BLOCKED_PLUGINS", given, environ, app.instance_path)),
     )
     settings = declared_settings(plugins)
+    settings.read_undeclared(app.config, environ)
     app.config.update(settings.read(given, environ, app.instance_path))
     # Keys no one declares (Flask's TESTING, say) come from the mapping only.
     app.config.update({key: value for key, value in given.items() if key not in settings})

@@ -3,7 +3,8 @@
 Each setting is a ``Setting``: ``UCS_<KEY>`` overrides its default, typed like the default, the mapping
 passed to create_app wins over both, and its ``resolve`` checks the value. A bad value stops start-up
 with one line naming the variable; a ``UCS_*`` variable nobody declares gets a warning naming the
-closest setting. docs/configuration.md lists them all.
+closest setting (and still reaches the configuration as text, for plugins that read keys undeclared).
+docs/configuration.md lists them all.
 
 A new setting is one line in the tuple of the code that owns it, ``Setting("KEY", default, resolve=check)``,
 and a row in docs/configuration.md; ``check(value, instance_path)`` returns the value or raises ConfigError
@@ -16,7 +17,7 @@ import copy
 import difflib
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,18 +114,32 @@ class Settings:
             log.warning(warning)
         return values
 
+    def read_undeclared(self, config: MutableMapping[str, Any], environ: Mapping[str, str]) -> None:
+        """Put the UCS_* variables nobody declares into config, typed like what config holds, as UCS always has.
+
+        A plugin that reads a key it never declared keeps working; start-up warns about each (read()).
+        """
+        for name in self._undeclared(environ):
+            key = name[len(ENVIRONMENT_PREFIX) :]
+            config[key] = parse_setting(name, environ[name], config.get(key))
+
     def unknown_variables(self, environ: Mapping[str, str]) -> list[str]:
         """A warning for each UCS_* variable that is no setting, with the closest setting's name."""
-        known = [setting.variable for setting in self]
-        old = {ENVIRONMENT_PREFIX + key for setting in self for key in setting.old_keys}
-        ignored = {*known, *old, INSTANCE_PATH_VARIABLE, *CLIENT_VARIABLES}
+        known = [setting.key for setting in self]
         warnings = []
-        for name in sorted(environ):
-            if name.startswith(ENVIRONMENT_PREFIX) and name not in ignored:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"did you mean {close[0]}?" if close else "docs/configuration.md lists the settings"
-                warnings.append(f"{name} is not a UCS setting and is ignored: {hint}")
+        for name in self._undeclared(environ):
+            # Compared without the prefix every name shares, which would make any two look alike.
+            close = difflib.get_close_matches(name[len(ENVIRONMENT_PREFIX) :], known, n=1)
+            hint = f"did you mean UCS_{close[0]}?" if close else "docs/configuration.md lists the settings"
+            warnings.append(f"{name} is not a setting UCS or a plugin declares: {hint}")
         return warnings
+
+    def _undeclared(self, environ: Mapping[str, str]) -> list[str]:
+        declared = {ENVIRONMENT_PREFIX + key for setting in self for key in (setting.key, *setting.old_keys)}
+        not_settings = {*declared, INSTANCE_PATH_VARIABLE, *CLIENT_VARIABLES}
+        return sorted(
+            name for name in environ if name.startswith(ENVIRONMENT_PREFIX) and name not in not_settings
+        )
 
 
 def parse_setting(name: str, text: str, default: Any) -> Any:

@@ -61,6 +61,7 @@ def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch, cap
         "UCS_BLOCKED_PLUGINS": "one, two,,",
         "UCS_OPENAPI_SWAGGER_UI_CONFIG": '{"deepLinking": true}',
         "UCS_S3_BUCKET": "archive",
+        "UCS_SOMETHING_NEW": "kept as text",
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -71,20 +72,27 @@ def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch, cap
     assert app.config["S3_CREATE_BUCKET"] is True and app.config["LOAD_ENTRY_POINTS"] is False
     assert app.config["BLOCKED_PLUGINS"] == ["one", "two"]
     assert app.config["OPENAPI_SWAGGER_UI_CONFIG"] == {"deepLinking": True}
-    assert app.config["S3_BUCKET"] == "archive"
-    assert warnings(caplog) == []  # every variable is a setting: no warning
+    assert app.config["S3_BUCKET"] == "archive" and app.config["SOMETHING_NEW"] == "kept as text"
+    # Only the variable nobody declares is warned about.
+    assert warnings(caplog) == [
+        "UCS_SOMETHING_NEW is not a setting UCS or a plugin declares: docs/configuration.md lists the settings"
+    ]
 
 
-def test_an_unknown_variable_is_ignored_with_a_warning_naming_the_closest_setting(tmp_path, caplog):
-    environ = {"UCS_PARTSIZE": "5", "UCS_S3_BUCKETS": "archive", "UCS_SOMETHING_NEW": "text"}
-    app = make(tmp_path, environ=environ)
+def test_a_misspelt_variable_gets_a_warning_naming_the_closest_setting(tmp_path, caplog):
+    app = make(tmp_path, environ={"UCS_PARTSIZE": "5", "UCS_S3_BUCKETS": "archive"})
     assert sorted(warnings(caplog)) == [
-        "UCS_PARTSIZE is not a UCS setting and is ignored: did you mean UCS_PART_SIZE?",
-        "UCS_S3_BUCKETS is not a UCS setting and is ignored: did you mean UCS_S3_BUCKET?",
-        "UCS_SOMETHING_NEW is not a UCS setting and is ignored: docs/configuration.md lists the settings",
+        "UCS_PARTSIZE is not a setting UCS or a plugin declares: did you mean UCS_PART_SIZE?",
+        "UCS_S3_BUCKETS is not a setting UCS or a plugin declares: did you mean UCS_S3_BUCKET?",
     ]
     assert app.config["PART_SIZE"] == 16 * 1024 * 1024 and app.config["S3_BUCKET"] == "ucs"
-    assert not {"PARTSIZE", "S3_BUCKETS", "SOMETHING_NEW"} & set(app.config)
+
+
+def test_a_blocked_plugins_settings_are_warned_about_like_any_undeclared_variable(tmp_path, caplog):
+    make(tmp_path, {"BLOCKED_PLUGINS": ["s3", "minio"]}, {"UCS_S3_BUCKET": "archive"})
+    assert warnings(caplog) == [
+        "UCS_S3_BUCKET is not a setting UCS or a plugin declares: docs/configuration.md lists the settings"
+    ]
 
 
 def test_the_clients_variables_get_no_warning_and_stay_out_of_the_config(tmp_path, caplog):
