@@ -91,3 +91,25 @@ def test_a_backend_says_where_it_keeps_its_objects(tmp_path):
         bucket = "archive"
 
     assert location_of(Bucketed()) == "bucket archive"
+
+
+def test_the_broker_settings_are_the_rabbitmq_plugins_and_the_relays_are_ucss(tmp_path):
+    """Blocked, the rabbitmq plugin takes UCS_AMQP_URL and its exchange and queues with it; nothing of UCS
+    reads them (the in-server relay included), while the relay's own settings stay."""
+    app = build_app(
+        tmp_path / "instance",
+        tokens=False,
+        check_schema=True,
+        BLOCKED_PLUGINS=["rabbitmq"],
+        EVENTS_RELAY_IN_SERVER=True,
+    )
+    broker = {
+        "AMQP_URL",
+        "EVENTS_EXCHANGE",
+        "EVENTS_QUEUE",
+        "EVENTS_DEAD_LETTER_EXCHANGE",
+        "EVENTS_DEAD_LETTER_QUEUE",
+    }
+    assert not broker & set(app.config)
+    assert app.config["EVENTS_RELAY_BATCH_SIZE"] == 100 and app.config["EVENTS_RETRY_MAX_DELAY"] == 30.0
+    assert app.test_client().get("/health").status_code == 200
