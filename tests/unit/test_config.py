@@ -12,10 +12,14 @@ import pytest
 
 from tests.support.apps import build_app
 from ucs import create_app
+from ucs.api.drs.settings import DRS_SETTINGS
 from ucs.app import declared_settings
+from ucs.auth.settings import AUTH_SETTINGS
 from ucs.config import ConfigError
+from ucs.events.relay import RELAY_SETTINGS
 from ucs.plugins import make_plugin_manager
 from ucs.settings import CLIENT_VARIABLES, parse_setting
+from ucs_plugins import rabbitmq
 from upload_client.cli import main as client
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -301,3 +305,24 @@ def test_exported_variables_change_no_test_app(tmp_path, monkeypatch, caplog):
     production = create_app({"LOAD_ENTRY_POINTS": False})
     assert production.config["AUTH_DISABLED"] is True and production.config["PART_SIZE"] == 5
     assert production.instance_path == str(tmp_path / "exported-instance")
+
+
+def documented_tables() -> list[set[str]]:
+    """The settings of each table of the page, table by table."""
+    tables: list[set[str]] = [set()]
+    for line in DOC.read_text().splitlines():
+        if not line.startswith("|"):
+            tables.append(set())
+        elif match := re.match(r"\| `UCS_(\w+)` \|", line):
+            tables[-1].add(match.group(1))
+    return [table for table in tables if table]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [AUTH_SETTINGS, RELAY_SETTINGS, DRS_SETTINGS, rabbitmq.SETTINGS],
+    ids=["access control", "relay", "DRS", "rabbitmq plugin"],
+)
+def test_each_owners_settings_have_a_table_of_their_own(declared):
+    """Who declares a setting shows on the page: the relay's apart from the broker plugin's, say."""
+    assert {setting.key for setting in declared} in documented_tables()
