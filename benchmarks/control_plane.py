@@ -80,7 +80,7 @@ def main() -> int:
                     print(f"completing {PARTS:,} parts on s3 (moto) ...", flush=True)
                     completion(serving["this checkout"].url, "s3")
             if not args.skip_completion:
-                fs = {"DATABASE_URL": database, "LOG_LEVEL": "WARNING", "STORAGE_ROOT": str(work / "fs")}
+                fs = {"DATABASE_URL": database, "LOG_LEVEL": "WARNING", "FILESYSTEM_ROOT": str(work / "fs")}
                 with ucs_server(work / "ucs-fs", serve_workers=args.workers, **fs) as ucs:
                     print(f"completing {PARTS:,} parts on the filesystem store ...", flush=True)
                     completion(ucs.url, "filesystem")

@@ -49,7 +49,7 @@ def make_app(tmp_path):
     apps = []
 
     def make(**settings):
-        app = build_app(tmp_path / "instance", **{"STORAGE_ROOT": str(tmp_path / "storage"), **settings})
+        app = build_app(tmp_path / "instance", **{"FILESYSTEM_ROOT": str(tmp_path / "storage"), **settings})
         apps.append(app)
         return app
 

@@ -5,30 +5,24 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import pluggy
 from flask import Flask
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ucs import auth
 from ucs.api import register_api
+from ucs.api.drs.settings import DRS_SETTINGS
 from ucs.api.errors import register_error_handlers
 from ucs.api.smorest import api
-from ucs.config import (
-    INSTANCE_PATH_VARIABLE,
-    ConfigError,
-    DefaultConfig,
-    check_limits,
-    core_keys,
-    read_environment,
-)
+from ucs.auth.settings import AUTH_SETTINGS
+from ucs.config import CORE_SETTINGS
 from ucs.db import read_only
 from ucs.db.base import db, migrate
 from ucs.db.pool_checks import ping_idle_connections
 from ucs.db.schema import MIGRATIONS_DIR, DatabaseNotReady, ensure_schema
 from ucs.events import relay
 from ucs.observability.wiring import init_observability
-from ucs.plugin_settings import declared_settings
 from ucs.plugins import PLUGINS_EXTENSION, STORAGE_EXTENSION, make_plugin_manager
+from ucs.settings import INSTANCE_PATH_VARIABLE, ConfigError, Settings
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
 
 log = logging.getLogger(__name__)
@@ -39,26 +33,34 @@ STARTUP_ERRORS = (ConfigError, DatabaseNotReady, UnknownStorageBackend, StorageE
 
 
 def create_app(
-    config: Mapping[str, Any] | None = None, check_schema: bool = False, instance_path: str | None = None
+    config: Mapping[str, Any] | None = None,
+    check_schema: bool = False,
+    instance_path: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Flask:
-    """Build a UCS app: defaults, then UCS_* environment variables, then the mapping passed in.
+    """Build a UCS app: defaults, then UCS_* variables of environ, then the mapping passed in.
 
-    Core settings are read first, as they say which plugins load; then the settings those plugins declare.
+    environ None means os.environ, for the entry points that serve (the ucs command, ucs.wsgi); tests and
+    embedding applications pass their own (an empty one: only config counts). Every setting is declared
+    (core_settings, then the plugins' through ucs_add_settings) and read in one pass (ucs/settings.py).
 
     With check_schema, the embedded default database is migrated and any other database must already be
     current (servers ask for this; the `ucs db` commands and tests do not).
     """
-    app = Flask("ucs", instance_path=instance_path or os.environ.get(INSTANCE_PATH_VARIABLE) or None)
+    environ = os.environ if environ is None else environ
+    app = Flask("ucs", instance_path=instance_path or environ.get(INSTANCE_PATH_VARIABLE) or None)
     given = config or {}
-    app.config.from_object(DefaultConfig)
-    read_environment(app.config, os.environ)
-    app.config.update(given)
-    # Which plugins load is itself a setting; then the plugins' own settings are read the same way.
+    core = core_settings()
+    # Which plugins load is itself a setting, read first; then every setting is read and checked at once.
     plugins = make_plugin_manager(
-        load_entry_points=app.config["LOAD_ENTRY_POINTS"], blocked=tuple(app.config["BLOCKED_PLUGINS"])
+        load_entry_points=core.value("LOAD_ENTRY_POINTS", given, environ, app.instance_path),
+        blocked=tuple(core.value("BLOCKED_PLUGINS", given, environ, app.instance_path)),
     )
-    settings = declared_settings(plugins, core_keys())
-    settings.apply(app.config, given, app.instance_path, os.environ)
+    settings = declared_settings(plugins)
+    settings.read_undeclared(app.config, environ)
+    app.config.update(settings.read(given, environ, app.instance_path))
+    # Keys no one declares (Flask's TESTING, say) come from the mapping only.
+    app.config.update({key: value for key, value in given.items() if key not in settings})
     _derive_settings(app)
     auth.init_app(app)
 
@@ -84,17 +86,24 @@ def create_app(
     return app
 
 
+def core_settings() -> Settings:
+    """UCS's own settings: the app's, access control's, the relay's and DRS's. Plugins add theirs."""
+    return Settings((*CORE_SETTINGS, *AUTH_SETTINGS, *relay.RELAY_SETTINGS, *DRS_SETTINGS))
+
+
+def declared_settings(plugins: pluggy.PluginManager) -> Settings:
+    """Every setting: UCS's own and those the registered plugins declare."""
+    settings = core_settings()
+    plugins.hook.ucs_add_settings(settings=settings)
+    return settings
+
+
 def _derive_settings(app: Flask) -> None:
     """Fill the settings whose defaults live in the instance directory."""
     os.makedirs(app.instance_path, exist_ok=True)
     database_url = app.config["DATABASE_URL"]
     if database_url is None:
         database_url = "sqlite:///" + os.path.join(app.instance_path, "ucs.sqlite3")
-    try:
-        make_url(database_url).get_dialect()
-    except (ArgumentError, NoSuchModuleError) as error:
-        raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     # Connections are checked before use when idle (ucs/db/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    check_limits(app.config)

@@ -15,15 +15,19 @@ if TYPE_CHECKING:  # the hooks' argument types, without importing Flask or the e
     from flask import Flask
 
     from ucs.events import EventPublisher, EventSource
-    from ucs.plugin_settings import PluginSettings
+    from ucs.settings import Settings
     from ucs.storage import BackendRegistry
 
 hookspec = pluggy.HookspecMarker("ucs")
 hookimpl = pluggy.HookimplMarker("ucs")
 
+# Where create_app keeps the plugin manager, in app.extensions; here, free of Flask, so that the event code
+# below the app (ucs/events/broker.py) names it too.
+PLUGINS_EXTENSION = "ucs.plugins"
+
 
 @hookspec
-def ucs_add_settings(settings: PluginSettings) -> None:
+def ucs_add_settings(settings: Settings) -> None:
     """Declare this plugin's UCS_* settings with ``settings.add(Setting(key, default, ...))``."""
 
 

@@ -11,10 +11,12 @@ import pluggy
 from flask import Flask, current_app
 
 from ucs import hookspecs
+from ucs.hookspecs import PLUGINS_EXTENSION
 from ucs.storage import StorageBackend
 
-# Where create_app keeps the plugin manager and the storage backend it built, in app.extensions.
-PLUGINS_EXTENSION = "ucs.plugins"
+__all__ = ["PLUGINS_EXTENSION", "STORAGE_EXTENSION", "current_storage", "make_plugin_manager"]
+
+# Where create_app keeps the storage backend it built, in app.extensions (the plugin manager: PLUGINS_EXTENSION).
 STORAGE_EXTENSION = "ucs.storage"
 
 # Built-in features are ordinary plugins, registered exactly like third-party ones.

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+# SigV4 presigned URLs live 7 days at most; no store hands out longer-lived ones (UCS_PRESIGNED_URL_EXPIRY).
+MAX_PRESIGNED_URL_EXPIRY = 7 * 24 * 3600
+
 
 @dataclass(frozen=True)
 class PresignedRequest:

@@ -3,7 +3,8 @@
 Active only when UCS_AMQP_URL is set. Topology (docs/events.md): one durable topic exchange
 (EVENTS_EXCHANGE) with the event type as routing key; the consumer's durable queue (EVENTS_QUEUE) is bound
 to it for the consumed types and dead-letters to a fanout exchange (EVENTS_DEAD_LETTER_EXCHANGE) feeding a
-durable queue (EVENTS_DEAD_LETTER_QUEUE).
+durable queue (EVENTS_DEAD_LETTER_QUEUE). These settings are this plugin's; the relay's (batch size, poll
+interval, in-server, EVENTS_RETRY_MAX_DELAY, which the consumer's reconnections follow too) are UCS's.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pika.exceptions import AMQPError
 
 from ucs.events import CONSUMED_TYPES, EventMessage, Outcome, PublishFailed, Verdict
 from ucs.hookspecs import hookimpl
+from ucs.plugin_settings import Setting
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,18 @@ REASON_HEADER = "x-ucs-dead-letter-reason"
 PREFETCH = 10
 # Broken connections surface as pika's AMQPError or as socket errors.
 BROKER_ERRORS = (AMQPError, OSError)
+
+SETTINGS = (
+    # RabbitMQ URL (amqp://user:password@host:5672/vhost). None: events wait in the outbox (docs/events.md).
+    Setting("AMQP_URL", None),
+    # The durable topic exchange events are published to and consumed from; routing key = event type.
+    Setting("EVENTS_EXCHANGE", "ucs"),
+    # `ucs events consume`: the durable queue it reads, bound to the exchange for the consumed event types.
+    Setting("EVENTS_QUEUE", "ucs.consumer"),
+    # Where messages the consumer cannot handle go, with the reason in the header x-ucs-dead-letter-reason.
+    Setting("EVENTS_DEAD_LETTER_EXCHANGE", "ucs.dead-letter"),
+    Setting("EVENTS_DEAD_LETTER_QUEUE", "ucs.dead-letter"),
+)
 
 
 @dataclass(frozen=True)
@@ -205,6 +219,11 @@ def _sleep_unless(should_stop: Callable[[], bool], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not should_stop() and time.monotonic() < deadline:
         time.sleep(min(0.2, seconds))
+
+
+@hookimpl
+def ucs_add_settings(settings):
+    settings.add(*SETTINGS)
 
 
 @hookimpl

@@ -39,7 +39,7 @@ def filesystem_store(tmp_path_factory) -> Iterator[Store]:
     """The filesystem backend, its presigned URLs served by a live UCS app on a loopback port."""
     tmp_path = tmp_path_factory.mktemp("filesystem-store")
     port = free_port()
-    app = filesystem_app(tmp_path, PUBLIC_URL=f"http://127.0.0.1:{port}")
+    app = filesystem_app(tmp_path, FILESYSTEM_PUBLIC_URL=f"http://127.0.0.1:{port}")
     with serving(app, port) as url:
         yield Store(current_storage(app), f"UCS app at {url}", checks_signatures=True)
 

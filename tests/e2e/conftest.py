@@ -20,9 +20,11 @@ def proxy():
 
 @pytest.fixture(scope="module")
 def ucs(tmp_path_factory, proxy):
-    """UCS on the filesystem store, with PUBLIC_URL set to the proxy: every part PUT and download GET
+    """UCS on the filesystem store, with FILESYSTEM_PUBLIC_URL set to the proxy: every part PUT and download GET
     goes through it, while REST calls reach UCS directly (unless a test gives the client the proxy's URL)."""
-    with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=PART_SIZE, PUBLIC_URL=proxy.url) as server:
+    with ucs_server(
+        tmp_path_factory.mktemp("ucs"), PART_SIZE=PART_SIZE, FILESYSTEM_PUBLIC_URL=proxy.url
+    ) as server:
         yield server
 
 

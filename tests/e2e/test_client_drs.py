@@ -33,7 +33,7 @@ DRS = "/ga4gh/drs/v1"
 
 @pytest.fixture(scope="module")
 def ucs(tmp_path_factory, proxy):
-    with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=MiB, PUBLIC_URL=proxy.url) as server:
+    with ucs_server(tmp_path_factory.mktemp("ucs"), PART_SIZE=MiB, FILESYSTEM_PUBLIC_URL=proxy.url) as server:
         proxy.forward_to(int(server.url.rsplit(":", 1)[1]))
         yield server
 
@@ -148,7 +148,9 @@ def test_a_killed_drs_download_resumes_from_its_part_file(ucs, store, tmp_path):
 
 def test_an_expired_url_is_replaced_through_the_access_id(tmp_path, store):
     # URLs that live 2 s; the proxy holds the first ranged GET for 4 s, so it reaches the store expired.
-    with ucs_server(tmp_path / "ucs", PART_SIZE=MiB, PUBLIC_URL=store.url, PRESIGNED_URL_EXPIRY=2) as ucs:
+    with ucs_server(
+        tmp_path / "ucs", PART_SIZE=MiB, FILESYSTEM_PUBLIC_URL=store.url, PRESIGNED_URL_EXPIRY=2
+    ) as ucs:
         store.forward_to(int(ucs.url.rsplit(":", 1)[1]))
         source, uri = uploaded(ucs.url, "drs-late", tmp_path, 2 * MiB, seed=4)
         store.delays = {"PUT": [], "GET": [4.0]}

@@ -1,6 +1,6 @@
 """upload-client through a faulty network: resets and 503s on part uploads, SIGKILL, Ctrl-C, resumed downloads.
 
-UCS runs on the filesystem store with PUBLIC_URL set to a fault-injecting proxy, so every presigned URL
+UCS runs on the filesystem store with FILESYSTEM_PUBLIC_URL set to a fault-injecting proxy, so every presigned URL
 (part PUTs, download GETs) goes through the proxy while the REST calls reach UCS directly.
 """
 
@@ -298,7 +298,7 @@ def test_expired_urls_are_replaced_by_fresh_ones(tmp_path, faulty):
     # A separate UCS whose URLs live 2 s; the proxy holds the first part upload and the first ranged GET
     # for 4 s, so they reach the store with expired URLs.
     with ucs_server(
-        tmp_path / "ucs", PART_SIZE=PART_SIZE, PUBLIC_URL=faulty.url, PRESIGNED_URL_EXPIRY=2
+        tmp_path / "ucs", PART_SIZE=PART_SIZE, FILESYSTEM_PUBLIC_URL=faulty.url, PRESIGNED_URL_EXPIRY=2
     ) as ucs:
         faulty.forward_to(port_of(ucs.url))
         source = make_file(tmp_path / "late.bin", 3 * MiB, seed=13)

@@ -299,15 +299,15 @@ def test_part_urls_are_asked_for_in_batches_not_one_request_per_part(ucs, tmp_pa
 
 
 def test_a_store_that_lost_the_uploads_is_reported_as_such_with_what_to_do(tmp_path):
-    """UCS restarted on another UCS_STORAGE_ROOT: its pending upload and its object are gone from the store."""
+    """UCS restarted on another UCS_FILESYSTEM_ROOT: its pending upload and its object are gone from the store."""
     source = make_file(tmp_path / "data.bin", 3 * MiB, seed=20)
-    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "first")) as ucs:
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, FILESYSTEM_ROOT=str(tmp_path / "first")) as ucs:
         register(ucs.url, "lost-object", source)
         assert run_client(*upload_args(ucs.url, "lost-object", source)).returncode == 0
         register(ucs.url, "lost-upload", source)
         upload_id = Rest(ucs.url).start("lost-upload")["upload_id"]
 
-    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, STORAGE_ROOT=str(tmp_path / "other")) as ucs:
+    with ucs_server(tmp_path / "ucs", PART_SIZE=PART_SIZE, FILESYSTEM_ROOT=str(tmp_path / "other")) as ucs:
         status = run_client("status", "--file-id", "lost-upload", "--api-url", ucs.url)
         upload = run_client(*upload_args(ucs.url, "lost-upload", source))
         again = run_client(*upload_args(ucs.url, "lost-upload", source))

@@ -36,7 +36,7 @@ ACCESS_REFUSED = 6
 @pytest.fixture(scope="module")
 def ucs(tmp_path_factory, proxy):
     # No leeway, so that a token meant to expire mid-upload does so when the test says.
-    settings = {"PART_SIZE": MiB, "PUBLIC_URL": proxy.url, "AUTH_LEEWAY": 0}
+    settings = {"PART_SIZE": MiB, "FILESYSTEM_PUBLIC_URL": proxy.url, "AUTH_LEEWAY": 0}
     with ucs_server(tmp_path_factory.mktemp("ucs"), **settings) as server:
         proxy.forward_to(int(server.url.rsplit(":", 1)[1]))
         yield server

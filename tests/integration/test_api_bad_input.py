@@ -11,9 +11,10 @@ import pytest
 
 from tests.support.rest import checked_rest, outbox, snapshot, upload_path
 from ucs import events
-from ucs.config import DefaultConfig
+from ucs.config import CORE_SETTINGS
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload
+from ucs.settings import Settings
 from ucs.uploads import MAX_FILE_SIZE, MAX_PARTS
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
@@ -190,7 +191,7 @@ def test_bad_request_is_refused_and_changes_nothing(
     assert snapshot(app) == before
 
 
-LIMIT = DefaultConfig.MAX_JSON_BODY_SIZE
+LIMIT = Settings(CORE_SETTINGS).defaults()["MAX_JSON_BODY_SIZE"]
 
 
 def parts_body(count: int, etag: str = "e" * 128) -> bytes:

@@ -41,7 +41,7 @@ def test_any_request_while_the_database_is_unreachable_is_503_not_500(make_app):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_unusable_store_is_503(app):
-    shutil.rmtree(app.config["STORAGE_ROOT"])
+    shutil.rmtree(app.config["FILESYSTEM_ROOT"])
     response = app.test_client().get("/health")
     assert response.status_code == 503
     body = response.get_json()
@@ -52,7 +52,7 @@ def test_unusable_store_is_503(app):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_starting_an_upload_on_a_vanished_store_is_503_and_changes_nothing(rest, app):
     rest.register("f1")
-    shutil.rmtree(app.config["STORAGE_ROOT"])
+    shutil.rmtree(app.config["FILESYSTEM_ROOT"])
     before = snapshot(app)
     refused = rest.expect(503, "POST", "/files/f1/multipart_uploads").json()
     assert refused["message"].startswith("the object store is unavailable: cannot write to the storage root")

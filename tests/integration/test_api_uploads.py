@@ -258,7 +258,7 @@ def test_status_change_and_event_commit_together(rest, app, monkeypatch):
     "host", ["evil.example.com:80/x?", "a b", "host:port", "user@host", "x#y", "[::1", ""]
 )
 def test_no_url_is_built_from_a_malformed_host_header(client, host):
-    """Without UCS_PUBLIC_URL the store's URLs start with the request's host: evil.example.com:80/x? made
+    """Without UCS_FILESYSTEM_PUBLIC_URL the store's URLs start with the request's host: evil.example.com:80/x? made
     'http:/storage/objects/...'."""
     client.put("/files/f-host", json={})
     upload_id = client.post("/files/f-host/multipart_uploads").get_json()["upload_id"]
@@ -266,7 +266,7 @@ def test_no_url_is_built_from_a_malformed_host_header(client, host):
     assert answer.status_code == 400
     assert answer.get_json()["message"] == (
         f"the Host header {host!r} is not a host name or address with an optional port, so UCS cannot "
-        "build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
+        "build the store's URLs from it (an operator can set UCS_FILESYSTEM_PUBLIC_URL)"
     )
 
 

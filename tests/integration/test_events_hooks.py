@@ -106,10 +106,11 @@ def test_the_relay_marks_sent_only_what_the_broker_confirmed(app):
 
 def test_the_in_server_relay_publishes_and_is_stopped_at_exit(make_app, sqlite_url, monkeypatch):
     """The relay thread starts with the first request, which sends what an earlier run left; the exit hook
-    it registers ends it cleanly, and later requests do not start it again."""
+    it registers ends it cleanly, and later requests do not start it again. It takes its publisher from
+    whichever broker plugin answers the hook: no UCS_AMQP_URL, which is the rabbitmq plugin's alone."""
     exit_hooks = []
     monkeypatch.setattr(ucs.events.relay.atexit, "register", exit_hooks.append)
-    app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True, AMQP_URL="amqp://127.0.0.1:1/")
+    app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True)
     empty_tables(app)
     stub = StubPublisher()
     app.extensions["ucs.plugins"].register(StubBrokerPlugin(publisher=stub))
@@ -130,6 +131,15 @@ def test_the_in_server_relay_publishes_and_is_stopped_at_exit(make_app, sqlite_u
     assert stub.closed == 1  # the publisher's connection was closed, not dropped
     app.test_client().get("/health")
     assert not any(t.name == "ucs-events-relay" for t in threading.enumerate())  # not started again
+
+
+def test_the_in_server_relay_without_a_broker_plugin_warns_and_runs_none(make_app, sqlite_url, caplog):
+    app = make_app(DATABASE_URL=sqlite_url, EVENTS_RELAY_IN_SERVER=True)  # rabbitmq without UCS_AMQP_URL
+    app.test_client().get("/health")
+    assert (
+        "EVENTS_RELAY_IN_SERVER is set but no event broker plugin answered: no relay runs" in caplog.messages
+    )
+    assert not any(t.name == "ucs-events-relay" for t in threading.enumerate())
 
 
 def test_ucs_events_consume_applies_what_the_source_delivers(app):

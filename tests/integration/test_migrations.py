@@ -54,7 +54,7 @@ def ucs_command(args: list[str], tmp_path, database_url: str | None, timeout: fl
     """Run the ucs command (or another console script of the venv) with a clean UCS_* environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UCS_")}
     env.update({"UCS_INSTANCE_PATH": str(tmp_path / "instance"), "UCS_LOAD_ENTRY_POINTS": "false"})
-    env["UCS_STORAGE_ROOT"] = str(tmp_path / "storage")
+    env["UCS_FILESYSTEM_ROOT"] = str(tmp_path / "storage")
     if database_url:
         env["UCS_DATABASE_URL"] = database_url
     return subprocess.run(
@@ -178,7 +178,7 @@ def test_the_embedded_default_migrates_itself(tmp_path):
 def test_ucs_error_logs_survive_the_embedded_default_migrating_itself(tmp_path):
     """alembic's env.py configures logging from alembic.ini; that must not switch off UCS's own loggers."""
     storage = tmp_path / "storage"
-    with ucs_server(tmp_path / "instance", STORAGE_ROOT=str(storage)) as server:
+    with ucs_server(tmp_path / "instance", FILESYSTEM_ROOT=str(storage)) as server:
         rest = Rest(server.url)
         rest.register("f1")
         shutil.rmtree(storage)

@@ -74,7 +74,7 @@ def test_a_journey_shows_in_the_metrics_and_in_lines_with_one_request_id(rest, l
 
 def test_a_store_failure_is_counted_and_logged_with_the_request_id(rest, live_url, app):
     rest.register("f-down")
-    shutil.rmtree(Path(app.config["STORAGE_ROOT"]) / "uploads")  # the store can no longer write
+    shutil.rmtree(Path(app.config["FILESYSTEM_ROOT"]) / "uploads")  # the store can no longer write
     before = scrape(live_url)
     with captured_log() as captured:
         headers = {"X-Request-ID": "trace-2"}

@@ -39,7 +39,7 @@ def gunicorn(instance_path: Path, workers: int, **settings: str) -> Iterator[str
 def two_servers(request, tmp_path_factory):
     """Processes sharing one PostgreSQL database and one filesystem store, and the URLs to reach them."""
     work = tmp_path_factory.mktemp("race")
-    settings = {"STORAGE_ROOT": str(work / "storage")}
+    settings = {"FILESYSTEM_ROOT": str(work / "storage")}
     with postgres_database(str(work / "migrate")) as database_url:
         settings["DATABASE_URL"] = database_url
         if request.param == "two ucs run":

@@ -54,7 +54,7 @@ def test_a_size_change_and_a_starting_upload_never_both_win(app, monkeypatch):
     with app.app_context():
         size = db.session.get(File, "f1").size
         uploads = db.session.scalars(db.select(MultipartUpload)).all()
-    stored = list((Path(app.config["STORAGE_ROOT"]) / "uploads").iterdir())
+    stored = list((Path(app.config["FILESYSTEM_ROOT"]) / "uploads").iterdir())
     print(outcome)
     if outcome["register"] == "changed":
         assert outcome["start"] != "started" and size == 200 and uploads == [] and stored == []

@@ -93,7 +93,7 @@ def test_a_cancel_racing_part_puts_leaves_no_part_behind(rest, app, round_no):
         rest.expect(200, "POST", upload_path(upload_id, f"/part/{number}/presigned_post")).json()["url"]
         for number in range(1, 9)
     ]
-    root = Path(app.config["STORAGE_ROOT"])
+    root = Path(app.config["FILESYSTEM_ROOT"])
     stored = threading.Event()
 
     def keep_storing(url: str) -> int:
@@ -122,7 +122,7 @@ def test_a_pending_upload_the_store_lost_is_a_409_that_says_what_to_do(rest, app
     """Not a 502 a client would retry: no wait brings back an upload the store no longer holds."""
     rest.register("f-lost")
     upload_id = rest.start("f-lost")["upload_id"]
-    shutil.rmtree(Path(app.config["STORAGE_ROOT"]) / "uploads" / upload_id)  # as another store root would
+    shutil.rmtree(Path(app.config["FILESYSTEM_ROOT"]) / "uploads" / upload_id)  # as another store root would
     before = snapshot(app)
     for suffix, method in (("/parts", "GET"), ("/part/1/presigned_post", "POST")):
         answer = rest.call(method, upload_path(upload_id, suffix))

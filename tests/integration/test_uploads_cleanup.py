@@ -43,7 +43,7 @@ def statuses(app) -> dict[str, tuple[str, str | None]]:
 
 
 def store_uploads(app) -> set[str]:
-    return {path.name for path in (Path(app.config["STORAGE_ROOT"]) / "uploads").iterdir()}
+    return {path.name for path in (Path(app.config["FILESYSTEM_ROOT"]) / "uploads").iterdir()}
 
 
 def cleanup(app, *args: str):
@@ -110,7 +110,7 @@ def canceled_with_parts_left(app, file_id: str, how: str) -> str:
     store_part(app, upload_id, 2)
     storage = app.extensions["ucs.storage"]
     if how == "half removed":  # what an older UCS's abort, racing part uploads, left: parts, no key file
-        (Path(app.config["STORAGE_ROOT"]) / "uploads" / upload_id / "key").unlink()
+        (Path(app.config["FILESYSTEM_ROOT"]) / "uploads" / upload_id / "key").unlink()
 
     def unavailable(*args, **kwargs):
         raise StorageUnavailable("the store is down")
@@ -150,7 +150,7 @@ def test_a_store_upload_the_database_does_not_know_is_removed_once_older_than_th
     storage = app.extensions["ucs.storage"]
     old, young = storage.create_multipart_upload("x/old"), storage.create_multipart_upload("x/young")
     week_ago = time.time() - 8 * 86400
-    os.utime(Path(app.config["STORAGE_ROOT"]) / "uploads" / old / "key", (week_ago, week_ago))
+    os.utime(Path(app.config["FILESYSTEM_ROOT"]) / "uploads" / old / "key", (week_ago, week_ago))
 
     result = cleanup(app, "--older-than", "7d")
 

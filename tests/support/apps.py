@@ -6,6 +6,7 @@ setting every test app needs is added once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ def build_app(
     tokens: bool = True,
     testing: bool = True,
     check_schema: bool = False,
+    environ: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> Flask:
     """An app with its instance directory at instance_path; settings are UCS's, without the UCS_ prefix.
 
     tokens: trust the test issuer (tests/support/tokens.py); testing: Flask's TESTING. Entry points are
-    never loaded, so a plugin installed on the machine cannot change a test.
+    never loaded, so a plugin installed on the machine cannot change a test. environ: the UCS_* variables
+    the app sees, none unless a test names them, so the shell the tests run in cannot change a test either.
     """
     config: dict[str, Any] = {"LOAD_ENTRY_POINTS": False}
     if testing:
@@ -35,7 +38,9 @@ def build_app(
     if tokens:
         config.update(auth_settings())
     config.update(settings)
-    return create_app(config, check_schema=check_schema, instance_path=str(instance_path))
+    return create_app(
+        config, check_schema=check_schema, instance_path=str(instance_path), environ=environ or {}
+    )
 
 
 def storage_from_settings(tmp_path: Path, **settings: Any) -> StorageBackend:

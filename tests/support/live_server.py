@@ -27,5 +27,5 @@ def serving(app, port: int) -> Iterator[str]:
 
 def filesystem_app(tmp_path, **settings):
     """A UCS app on the filesystem store under tmp_path/storage (no database is touched)."""
-    settings = {"STORAGE_BACKEND": "filesystem", "STORAGE_ROOT": str(tmp_path / "storage"), **settings}
+    settings = {"STORAGE_BACKEND": "filesystem", "FILESYSTEM_ROOT": str(tmp_path / "storage"), **settings}
     return build_app(tmp_path / "instance", **settings)

@@ -127,7 +127,7 @@ def stored_files(root: str | os.PathLike) -> dict[str, int]:
 
 def snapshot(app) -> dict[str, Any]:
     """What a refused request must leave untouched: database rows, outbox events and the store's files."""
-    return {"database": database_rows(app), "store": stored_files(app.config["STORAGE_ROOT"])}
+    return {"database": database_rows(app), "store": stored_files(app.config["FILESYSTEM_ROOT"])}
 
 
 def outbox(app) -> list[tuple[str, dict]]:

@@ -12,4 +12,4 @@ SHA256 = hashlib.sha256(DATA).hexdigest()
 
 def store_uploads(app) -> list[str]:
     """The multipart uploads the filesystem store still holds (by upload id)."""
-    return sorted(path.name for path in (Path(app.config["STORAGE_ROOT"]) / "uploads").iterdir())
+    return sorted(path.name for path in (Path(app.config["FILESYSTEM_ROOT"]) / "uploads").iterdir())

@@ -17,10 +17,11 @@ from tests.support.forged_tokens import hmac_with_public_key, segment, unsigned
 from tests.support.tokens import REMOVE, TestIssuer
 from ucs.auth.jwks import KeySource, KeysUnavailable, UnknownKey, parse_jwks
 from ucs.auth.keys import KeyFileError, instance_key, make_key, read_key, save_key
+from ucs.auth.settings import AUTH_SETTINGS
 from ucs.auth.verify import InvalidToken, TokenVerifier
-from ucs.config import DefaultConfig
 
-CACHE_BYTES = DefaultConfig.AUTH_VERIFIED_CACHE_BYTES
+CACHE_SETTING = next(setting for setting in AUTH_SETTINGS if setting.key == "AUTH_VERIFIED_CACHE_BYTES")
+CACHE_BYTES = CACHE_SETTING.default
 
 
 class Clock:
@@ -362,9 +363,7 @@ def test_a_byte_cap_of_zero_remembers_nothing(issuer):
 
 @pytest.mark.parametrize("value", [-1, 1.5, True, "32M"])
 def test_a_byte_cap_that_is_no_whole_number_of_bytes_stops_start_up(value):
-    from ucs.auth.settings import check_auth_settings
     from ucs.config import ConfigError
 
-    config = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.startswith("AUTH_")}
     with pytest.raises(ConfigError, match="UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes"):
-        check_auth_settings({**config, "AUTH_VERIFIED_CACHE_BYTES": value})
+        CACHE_SETTING.resolve(value, "instance")

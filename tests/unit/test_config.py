@@ -1,6 +1,7 @@
 """The app factory's settings: defaults, UCS_* environment variables, the mapping, and their documentation."""
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -11,42 +12,50 @@ import pytest
 
 from tests.support.apps import build_app
 from ucs import create_app
-from ucs.config import ConfigError, DefaultConfig, core_keys, parse_setting
-from ucs.plugin_settings import declared_settings
+from ucs.api.drs.settings import DRS_SETTINGS
+from ucs.app import declared_settings
+from ucs.auth.settings import AUTH_SETTINGS
+from ucs.config import ConfigError
+from ucs.events.relay import RELAY_SETTINGS
 from ucs.plugins import make_plugin_manager
+from ucs.settings import CLIENT_VARIABLES, parse_setting
+from ucs_plugins import rabbitmq
+from upload_client.cli import main as client
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 # UCS's own settings and those the built-in plugins declare: the page documents both.
-SETTINGS = {
-    **{key: getattr(DefaultConfig, key) for key in core_keys()},
-    **declared_settings(make_plugin_manager(load_entry_points=False), core_keys()).defaults(),
-}
+SETTINGS = declared_settings(make_plugin_manager(load_entry_points=False)).defaults()
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    """Settings of the environment the tests run in must not leak into these tests."""
+    """Settings of the environment the tests run in must not leak into the tests that read os.environ."""
     for name in os.environ:
         if name.startswith("UCS_"):
             monkeypatch.delenv(name)
 
 
-def make(tmp_path, config=None):
-    return build_app(tmp_path / "instance", tokens=False, testing=False, **(config or {}))
+def warnings(caplog) -> list[str]:
+    """What start-up warned about (request log lines and the like are INFO)."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+
+
+def make(tmp_path, config=None, environ=None):
+    return build_app(tmp_path / "instance", tokens=False, testing=False, environ=environ, **(config or {}))
 
 
 def test_defaults(tmp_path):
     app = make(tmp_path)
     for key, default in SETTINGS.items():
-        if key not in ("STORAGE_ROOT", "LOAD_ENTRY_POINTS"):
+        if key not in ("FILESYSTEM_ROOT", "LOAD_ENTRY_POINTS"):
             assert app.config[key] == default, key
     # The embedded default: SQLite database and filesystem store in the instance directory.
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/ucs.sqlite3"
-    assert app.config["STORAGE_ROOT"] == str(tmp_path / "instance" / "storage")
+    assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "instance" / "storage")
     assert app.extensions["ucs.storage"].name == "filesystem"
 
 
-def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch):
+def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch, caplog):
     environment = {
         "UCS_DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3",
         "UCS_PART_SIZE": " 5242880 ",
@@ -68,12 +77,50 @@ def test_environment_overrides_typed_like_the_default(tmp_path, monkeypatch):
     assert app.config["BLOCKED_PLUGINS"] == ["one", "two"]
     assert app.config["OPENAPI_SWAGGER_UI_CONFIG"] == {"deepLinking": True}
     assert app.config["S3_BUCKET"] == "archive" and app.config["SOMETHING_NEW"] == "kept as text"
+    # Only the variable nobody declares is warned about.
+    assert warnings(caplog) == [
+        "UCS_SOMETHING_NEW is not a setting UCS or a plugin declares: docs/configuration.md lists the settings"
+    ]
 
 
-def test_the_mapping_overrides_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("UCS_PART_SIZE", "5242880")
-    monkeypatch.setenv("UCS_S3_BUCKET", "from-env")
-    app = make(tmp_path, {"PART_SIZE": 8 * 1024 * 1024})
+def test_a_misspelt_variable_gets_a_warning_naming_the_closest_setting(tmp_path, caplog):
+    app = make(tmp_path, environ={"UCS_PARTSIZE": "5", "UCS_S3_BUCKETS": "archive"})
+    assert sorted(warnings(caplog)) == [
+        "UCS_PARTSIZE is not a setting UCS or a plugin declares: did you mean UCS_PART_SIZE?",
+        "UCS_S3_BUCKETS is not a setting UCS or a plugin declares: did you mean UCS_S3_BUCKET?",
+    ]
+    assert app.config["PART_SIZE"] == 16 * 1024 * 1024 and app.config["S3_BUCKET"] == "ucs"
+
+
+def test_a_blocked_plugins_settings_are_warned_about_like_any_undeclared_variable(tmp_path, caplog):
+    make(tmp_path, {"BLOCKED_PLUGINS": ["s3", "minio"]}, {"UCS_S3_BUCKET": "archive"})
+    assert warnings(caplog) == [
+        "UCS_S3_BUCKET is not a setting UCS or a plugin declares: docs/configuration.md lists the settings"
+    ]
+
+
+def test_the_clients_variables_get_no_warning_and_stay_out_of_the_config(tmp_path, caplog):
+    client = {"UCS_TOKEN": "eyJ.secret.token", "UCS_TOKEN_FILE": "/run/token", "UCS_API_URL": "http://x"}
+    app = make(tmp_path, environ={**client, "UCS_INSTANCE_PATH": str(tmp_path / "elsewhere")})
+    assert warnings(caplog) == []
+    assert not {"TOKEN", "TOKEN_FILE", "API_URL", "INSTANCE_PATH"} & set(app.config)
+    assert "eyJ.secret.token" not in repr(dict(app.config))
+
+
+def test_the_client_variables_ucs_ignores_are_all_the_client_reads():
+    """upload-client's options read these variables: the list in ucs/settings.py must name each."""
+    read = {
+        option.envvar
+        for command in client.commands.values()
+        for option in command.params
+        if getattr(option, "envvar", None)
+    }
+    assert read == CLIENT_VARIABLES
+
+
+def test_the_mapping_overrides_the_environment(tmp_path):
+    environ = {"UCS_PART_SIZE": "5242880", "UCS_S3_BUCKET": "from-env"}
+    app = make(tmp_path, {"PART_SIZE": 8 * 1024 * 1024}, environ)
     assert app.config["PART_SIZE"] == 8 * 1024 * 1024 and app.config["S3_BUCKET"] == "from-env"
 
 
@@ -95,10 +142,10 @@ def test_the_instance_path_comes_from_the_environment(tmp_path, monkeypatch):
         ("UCS_OPENAPI_SWAGGER_UI_CONFIG", "[1]", "UCS_OPENAPI_SWAGGER_UI_CONFIG must be a JSON object"),
     ],
 )
-def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
-    monkeypatch.setenv(name, text)
+def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, name, text, message):
+    environ = {"UCS_LOAD_ENTRY_POINTS": "false", name: text}
     with pytest.raises(ConfigError) as refused:
-        make(tmp_path)
+        create_app(instance_path=str(tmp_path / "instance"), environ=environ)
     assert str(refused.value).startswith(message)
 
 
@@ -123,10 +170,9 @@ def test_a_value_of_the_wrong_type_is_a_clear_error(tmp_path, monkeypatch, name,
         ("UCS_LOG_LEVEL", "info", "UCS_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, not 'info'"),
     ],
 )
-def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, monkeypatch, name, text, message):
-    monkeypatch.setenv(name, text)
+def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, name, text, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
-        make(tmp_path)
+        make(tmp_path, environ={name: text})
 
 
 @pytest.mark.parametrize("url", ["nonsense://x", "not a url"])
@@ -200,3 +246,83 @@ def test_every_setting_is_documented_with_its_default(key):
 
 def test_the_page_documents_no_setting_that_does_not_exist():
     assert set(documented_rows()) <= set(SETTINGS)
+
+
+def renamed_rows() -> dict[str, str]:
+    """The page's table of renamed settings: old variable -> new variable."""
+    section = DOC.read_text().split("Renamed settings keep working", 1)[1].split("\n\n", 2)[1]
+    return dict(re.findall(r"^\| `(UCS_\w+)` \| `(UCS_\w+)` \|$", section, flags=re.MULTILINE))
+
+
+def test_the_page_lists_every_renamed_setting():
+    declared = declared_settings(make_plugin_manager(load_entry_points=False))
+    renamed = {f"UCS_{old}": setting.variable for setting in declared for old in setting.old_keys}
+    assert renamed and renamed_rows() == renamed
+
+
+def test_the_filesystem_stores_old_names_still_work_with_a_warning_naming_the_new_one(tmp_path, caplog):
+    environ = {"UCS_STORAGE_ROOT": str(tmp_path / "old-root"), "UCS_PUBLIC_URL": "http://old.example"}
+    app = make(tmp_path, environ=environ)
+    assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "old-root")
+    assert app.config["FILESYSTEM_PUBLIC_URL"] == "http://old.example"
+    assert app.extensions["ucs.storage"].root == tmp_path / "old-root"
+    assert sorted(warnings(caplog)) == [
+        "UCS_PUBLIC_URL is deprecated: use UCS_FILESYSTEM_PUBLIC_URL (docs/configuration.md)",
+        "UCS_STORAGE_ROOT is deprecated: use UCS_FILESYSTEM_ROOT (docs/configuration.md)",
+    ]
+    assert not {"STORAGE_ROOT", "PUBLIC_URL"} & set(app.config)
+
+
+def test_the_filesystem_stores_new_names_win_and_need_no_warning(tmp_path, caplog):
+    environ = {
+        "UCS_FILESYSTEM_ROOT": str(tmp_path / "root"),
+        "UCS_FILESYSTEM_PUBLIC_URL": "http://new.example",
+    }
+    app = make(tmp_path, environ=environ)
+    assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "root")
+    assert app.config["FILESYSTEM_PUBLIC_URL"] == "http://new.example"
+    assert warnings(caplog) == []
+    # An embedding application's mapping may still use the old key, with the same warning.
+    app = make(tmp_path, {"STORAGE_ROOT": str(tmp_path / "mapped")})
+    assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "mapped")
+    assert "UCS_STORAGE_ROOT is deprecated: use UCS_FILESYSTEM_ROOT (docs/configuration.md)" in warnings(
+        caplog
+    )
+
+
+def test_exported_variables_change_no_test_app(tmp_path, monkeypatch, caplog):
+    """The test factory passes create_app an empty environment: a developer's shell cannot reach a test."""
+    monkeypatch.setenv("UCS_AUTH_DISABLED", "true")
+    monkeypatch.setenv("UCS_PART_SIZE", "5")
+    monkeypatch.setenv("UCS_FILESYSTEM_ROOT", str(tmp_path / "exported"))
+    monkeypatch.setenv("UCS_INSTANCE_PATH", str(tmp_path / "exported-instance"))
+    app = build_app(tmp_path / "instance")
+    assert app.config["AUTH_DISABLED"] is False and app.config["PART_SIZE"] == 16 * 1024 * 1024
+    assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "instance" / "storage")
+    assert app.test_client().get("/files/F1").status_code == 401  # access control is on
+    assert warnings(caplog) == []
+    # The same variables do reach an app built for production, which reads os.environ.
+    production = create_app({"LOAD_ENTRY_POINTS": False})
+    assert production.config["AUTH_DISABLED"] is True and production.config["PART_SIZE"] == 5
+    assert production.instance_path == str(tmp_path / "exported-instance")
+
+
+def documented_tables() -> list[set[str]]:
+    """The settings of each table of the page, table by table."""
+    tables: list[set[str]] = [set()]
+    for line in DOC.read_text().splitlines():
+        if not line.startswith("|"):
+            tables.append(set())
+        elif match := re.match(r"\| `UCS_(\w+)` \|", line):
+            tables[-1].add(match.group(1))
+    return [table for table in tables if table]
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [AUTH_SETTINGS, RELAY_SETTINGS, DRS_SETTINGS, rabbitmq.SETTINGS],
+    ids=["access control", "relay", "DRS", "rabbitmq plugin"],
+)
+def test_each_owners_settings_have_a_table_of_their_own(declared):
+    """Who declares a setting shows on the page: the relay's apart from the broker plugin's, say."""
+    assert {setting.key for setting in declared} in documented_tables()

@@ -26,9 +26,11 @@ from compose_spec import PyOptions
 from tests.support.apps import build_app
 from tests.support.compose_env import UnsupportedSyntax, interpolate, read_env_file, referenced
 from ucs import create_app
-from ucs.auth.settings import issuers
+from ucs.app import declared_settings
+from ucs.auth.settings import AUTH_SETTINGS
 from ucs.cli.main import main
-from ucs.config import DefaultConfig, read_environment
+from ucs.plugins import make_plugin_manager
+from ucs.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 OPERATIONS_MD = DEPLOY.parent / "docs" / "operations.md"
@@ -108,9 +110,8 @@ def parse_ucs_command(words: list[str]) -> click.Context:
 
 
 def known_settings() -> set[str]:
-    """UCS's settings: its defaults, plus whatever a built app's plugins add to the configuration."""
-    app = create_app()
-    return {key for key in dir(DefaultConfig) if key.isupper()} | set(app.config)
+    """UCS's settings: its own and those its built-in plugins declare."""
+    return set(declared_settings(make_plugin_manager(load_entry_points=False)).defaults())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -250,9 +251,8 @@ def test_a_deployment_that_names_no_token_issuer_is_refused_and_told_of_the_tria
     )
     assert "UCS_AUTH_ISSUERS" in interpolate(COMPOSE_SOURCE, {}).missing
     # Filled in, UCS trusts exactly the named issuer.
-    config = {"AUTH_ISSUERS": DefaultConfig.AUTH_ISSUERS}
-    read_environment(config, SERVICES["ucs"]["environment"])
-    assert issuers(config) == [ISSUER]
+    environment = SERVICES["ucs"]["environment"]
+    assert Settings(AUTH_SETTINGS).value("AUTH_ISSUERS", {}, environment, "/instance") == [ISSUER]
 
 
 def test_the_trial_publishes_on_loopback_only_and_keeps_its_own_volumes():
@@ -278,16 +278,17 @@ def documented_trial_token_command() -> list[str]:
 
 def test_the_trial_mints_tokens_in_its_ucs_container_that_its_ucs_accepts(monkeypatch, tmp_path):
     # The ucs container's token settings; the instance directory is the test's (the autouse fixture).
-    for variable, value in recipe("trial")["services"]["ucs"]["environment"].items():
-        if variable.startswith("UCS_AUTH_"):
-            monkeypatch.setenv(variable, value)
+    environment = recipe("trial")["services"]["ucs"]["environment"]
+    auth = {variable: value for variable, value in environment.items() if variable.startswith("UCS_AUTH_")}
+    for variable, value in auth.items():
+        monkeypatch.setenv(variable, value)
     words = documented_trial_token_command()
     assert "files:register" in words[words.index("--scope") + 1]
     minted = CliRunner().invoke(main, words[1:])
     assert minted.exit_code == 0, minted.output
     token = minted.stdout.strip()
 
-    app = build_app(tmp_path / "instance", tokens=False, check_schema=True)
+    app = build_app(tmp_path / "instance", tokens=False, check_schema=True, environ=auth)
     registered = app.test_client().put(
         "/files/F1", json={"size": 3}, headers={"Authorization": f"Bearer {token}"}
     )

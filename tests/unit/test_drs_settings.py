@@ -5,17 +5,21 @@ import re
 import pytest
 
 from ucs import create_app
-from ucs.api.drs.settings import check_drs_settings
-from ucs.config import ConfigError, DefaultConfig
+from ucs.api.drs.settings import DRS_SETTINGS
+from ucs.config import ConfigError
+from ucs.settings import Settings
 
-DEFAULTS = {key: getattr(DefaultConfig, key) for key in dir(DefaultConfig) if key.startswith("DRS_")}
+
+def check_drs_settings(given: dict) -> dict:
+    """Read the DRS settings as start-up does, from the mapping given."""
+    return Settings(DRS_SETTINGS).read(given, {}, "/srv/ucs/instance")
 
 
 @pytest.mark.parametrize(
     "hostname", ["drs.example.org", "ucs-1.archive.example:8443", "127.0.0.1:5077", "localhost"]
 )
 def test_host_names_with_an_optional_port_are_taken(hostname):
-    check_drs_settings({**DEFAULTS, "DRS_HOSTNAME": hostname})
+    assert check_drs_settings({"DRS_HOSTNAME": hostname})["DRS_HOSTNAME"] == hostname
 
 
 @pytest.mark.parametrize(
@@ -46,10 +50,10 @@ def test_host_names_with_an_optional_port_are_taken(hostname):
 )
 def test_values_drs_cannot_use_are_refused_by_name(setting, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
-        check_drs_settings({**DEFAULTS, setting: value})
+        check_drs_settings({setting: value})
 
 
-def test_the_app_checks_them_at_start_up(tmp_path, monkeypatch):
-    monkeypatch.setenv("UCS_DRS_HOSTNAME", "drs://wrong")
+def test_the_app_checks_them_at_start_up(tmp_path):
+    environ = {"UCS_DRS_HOSTNAME": "drs://wrong"}
     with pytest.raises(ConfigError, match="UCS_DRS_HOSTNAME must be a host name"):
-        create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path / "instance"))
+        create_app({"LOAD_ENTRY_POINTS": False}, instance_path=str(tmp_path / "instance"), environ=environ)

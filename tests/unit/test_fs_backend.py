@@ -185,12 +185,12 @@ def test_presigned_urls_point_at_ucs_and_carry_a_signature(backend):
 
 def test_presigning_outside_a_request_without_public_url_says_what_to_set(tmp_path):
     backend = FilesystemBackend(tmp_path / "root", UrlSigner(b"k" * 32))
-    with pytest.raises(StorageError, match="PUBLIC_URL"):
+    with pytest.raises(StorageError, match="FILESYSTEM_PUBLIC_URL"):
         backend.presign_download("file/object", 60)
 
 
 def test_the_signing_key_is_made_once_and_kept(tmp_path):
-    config = {"STORAGE_ROOT": str(tmp_path / "root"), "PUBLIC_URL": "http://ucs.example"}
+    config = {"FILESYSTEM_ROOT": str(tmp_path / "root"), "FILESYSTEM_PUBLIC_URL": "http://ucs.example"}
     first, second = FilesystemBackend.from_config(config), FilesystemBackend.from_config(config)
     request = ("GET", "file/object", "", 0, 2_000_000_000)
     assert first.signer.sign(*request) == second.signer.sign(*request)

@@ -21,7 +21,7 @@ from ucs.uploads import MAX_PART_SIZE
 def live(tmp_path):
     """(backend, base URL) of a UCS app on the filesystem store, served on a free port."""
     port = free_port()
-    app = filesystem_app(tmp_path, PUBLIC_URL=f"http://127.0.0.1:{port}")
+    app = filesystem_app(tmp_path, FILESYSTEM_PUBLIC_URL=f"http://127.0.0.1:{port}")
     with serving(app, port) as url:
         yield app.extensions["ucs.storage"], url
 
@@ -150,7 +150,7 @@ def test_a_validly_signed_path_outside_the_root_reads_nothing(tmp_path, path):
     """
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "secret").write_text("not for you")
-    app = filesystem_app(tmp_path, PUBLIC_URL="http://ucs.example")
+    app = filesystem_app(tmp_path, FILESYSTEM_PUBLIC_URL="http://ucs.example")
     backend = app.extensions["ucs.storage"]
     query = backend.signer.sign("GET", unquote(path), "", 0, int(time.time()) + 60)
     response = app.test_client().get(f"/storage/objects/{path}?{query}")

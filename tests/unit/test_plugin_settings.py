@@ -3,23 +3,23 @@
 import pytest
 
 from tests.support.apps import build_app
-from ucs.config import ConfigError, core_keys
+from ucs.app import core_settings
+from ucs.config import ConfigError
 from ucs.observability.wiring import secret_values
-from ucs.plugin_settings import PluginSettings, Setting
+from ucs.plugin_settings import Setting, Settings
 from ucs.plugins import current_storage
 from ucs.storage import location_of
 
 TAPE = Setting("TAPE_DRIVES", 2)
 
 
-def apply(settings: PluginSettings, given=None, environ=None) -> dict:
-    config: dict = {}
-    settings.apply(config, given or {}, "/srv/ucs/instance", environ or {})
-    return config
+def apply(settings: Settings, given=None, environ=None) -> dict:
+    values = settings.read(given or {}, environ or {}, "/srv/ucs/instance")
+    return {key: value for key, value in values.items() if key.startswith("TAPE_")}
 
 
-def declared(*declarations: Setting) -> PluginSettings:
-    settings = PluginSettings(core_keys())
+def declared(*declarations: Setting) -> Settings:
+    settings = core_settings()
     settings.add(*declarations)
     return settings
 
@@ -70,9 +70,17 @@ def test_the_secrets_plugins_declare_are_kept_out_of_the_logs(tmp_path):
     )
 
 
+def test_the_password_of_a_url_any_plugin_declares_is_kept_out_of_the_logs(tmp_path):
+    """The rabbitmq plugin owns UCS_AMQP_URL; no core list names it, yet its password is a secret."""
+    url = "amqp://ucs:broker-password@127.0.0.1:5672/%2F"
+    database = f"sqlite:///{tmp_path}/db.sqlite3"
+    app = build_app(tmp_path / "instance", tokens=False, testing=False, AMQP_URL=url, DATABASE_URL=database)
+    assert "broker-password" in secret_values(app.config)
+
+
 def test_a_blocked_plugin_declares_nothing(tmp_path):
     app = build_app(tmp_path / "i", tokens=False, testing=False, BLOCKED_PLUGINS=["s3", "minio"])
-    assert "S3_BUCKET" not in app.config and app.config["STORAGE_ROOT"] == str(tmp_path / "i" / "storage")
+    assert "S3_BUCKET" not in app.config and app.config["FILESYSTEM_ROOT"] == str(tmp_path / "i" / "storage")
 
 
 def test_a_backend_says_where_it_keeps_its_objects(tmp_path):
@@ -83,3 +91,25 @@ def test_a_backend_says_where_it_keeps_its_objects(tmp_path):
         bucket = "archive"
 
     assert location_of(Bucketed()) == "bucket archive"
+
+
+def test_the_broker_settings_are_the_rabbitmq_plugins_and_the_relays_are_ucss(tmp_path):
+    """Blocked, the rabbitmq plugin takes UCS_AMQP_URL and its exchange and queues with it; nothing of UCS
+    reads them (the in-server relay included), while the relay's own settings stay."""
+    app = build_app(
+        tmp_path / "instance",
+        tokens=False,
+        check_schema=True,
+        BLOCKED_PLUGINS=["rabbitmq"],
+        EVENTS_RELAY_IN_SERVER=True,
+    )
+    broker = {
+        "AMQP_URL",
+        "EVENTS_EXCHANGE",
+        "EVENTS_QUEUE",
+        "EVENTS_DEAD_LETTER_EXCHANGE",
+        "EVENTS_DEAD_LETTER_QUEUE",
+    }
+    assert not broker & set(app.config)
+    assert app.config["EVENTS_RELAY_BATCH_SIZE"] == 100 and app.config["EVENTS_RETRY_MAX_DELAY"] == 30.0
+    assert app.test_client().get("/health").status_code == 200

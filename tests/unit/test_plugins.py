@@ -24,7 +24,9 @@ def registered_backends(pm) -> list[str]:
 
 
 def build(tmp_path, **settings):
-    return build_app(tmp_path / "instance", tokens=False, **{"STORAGE_ROOT": str(tmp_path / "s"), **settings})
+    return build_app(
+        tmp_path / "instance", tokens=False, **{"FILESYSTEM_ROOT": str(tmp_path / "s"), **settings}
+    )
 
 
 @pytest.fixture
@@ -60,9 +62,8 @@ def test_a_blocked_plugin_is_not_loaded(tmp_path, blocked):
         build(tmp_path, BLOCKED_PLUGINS=blocked, STORAGE_BACKEND="s3", **OFFLINE_S3)
 
 
-def test_blocked_plugins_come_from_the_environment_too(tmp_path, monkeypatch):
-    monkeypatch.setenv("UCS_BLOCKED_PLUGINS", "minio, s3")
-    app = build(tmp_path)
+def test_blocked_plugins_come_from_the_environment_too(tmp_path):
+    app = build(tmp_path, environ={"UCS_BLOCKED_PLUGINS": "minio, s3"})
     assert registered_backends(app.extensions["ucs.plugins"]) == ["filesystem"]
 
 

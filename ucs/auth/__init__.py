@@ -10,7 +10,7 @@ import logging
 
 from flask import Flask
 
-from ucs.auth.settings import check_auth_settings, make_verifier
+from ucs.auth.settings import make_verifier
 from ucs.auth.verify import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,6 @@ DISABLED_WARNING = "access control is DISABLED (UCS_AUTH_DISABLED): anyone who r
 
 
 def init_app(app: Flask) -> None:
-    check_auth_settings(app.config)
     if app.config["AUTH_DISABLED"]:
         log.warning(DISABLED_WARNING)
         app.extensions[EXTENSION] = None

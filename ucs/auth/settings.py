@@ -1,4 +1,4 @@
-"""The UCS_AUTH_* settings, checked at start-up and turned into a token verifier."""
+"""The UCS_AUTH_* settings, declared and checked as UCS reads them (ucs/settings.py), and the token verifier they make."""
 
 from __future__ import annotations
 
@@ -15,33 +15,75 @@ from ucs.auth.jwks import KeySource, read_file
 from ucs.auth.jwks_fetch import fetch_url
 from ucs.auth.keys import KeyFileError, SigningKey, instance_key, read_key
 from ucs.auth.verify import ASYMMETRIC_ALGORITHMS, TokenVerifier
-from ucs.config import ConfigError
+from ucs.settings import ConfigError, Setting
 
 # The issuer of the tokens UCS signs itself when no other issuer is configured.
 BUILTIN_ISSUER = "urn:ucs:builtin"
 INSTANCE_KEY_FILE = "auth-signing-key.json"
 
 
-def check_auth_settings(config: Mapping[str, Any]) -> None:
-    issuers(config)
-    algorithms = config["AUTH_ALGORITHMS"]
+def _algorithms(algorithms: list[str], instance_path: str) -> list[str]:
     refused = [name for name in algorithms if name not in ASYMMETRIC_ALGORITHMS]
     if refused or not algorithms:
         raise ConfigError(
             f"UCS_AUTH_ALGORITHMS may list only asymmetric algorithms ({', '.join(sorted(ASYMMETRIC_ALGORITHMS))}); "
             f"refused: {', '.join(refused) or 'an empty list'}"
         )
-    if not (isinstance(config["AUTH_AUDIENCE"], str) and config["AUTH_AUDIENCE"]):
+    return algorithms
+
+
+def _audience(audience: Any, instance_path: str) -> str:
+    if not (isinstance(audience, str) and audience):
         raise ConfigError("UCS_AUTH_AUDIENCE must be a non-empty string")
-    for name in ("AUTH_LEEWAY", "AUTH_JWKS_MAX_AGE", "AUTH_JWKS_REFRESH_INTERVAL"):
-        value = config[name]
+    return audience
+
+
+def _seconds(key: str):
+    def check(value: Any, instance_path: str) -> float:
         if not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"UCS_{name} must be a number of seconds of 0 or more, not {value!r}")
-    cache_bytes = config["AUTH_VERIFIED_CACHE_BYTES"]
+            raise ConfigError(f"UCS_{key} must be a number of seconds of 0 or more, not {value!r}")
+        return value
+
+    return check
+
+
+def _cache_bytes(cache_bytes: Any, instance_path: str) -> int:
     if not isinstance(cache_bytes, int) or isinstance(cache_bytes, bool) or cache_bytes < 0:
         raise ConfigError(
             f"UCS_AUTH_VERIFIED_CACHE_BYTES must be a whole number of bytes, not {cache_bytes!r}"
         )
+    return cache_bytes
+
+
+def _issuers(entries: Any, instance_path: str) -> list[dict[str, str]]:
+    return issuers({"AUTH_ISSUERS": entries})
+
+
+AUTH_SETTINGS = (
+    # Trusted token issuers: a JSON list of {"issuer", "jwks_url"} or {"issuer", "jwks_file"}. Empty: UCS is
+    # its own issuer, with a key kept in the instance directory.
+    Setting("AUTH_ISSUERS", [], resolve=_issuers),
+    # A token's aud claim must contain this.
+    Setting("AUTH_AUDIENCE", "ucs", resolve=_audience),
+    # The signature algorithms accepted; asymmetric ones only.
+    Setting("AUTH_ALGORITHMS", ["ES256", "RS256", "EdDSA"], resolve=_algorithms),
+    # Seconds of clock difference allowed when checking exp, nbf and iat.
+    Setting("AUTH_LEEWAY", 30, resolve=_seconds("AUTH_LEEWAY")),
+    # Seconds a fetched JWKS is used before it is fetched again.
+    Setting("AUTH_JWKS_MAX_AGE", 300, resolve=_seconds("AUTH_JWKS_MAX_AGE")),
+    # Seconds at least between two fetches of one issuer's JWKS caused by tokens with an unknown kid.
+    Setting("AUTH_JWKS_REFRESH_INTERVAL", 10.0, resolve=_seconds("AUTH_JWKS_REFRESH_INTERVAL")),
+    # The key file `ucs tokens issue` signs with (made by `ucs tokens keygen`). None: the built-in issuer's.
+    Setting("AUTH_SIGNING_KEY", None),
+    # Bytes of memory (estimated) the verified tokens a worker remembers may take; 0: none is remembered.
+    # 32 MiB: thousands of ordinary tokens, about 300 with 800 scopes each.
+    Setting("AUTH_VERIFIED_CACHE_BYTES", 32 * 1024 * 1024, resolve=_cache_bytes),
+    # Turn access control off, for trusted networks only: every request may do anything.
+    Setting("AUTH_DISABLED", False),
+    # With access control off, `ucs serve` and `ucs run` listen on loopback (or a unix socket) only, unless
+    # this says every caller on the network is trusted.
+    Setting("AUTH_DISABLED_ALLOW_REMOTE", False),
+)
 
 
 def issuers(config: Mapping[str, Any]) -> list[dict[str, str]]:

@@ -56,9 +56,8 @@ def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
     if source is None:
         raise click.ClickException(NO_BROKER)
     metrics_server.start(metrics_port, metrics_host)
-    click.echo(
-        f"events consumer: reading queue {current_app.config['EVENTS_QUEUE']} (Ctrl-C or SIGTERM stops)"
-    )
+    # Which queue is the broker plugin's to say (the rabbitmq plugin logs it once connected).
+    click.echo("events consumer: reading the broker's events (Ctrl-C or SIGTERM stops)")
     configure_logs()
     with stopped_by_signals() as stop:
         source.run(counting_handler(handle_message), stop.is_set)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ucs.events.messages import EventMessage
+from ucs.hookspecs import PLUGINS_EXTENSION
 
 
 class PublishFailed(Exception):
@@ -57,9 +58,9 @@ class Verdict:
 
 def make_publisher(app) -> EventPublisher | None:
     """The configured broker's publisher, or None when no plugin is configured (events stay in the outbox)."""
-    return app.extensions["ucs.plugins"].hook.ucs_make_event_publisher(config=app.config)
+    return app.extensions[PLUGINS_EXTENSION].hook.ucs_make_event_publisher(config=app.config)
 
 
 def make_source(app) -> EventSource | None:
     """The configured broker's source of consumed events, or None when no broker is configured."""
-    return app.extensions["ucs.plugins"].hook.ucs_make_event_source(config=app.config)
+    return app.extensions[PLUGINS_EXTENSION].hook.ucs_make_event_source(config=app.config)

@@ -18,8 +18,25 @@ from ucs.db.base import db
 from ucs.db.models import OutboxEvent, utcnow
 from ucs.events import EventMessage, EventPublisher, PublishFailed, make_publisher
 from ucs.observability.event_metrics import CountingPublisher
+from ucs.settings import Setting
 
 log = logging.getLogger("ucs.relay")  # the name logs have always carried (docs/operations.md)
+
+# Where init_app keeps the in-server relay, in app.extensions.
+RELAY_EXTENSION = "ucs.relay"
+
+# The relay's own settings; the broker's (where to publish) belong to the broker plugin that makes the
+# publisher (ucs_make_event_publisher), the rabbitmq plugin's UCS_AMQP_URL and UCS_EVENTS_EXCHANGE.
+RELAY_SETTINGS = (
+    # The relay publishes at most this many outbox rows per transaction.
+    Setting("EVENTS_RELAY_BATCH_SIZE", 100),
+    # Seconds the relay waits before looking at the outbox again when it found nothing to publish.
+    Setting("EVENTS_RELAY_POLL_INTERVAL", 1.0),
+    # Seconds the relay (and a broker plugin's consumer) waits at most between reconnection attempts.
+    Setting("EVENTS_RETRY_MAX_DELAY", 30.0),
+    # Run the relay in a thread of the web server (`ucs run`), with the publisher a broker plugin makes.
+    Setting("EVENTS_RELAY_IN_SERVER", False),
+)
 
 
 class Relay:
@@ -145,15 +162,16 @@ class InServerRelay:
 
 
 def init_app(app: Flask) -> None:
-    """Start a relay thread with the server's first request, when AMQP_URL and EVENTS_RELAY_IN_SERVER are set.
+    """Start a relay thread with the server's first request, when EVENTS_RELAY_IN_SERVER is set.
 
     Starting on the first request rather than here keeps the thread out of CLI commands (which build the
     same app but serve nothing) and out of a pre-forking server's parent process, whose threads its
     workers would not inherit. Events come from requests, so none waits long; events left from an
     earlier run go out with the first request (a load balancer's health check, say). The thread stops
-    when the interpreter exits, or earlier through app.extensions["ucs.relay"].stop().
+    when the interpreter exits, or earlier through app.extensions[RELAY_EXTENSION].stop(). Without a
+    broker plugin that makes a publisher (the rabbitmq plugin without UCS_AMQP_URL), it warns and runs none.
     """
-    if not (app.config["AMQP_URL"] and app.config["EVENTS_RELAY_IN_SERVER"]):
+    if not app.config["EVENTS_RELAY_IN_SERVER"]:
         return
-    in_server = app.extensions["ucs.relay"] = InServerRelay(app)
+    in_server = app.extensions[RELAY_EXTENSION] = InServerRelay(app)
     app.before_request(in_server.start_once)

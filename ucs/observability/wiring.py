@@ -16,27 +16,30 @@ from ucs.observability import (
 from ucs.observability.instrumented_storage import instrument
 from ucs.plugins import current_storage
 
-# Core settings whose values must never appear in a log line, whoever writes it; plugins mark their own.
+# Flask's setting whose value must never appear in a log line; UCS's and plugins' mark theirs (Setting.secret).
 SECRET_SETTINGS = ("SECRET_KEY",)
-# Settings that are URLs and may hold a password.
-URL_SETTINGS = ("DATABASE_URL", "AMQP_URL")
 
 
-def init_observability(app: Flask, plugin_secrets: Sequence[str] = ()) -> None:
+def init_observability(app: Flask, secret_keys: Sequence[str] = ()) -> None:
     """Call once the storage backend is made: its operations are timed in place.
 
-    plugin_secrets names the settings plugins declared secret (ucs.plugin_settings.Setting.secret).
+    secret_keys names the settings declared secret (ucs.settings.Setting.secret).
     """
-    logs.register_secrets(secret_values(app.config, plugin_secrets))
+    logs.register_secrets(secret_values(app.config, secret_keys))
     request_log.init_app(app)
     app.register_blueprint(metrics_endpoint.bp)
     instrument(current_storage(app))
 
 
-def secret_values(config, plugin_secrets: Sequence[str] = ()) -> list[str]:
-    values = [config.get(name) for name in (*SECRET_SETTINGS, *plugin_secrets)]
-    for name in URL_SETTINGS:
-        url = config.get(name)
-        if isinstance(url, str):
-            values.append(urlsplit(url).password)
+def secret_values(config, secret_keys: Sequence[str] = ()) -> list[str]:
+    values = [config.get(name) for name in (*SECRET_SETTINGS, *secret_keys)]
+    # A password in a URL setting (the database's, a broker plugin's) is a secret, whoever declared the URL.
+    values += [_url_password(value) for value in config.values() if isinstance(value, str) and "://" in value]
     return [value for value in values if isinstance(value, str)]
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # not a URL after all
+        return None

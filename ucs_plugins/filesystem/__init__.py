@@ -1,6 +1,7 @@
 """The filesystem plugin: the embedded default store, with the routes that serve its presigned URLs.
 
-Its settings are UCS_STORAGE_ROOT, UCS_STORAGE_SIGNING_KEY and UCS_PUBLIC_URL (docs/configuration.md).
+Its settings are UCS_FILESYSTEM_ROOT, UCS_STORAGE_SIGNING_KEY and UCS_FILESYSTEM_PUBLIC_URL
+(docs/configuration.md); UCS_STORAGE_ROOT and UCS_PUBLIC_URL, their old names, still work with a warning.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ def _root_in_instance(root: str | None, instance_path: str) -> str:
 
 SETTINGS = (
     # Where parts and objects live. None means instance/storage.
-    Setting("STORAGE_ROOT", None, resolve=_root_in_instance),
+    Setting("FILESYSTEM_ROOT", None, resolve=_root_in_instance, old_keys=("STORAGE_ROOT",)),
     # The key that signs its presigned URLs. None means one kept in the storage root.
     Setting("STORAGE_SIGNING_KEY", None, secret=True),
     # Base URL that clients reach UCS on, for the URLs UCS signs for this store. None: the request's host.
-    Setting("PUBLIC_URL", None),
+    Setting("FILESYSTEM_PUBLIC_URL", None, old_keys=("PUBLIC_URL",)),
 )
 
 

@@ -1,4 +1,4 @@
-"""The filesystem storage backend, the embedded default: parts and objects under UCS_STORAGE_ROOT.
+"""The filesystem storage backend, the embedded default: parts and objects under UCS_FILESYSTEM_ROOT.
 
 UCS serves this store itself: its presigned URLs (urls.py) point at UCS's own /storage routes (routes.py)
 and carry an HMAC-SHA256 signature (signing.py). Upload ids are random hex made here and keys are checked
@@ -85,11 +85,11 @@ class FilesystemBackend:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FilesystemBackend:
-        root = Path(config["STORAGE_ROOT"])
+        root = Path(config["FILESYSTEM_ROOT"])
         root.mkdir(parents=True, exist_ok=True)
         key = config.get("STORAGE_SIGNING_KEY")
         secret = key.encode() if key else instance_signing_key(root)
-        return cls(config["STORAGE_ROOT"], UrlSigner(secret), config.get("PUBLIC_URL"))
+        return cls(config["FILESYSTEM_ROOT"], UrlSigner(secret), config.get("FILESYSTEM_PUBLIC_URL"))
 
     def location(self) -> str:
         """Where the objects are, for `ucs run`'s banner."""

@@ -36,13 +36,15 @@ class PresignedUrls:
             return self.public_url
         # UCS serves this store itself, on the host the client used.
         if not has_request_context():
-            raise StorageError("set PUBLIC_URL: outside a request UCS cannot tell the address clients use")
+            raise StorageError(
+                "set FILESYSTEM_PUBLIC_URL: outside a request UCS cannot tell the address clients use"
+            )
         # A Host such as 'evil.example.com:80/x?' made 'http:/storage/...' (werkzeug, depending on its
         # version, passes it through or turns it into ''): no URL is built from one that is not host[:port].
         if not HOST.fullmatch(request.host):
             shown = request.headers.get("Host", "")[:80]
             raise BadRequest(
                 f"the Host header {shown!r} is not a host name or address with an optional port, so UCS "
-                "cannot build the store's URLs from it (an operator can set UCS_PUBLIC_URL)"
+                "cannot build the store's URLs from it (an operator can set UCS_FILESYSTEM_PUBLIC_URL)"
             )
         return request.host_url.rstrip("/")

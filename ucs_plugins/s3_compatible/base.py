@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from ucs.config import MAX_PRESIGNED_URL_EXPIRY
 from ucs.storage import (
+    MAX_PRESIGNED_URL_EXPIRY,
     ObjectNotFound,
     PresignedRequest,
     StorageError,

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ucs.hookspecs import hookimpl
+from ucs.plugin_settings import Setting
 from ucs.storage import ByteStream, ObjectInfo, PresignedRequest, StorageBackend, StoredPart
 from ucs_plugins.s3 import S3Backend
 
@@ -28,7 +29,7 @@ class PrefixedS3Backend:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PrefixedS3Backend:
-        return cls(S3Backend.from_config(config), config.get("EXAMPLE_KEY_PREFIX") or DEFAULT_PREFIX)
+        return cls(S3Backend.from_config(config), config["EXAMPLE_KEY_PREFIX"] or DEFAULT_PREFIX)
 
     def create_multipart_upload(self, key: str) -> str:
         return self.inner.create_multipart_upload(self.prefix + key)
@@ -66,6 +67,12 @@ class PrefixedS3Backend:
 
     def delete_object(self, key: str) -> None:
         self.inner.delete_object(self.prefix + key)
+
+
+@hookimpl
+def ucs_add_settings(settings):
+    # UCS_EXAMPLE_KEY_PREFIX; declared, so UCS reads it as a setting (and warns about a misspelt one).
+    settings.add(Setting("EXAMPLE_KEY_PREFIX", DEFAULT_PREFIX))
 
 
 @hookimpl

@@ -5,7 +5,7 @@
 - bulk.py: the answers of the bulk operations (resolved, unresolved by error code, a summary)
 - schemas.py: the DRS answers and request bodies, which also document /openapi.json
 - errors.py: DRS's error shape, {"msg", "status_code"}, for every answer under /ga4gh/drs/
-- settings.py: the UCS_DRS_* settings, checked when the blueprint is registered
+- settings.py: the UCS_DRS_* settings, declared and checked with UCS's own (ucs/app.py reads them)
 """
 
 from ucs.api.drs.routes import blp

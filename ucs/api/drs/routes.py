@@ -20,7 +20,6 @@ from ucs.api.drs.bulk import check_length, distinct, resolve_each
 from ucs.api.drs.errors import use_drs_errors
 from ucs.api.drs.objects import access_url, authorizations, drs_object, object_upload
 from ucs.api.drs.service_info import service_info
-from ucs.api.drs.settings import check_drs_settings
 from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
@@ -55,7 +54,6 @@ blp = DrsBlueprint(
 
 @blp.record_once
 def _set_up(state) -> None:
-    check_drs_settings(state.app.config)
     use_drs_errors(state.app)
 
 

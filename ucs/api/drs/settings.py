@@ -1,41 +1,71 @@
-"""The UCS_DRS_* settings (docs/configuration.md), refused at start-up when DRS could not use them."""
+"""The UCS_DRS_* settings (docs/configuration.md), declared like every other (ucs/settings.py): a value DRS
+could not use stops UCS at start-up."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ucs.config import ConfigError
+from ucs.settings import ConfigError, Setting
 
 # A DNS name or an IPv4 address, optionally with a port: what stands between drs:// and the id.
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?")
 MAX_BULK_LIMIT = 10_000
 
 
-def check_drs_settings(config: Mapping[str, Any]) -> None:
-    hostname = config["DRS_HOSTNAME"]
+def _hostname(hostname: Any, instance_path: str) -> str | None:
     if hostname is not None and not (isinstance(hostname, str) and HOSTNAME.fullmatch(hostname)):
         raise ConfigError(
             "UCS_DRS_HOSTNAME must be a host name, optionally with a port, as it stands in "
             f"drs://<host>/<id> (e.g. drs.example.org), not {hostname!r}"
         )
-    if not isinstance(config["DRS_ACCEPTED_ONLY"], bool):
-        raise ConfigError(f"UCS_DRS_ACCEPTED_ONLY must be true or false, not {config['DRS_ACCEPTED_ONLY']!r}")
-    limit = config["DRS_MAX_BULK_REQUEST_LENGTH"]
+    return hostname
+
+
+def _accepted_only(accepted_only: Any, instance_path: str) -> bool:
+    if not isinstance(accepted_only, bool):
+        raise ConfigError(f"UCS_DRS_ACCEPTED_ONLY must be true or false, not {accepted_only!r}")
+    return accepted_only
+
+
+def _bulk_limit(limit: Any, instance_path: str) -> int:
     if not (type(limit) is int and 1 <= limit <= MAX_BULK_LIMIT):
         raise ConfigError(
             f"UCS_DRS_MAX_BULK_REQUEST_LENGTH must be a whole number from 1 to {MAX_BULK_LIMIT}, not {limit!r}"
         )
-    for name in ("DRS_SERVICE_ID", "DRS_ORGANIZATION_NAME"):
-        if not (isinstance(config[name], str) and config[name].strip()):
-            raise ConfigError(f"UCS_{name} must be a non-empty text, not {config[name]!r}")
-    url = config["DRS_ORGANIZATION_URL"]
+    return limit
+
+
+def _text(key: str):
+    def check(text: Any, instance_path: str) -> str:
+        if not (isinstance(text, str) and text.strip()):
+            raise ConfigError(f"UCS_{key} must be a non-empty text, not {text!r}")
+        return text
+
+    return check
+
+
+def _organization_url(url: Any, instance_path: str) -> str | None:
     if url is not None and not (isinstance(url, str) and _is_web_url(url)):
         raise ConfigError(f"UCS_DRS_ORGANIZATION_URL must be an http(s) URL, not {url!r}")
+    return url
 
 
 def _is_web_url(text: str) -> bool:
     parts = urlsplit(text)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+DRS_SETTINGS = (
+    # The host of self_uri, drs://<host>/<id>. None: the host of the request.
+    Setting("DRS_HOSTNAME", None, resolve=_hostname),
+    # Serve only files whose upload a validator accepted; otherwise uploaded ones as well.
+    Setting("DRS_ACCEPTED_ONLY", False, resolve=_accepted_only),
+    # The most ids one bulk request may name (maxBulkRequestLength in service-info); more is a 413.
+    Setting("DRS_MAX_BULK_REQUEST_LENGTH", 100, resolve=_bulk_limit),
+    # service-info: the service's id and the organization that runs it. URL None: the service's own.
+    Setting("DRS_SERVICE_ID", "ucs.drs", resolve=_text("DRS_SERVICE_ID")),
+    Setting("DRS_ORGANIZATION_NAME", "UCS", resolve=_text("DRS_ORGANIZATION_NAME")),
+    Setting("DRS_ORGANIZATION_URL", None, resolve=_organization_url),
+)
