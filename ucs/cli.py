@@ -16,6 +16,7 @@ from ucs import life_cycle, logs, metrics_server, serve
 from ucs.app import STARTUP_ERRORS, create_app
 from ucs.cleanup import parse_duration, stale_uploads, store_leftovers
 from ucs.consumer import handle_message
+from ucs.crypt4gh.commands import crypt4gh_group
 from ucs.database import database_problem, db_url_for_humans
 from ucs.event_metrics import counting_handler
 from ucs.events import EventMessage, PublishFailed, make_source, outbox_events
@@ -83,6 +84,7 @@ main = UcsGroup(
 )
 main.add_command(run_command)
 main.add_command(tokens_group)
+main.add_command(crypt4gh_group)
 
 
 @click.group("events")

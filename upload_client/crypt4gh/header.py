@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -140,15 +140,6 @@ def open_header(header: Header, secret_key: SecretKey) -> DataKey:
             "the Crypt4GH header gives this key more than one data key, which is not supported"
         )
     return data_keys.pop()
-
-
-def reencrypt_header(header: Header, secret_key: SecretKey, readers: Sequence[PublicKey]) -> bytes:
-    """The header for other readers (a downloader, a new archive key); the segments stay as they are.
-
-    Written with secret_key, as the reference's `crypt4gh reencrypt` does, so a reader can check that the
-    header came from its holder. Packets for other keys are left out.
-    """
-    return make_header(open_header(header, secret_key), readers, writer=secret_key)
 
 
 def _seal(payload: bytes, writer: SecretKey, reader: PublicKey) -> bytes:
