@@ -18,8 +18,9 @@ from crypt4gh.keys import get_private_key, get_public_key, load_from_pem
 
 from tests.support.processes import VENV_BIN
 from ucs.crypt4gh.archive import ArchiveKeys
+from upload_client.crypt4gh.envelope import new_envelope, recognise
 from upload_client.crypt4gh.errors import HeaderInvalid, NotForThisKey, SegmentCorrupted
-from upload_client.crypt4gh.header import is_crypt4gh, make_header, read_file_header
+from upload_client.crypt4gh.header import make_header
 from upload_client.crypt4gh.key_files import (
     read_public_key,
     read_secret_key,
@@ -102,9 +103,9 @@ def test_our_file_decrypts_with_the_reference_command_and_a_key_file_we_wrote(tm
     source.write_bytes(os.urandom(5 * SEGMENT_SIZE + 77))
     submitter = SecretKey.generate()
     write_public_key(tmp_path / "submitter.pub", submitter.public_key)
-    data_key = DataKey.generate()
-    header = make_header(data_key, [read_public_key(tmp_path / "archive.pub")], writer=submitter)
-    (tmp_path / "file.c4gh").write_bytes(header + encrypt_in_parts(source, data_key, part_segments=2))
+    envelope = new_envelope(read_public_key(tmp_path / "archive.pub"), submitter)
+    segments = encrypt_in_parts(source, envelope.data_key, part_segments=2)
+    (tmp_path / "file.c4gh").write_bytes(envelope.header + segments)
 
     decrypted = crypt4gh_cli(
         "decrypt", "--sk", str(secret_path), "--sender_pk", str(tmp_path / "submitter.pub"),
@@ -125,10 +126,12 @@ def test_a_file_the_reference_encrypted_is_recognised_opened_and_reencrypted_for
     assert made.returncode == 0, made.stderr
 
     # Recognised by its magic bytes; the header is split off and the segments follow it.
+    found = recognise(tmp_path / "f.c4gh")
+    assert found is not None and recognise(source) is None
     encrypted = (tmp_path / "f.c4gh").read_bytes()
-    assert is_crypt4gh(encrypted[:8])
-    header = read_file_header(tmp_path / "f.c4gh")
-    stored_header, segments = encrypted[: header.size], encrypted[header.size :]
+    stored_header, segments = encrypted[: found.segments_offset], encrypted[found.segments_offset :]
+    assert found.header == stored_header
+    assert (found.plaintext_size, found.ciphertext_size) == (source.stat().st_size, len(segments))
     archive = ArchiveKeys(archive_key)
     data_key = archive.data_key(stored_header)
     assert b"".join(decrypt_stream(io.BytesIO(segments), data_key)) == source.read_bytes()
@@ -156,9 +159,8 @@ def test_a_file_the_reference_encrypted_for_another_key_is_refused(tmp_path, key
         "encrypt", "--recipient_pk", str(tmp_path / "other.pub"), source=source, target=tmp_path / "f.c4gh"
     )
 
-    header = (tmp_path / "f.c4gh").read_bytes()[: read_file_header(tmp_path / "f.c4gh").size]
     with pytest.raises(NotForThisKey, match="not for the archive's key"):
-        ArchiveKeys(key_pair[0]).data_key(header)
+        ArchiveKeys(key_pair[0]).data_key(recognise(tmp_path / "f.c4gh").header)
 
 
 def test_a_file_the_reference_encrypted_with_a_range_is_refused_for_its_edit_list(tmp_path, key_pair):
@@ -172,9 +174,8 @@ def test_a_file_the_reference_encrypted_with_a_range_is_refused_for_its_edit_lis
     )  # fmt: skip
     assert cut.returncode == 0, cut.stderr
 
-    header = (tmp_path / "cut.c4gh").read_bytes()[: read_file_header(tmp_path / "cut.c4gh").size]
     with pytest.raises(HeaderInvalid, match="edit list"):
-        ArchiveKeys(key_pair[0]).data_key(header)
+        ArchiveKeys(key_pair[0]).data_key(recognise(tmp_path / "cut.c4gh").header)
 
 
 def test_a_tampered_segment_of_a_reference_file_raises_the_mac_error(tmp_path, key_pair):
@@ -182,13 +183,13 @@ def test_a_tampered_segment_of_a_reference_file_raises_the_mac_error(tmp_path, k
     source = tmp_path / "source"
     source.write_bytes(os.urandom(2 * SEGMENT_SIZE + 1))
     crypt4gh_cli("encrypt", "--recipient_pk", str(archive_public), source=source, target=tmp_path / "f.c4gh")
-    encrypted = bytearray((tmp_path / "f.c4gh").read_bytes())
-    header_size = read_file_header(tmp_path / "f.c4gh").size
-    encrypted[-5] ^= 0xFF  # in the last segment's MAC
+    found = recognise(tmp_path / "f.c4gh")
+    segments = bytearray((tmp_path / "f.c4gh").read_bytes()[found.segments_offset :])
+    segments[-5] ^= 0xFF  # in the last segment's MAC
 
-    data_key = ArchiveKeys(archive_key).data_key(bytes(encrypted[:header_size]))
+    data_key = ArchiveKeys(archive_key).data_key(found.header)
     with pytest.raises(SegmentCorrupted, match="segment 2 failed its MAC check"):
-        SegmentCipher(data_key).decrypt(bytes(encrypted[header_size:]))
+        SegmentCipher(data_key).decrypt(bytes(segments))
 
 
 @pytest.mark.parametrize("passphrase", [PASSPHRASE, None], ids=["with passphrase", "without"])

@@ -6,8 +6,9 @@ standard library, `cryptography` and `bcrypt`. docs/encryption.md describes the 
 
 - `keys`: X25519 key pairs, and their secrets kept out of reprs.
 - `key_files`: the reference tool's key file formats (public, and secret with an optional passphrase).
-- `header`: the header: parse, open with a secret key, make for readers, split off an encrypted file.
+- `header`: the header: parse, open with a secret key, make for readers.
 - `segments`: encrypting and decrypting byte ranges segment by segment, and the sizes that follow.
+- `envelope`: a new upload's data key and header; a file that is Crypt4GH already, its header split off.
 - `layout`: a file's upload parts as whole numbers of segments, within 10,000 parts.
 - `errors`: everything that can go wrong, none of it carrying key bytes or passphrases.
 """

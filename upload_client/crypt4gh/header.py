@@ -97,12 +97,6 @@ def read_header(stream: BinaryIO) -> Header:
     return Header(tuple(packets))
 
 
-def read_file_header(path: str | os.PathLike) -> Header:
-    """The header of a file the reference tool encrypted; its segments start at header.size."""
-    with open(path, "rb") as file:
-        return read_header(file)
-
-
 def parse_header(data: bytes) -> Header:
     """The header held in data, which must be a header and nothing more (as ucs stores it)."""
     stream = io.BytesIO(data)
