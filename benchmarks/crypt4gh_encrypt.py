@@ -9,9 +9,10 @@ round runs every method once as its own process, the order rotating from round t
   encrypted on its own by encrypt_range in a pool of N threads, as the client's workers would, the
   ciphertext written to /dev/null.
 
-Both read the file from the page cache (one warm-up read first) and pay their interpreter's start-up. It
-prints the median wall time, throughput and CPU time (user + system) of each method, and the load of the
-machine before and after, since other processes share its cores. This is not a test.
+Both read the file from the page cache (one warm-up read first) and pay their interpreter's start-up,
+which each round also measures on an empty file. It prints the median wall time, throughput and CPU time
+(user + system) of each method, its start-up's median wall, and the load of the machine before and after,
+since other processes share its cores. This is not a test.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(dir=arguments.dir) as directory:
         source, public = Path(directory) / "source", Path(directory) / "archive.pub"
+        empty = Path(directory) / "empty"
+        empty.touch()
         key = SecretKey.generate()
         write_secret_key(Path(directory) / "archive.sec", key, None)
         write_public_key(public, key.public_key)
@@ -104,28 +107,41 @@ def main() -> None:
         source.read_bytes()  # into the page cache
 
         script = str(Path(__file__).resolve())
+        reference = [str(BIN / "crypt4gh"), "encrypt", "--recipient_pk", str(public)]
+        ours = [sys.executable, script, "--encrypt"]
+        # Each method: the command for the file, and the same command for the empty file.
         methods = {
-            "crypt4gh encrypt": ([str(BIN / "crypt4gh"), "encrypt", "--recipient_pk", str(public)], source),
-            "ucs, 1 thread": ([sys.executable, script, "--encrypt", str(source), str(public), "1"], None),
-            "ucs, 2 threads": ([sys.executable, script, "--encrypt", str(source), str(public), "2"], None),
+            "crypt4gh encrypt": ((reference, source), (reference, empty)),
+            "ucs, 1 thread": (
+                ([*ours, str(source), str(public), "1"], None),
+                ([*ours, str(empty), str(public), "1"], None),
+            ),
+            "ucs, 2 threads": (
+                ([*ours, str(source), str(public), "2"], None),
+                ([*ours, str(empty), str(public), "2"], None),
+            ),
         }
         print(f"{arguments.size_mib} MiB, {arguments.rounds} rounds; before: {machine_load()}", flush=True)
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+        startups: dict[str, list[float]] = {name: [] for name in methods}
         names = list(methods)
         for round_number in range(arguments.rounds):
             order = names[round_number % len(names) :] + names[: round_number % len(names)]
             for name in order:
-                results[name].append(timed(*methods[name]))
+                whole, start_up = methods[name]
+                results[name].append(timed(*whole))
+                startups[name].append(timed(*start_up)[0])
             walls = ", ".join(f"{name} {results[name][-1][0]:.2f} s" for name in names)
             print(f"round {round_number + 1}: {walls}", flush=True)
         print(f"after: {machine_load()}")
-        print("| method | median wall | throughput | median CPU |")
-        print("|---|---|---|---|")
+        print("| method | median wall | throughput | median CPU | start-up (empty file) |")
+        print("|---|---|---|---|---|")
         for name in names:
             wall = statistics.median(result[0] for result in results[name])
             cpu = statistics.median(result[1] for result in results[name])
             rate = arguments.size_mib * MiB / wall / 1e6
-            print(f"| {name} | {wall:.2f} s | {rate:.0f} MB/s | {cpu:.2f} s |")
+            start_up = statistics.median(startups[name])
+            print(f"| {name} | {wall:.2f} s | {rate:.0f} MB/s | {cpu:.2f} s | {start_up:.2f} s |")
 
 
 if __name__ == "__main__":
