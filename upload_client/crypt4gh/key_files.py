@@ -6,8 +6,8 @@ name, the key (encrypted with ChaCha20-Poly1305 under the passphrase's derived k
 an optional comment; every string is prefixed by its length on two big-endian bytes. Keys are written
 with scrypt, as the reference does; keys made with bcrypt or PBKDF2 are read too.
 
-Secret key files are created readable by their owner only and never overwrite a file: written beside the
-target, then linked into place, so a reader sees the whole file or none of it.
+Key files are created whole, never overwriting a file, a secret key's readable by its owner only from its
+first instant (upload_client.new_files).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import binascii
 import hashlib
 import io
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from upload_client.crypt4gh.errors import KeyFileError, WrongPassphrase
 from upload_client.crypt4gh.keys import KEY_SIZE, PublicKey, SecretKey
+from upload_client.new_files import create_file
 
 PUBLIC_LABEL = "CRYPT4GH PUBLIC KEY"
 PRIVATE_LABEL = "CRYPT4GH PRIVATE KEY"
@@ -128,24 +128,6 @@ def write_secret_key(
 def write_public_key(path: str | os.PathLike, key: PublicKey) -> None:
     """Create the public key file, mode 0644; FileExistsError if path exists."""
     create_file(Path(path), public_key_text(key).encode(), mode=0o644)
-
-
-def create_file(path: Path, data: bytes, mode: int) -> None:
-    """Create path holding data with mode from its first instant, all or nothing; never replace a file.
-
-    The bytes go to a new file beside it (O_CREAT|O_EXCL, as mkstemp opens it), which is then hard-linked
-    to path: the link fails with FileExistsError if path exists, so two racing writers make one winner.
-    """
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "wb") as output:
-            output.write(data)
-            output.flush()
-            os.fsync(output.fileno())
-        os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
 
 
 def _secret_key(key_bytes: bytes, source: str) -> SecretKey:

@@ -24,24 +24,32 @@ def _checked(raw: bytes, what: str) -> bytes:
     return raw
 
 
-class PublicKey:
-    """An X25519 public key: a file's reader, or the writer named in a header packet."""
+class _Key:
+    """32 bytes of key, equal to the same bytes of the same kind."""
 
     __slots__ = ("raw",)
+    what = "a key"
 
     def __init__(self, raw: bytes):
-        self.raw = _checked(raw, "an X25519 public key")
+        self.raw = _checked(raw, self.what)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.raw == self.raw
+
+    def __hash__(self) -> int:
+        return hash(self.raw)
+
+
+class PublicKey(_Key):
+    """An X25519 public key: a file's reader, or the writer named in a header packet."""
+
+    __slots__ = ()
+    what = "an X25519 public key"
 
     @property
     def fingerprint(self) -> str:
         """A short name for messages: the first 16 hex digits of the key's SHA-256."""
         return hashlib.sha256(self.raw).hexdigest()[:16]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PublicKey) and other.raw == self.raw
-
-    def __hash__(self) -> int:
-        return hash(self.raw)
 
     def __repr__(self) -> str:
         return f"PublicKey({self.fingerprint})"
@@ -79,23 +87,15 @@ class SecretKey:
         return f"SecretKey(public {self.public_key.fingerprint})"
 
 
-class DataKey:
+class DataKey(_Key):
     """The 32-byte key that encrypts a file's segments (ChaCha20-Poly1305); new and random per upload."""
 
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: bytes):
-        self.raw = _checked(raw, "a data key")
+    __slots__ = ()
+    what = "a data key"
 
     @classmethod
     def generate(cls) -> DataKey:
         return cls(os.urandom(KEY_SIZE))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DataKey) and other.raw == self.raw
-
-    def __hash__(self) -> int:
-        return hash(self.raw)
 
     def __repr__(self) -> str:
         return "DataKey(hidden)"
