@@ -52,9 +52,12 @@ class SegmentCipher:
     def encrypt(self, plaintext: bytes | memoryview) -> bytes:
         """The segments of plaintext, a whole number of segments or the file's last bytes."""
         view = memoryview(plaintext)
-        return b"".join(
-            self._seal(view[start : start + SEGMENT_SIZE]) for start in range(0, len(view), SEGMENT_SIZE)
-        )
+        pieces = []
+        for start in range(0, len(view), SEGMENT_SIZE):
+            # Nonce and ciphertext joined once with the block's other segments: one copy, not two.
+            nonce = os.urandom(NONCE_SIZE)
+            pieces += (nonce, self._aead.encrypt(nonce, view[start : start + SEGMENT_SIZE], None))
+        return b"".join(pieces)
 
     def decrypt(self, ciphertext: bytes | memoryview, first_segment: int = 0) -> bytes:
         """The plaintext of whole segments (the last may be short); first_segment numbers them in errors."""
@@ -63,10 +66,6 @@ class SegmentCipher:
             self._open(view[start : start + CIPHER_SEGMENT_SIZE], first_segment + number)
             for number, start in enumerate(range(0, len(view), CIPHER_SEGMENT_SIZE))
         )
-
-    def _seal(self, segment: memoryview) -> bytes:
-        nonce = os.urandom(NONCE_SIZE)
-        return nonce + self._aead.encrypt(nonce, segment, None)
 
     def _open(self, segment: memoryview, index: int) -> bytes:
         if len(segment) <= OVERHEAD:
