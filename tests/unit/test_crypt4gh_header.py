@@ -131,8 +131,9 @@ def test_a_packet_naming_an_unusable_writer_key_is_not_for_the_key():
         (_u32(2) + bytes(36), "packet of unknown type 2"),
         (_u32(0) + _u32(1) + bytes(32), "data encryption method 1 is not supported"),
         (_u32(0) + _u32(0) + bytes(16), "holds 16 bytes of key, not 32"),
+        (b"", "holds 0 bytes, too few for any type"),
     ],
-    ids=["edit list", "unknown type", "AES", "short key"],
+    ids=["edit list", "unknown type", "AES", "short key", "empty"],
 )
 def test_a_packet_that_opens_but_cannot_be_used_is_refused_with_its_problem(payload, problem):
     from upload_client.crypt4gh.header import _seal  # the writer's half, to seal what no honest writer would

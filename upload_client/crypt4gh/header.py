@@ -122,7 +122,8 @@ def make_header(data_key: DataKey, readers: Iterable[PublicKey], writer: SecretK
 
 def open_header(header: Header, secret_key: SecretKey) -> DataKey:
     """The data key that header gives to secret_key; NotForThisKey if no packet is for it."""
-    payloads = [payload for payload in (_open(packet, secret_key) for packet in header.packets) if payload]
+    opened = (_open(packet, secret_key) for packet in header.packets)
+    payloads = [payload for payload in opened if payload is not None]
     if not payloads:
         raise NotForThisKey(
             f"the Crypt4GH header is not for the key {secret_key.public_key.fingerprint}: "
@@ -156,6 +157,10 @@ def _open(packet: bytes, secret_key: SecretKey) -> bytes | None:
 
 
 def _data_key(payload: bytes) -> DataKey:
+    if len(payload) < 8:
+        raise HeaderInvalid(
+            f"a packet of the Crypt4GH header holds {len(payload)} bytes, too few for any type"
+        )
     packet_type = _int(payload[:4])
     if packet_type == EDIT_LIST_PACKET:
         raise HeaderInvalid(
