@@ -125,9 +125,9 @@ def write_secret_key(
     create_file(Path(path), secret_key_text(key, passphrase, comment).encode(), mode=0o600)
 
 
-def write_public_key(path: str | os.PathLike, key: PublicKey) -> None:
-    """Create the public key file, mode 0644; FileExistsError if path exists."""
-    create_file(Path(path), public_key_text(key).encode(), mode=0o644)
+def write_public_key(path: str | os.PathLike, key: PublicKey, replace: bool = False) -> None:
+    """Create the public key file, mode 0644; unless replace, FileExistsError if path exists."""
+    create_file(Path(path), public_key_text(key).encode(), mode=0o644, replace=replace)
 
 
 def _secret_key(key_bytes: bytes, source: str) -> SecretKey:
