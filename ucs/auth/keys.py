@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable
@@ -21,8 +22,6 @@ from pathlib import Path
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
-
-from upload_client.new_files import create_file
 
 # The algorithms `ucs tokens keygen` can make keys for, and how.
 KEY_MAKERS = {
@@ -112,11 +111,11 @@ def read_key(path: str | os.PathLike) -> SigningKey:
 
 def write_private(path: Path, document: dict) -> None:
     """Write a secret file readable by its owner only; fails with FileExistsError if path exists."""
-    create_file(path, (json.dumps(document, indent=2) + "\n").encode(), mode=0o600)
+    _write_new(path, json.dumps(document, indent=2) + "\n", mode=0o600)
 
 
 def write_public(path: Path, document: dict) -> None:
-    create_file(path, (json.dumps(document, indent=2) + "\n").encode(), mode=0o644, replace=True)
+    _write_new(path, json.dumps(document, indent=2) + "\n", mode=0o644, replace=True)
 
 
 def save_key(key: SigningKey, path: Path) -> None:
@@ -130,6 +129,25 @@ def instance_key(path: Path, issuer: str) -> SigningKey:
         with contextlib.suppress(FileExistsError):
             save_key(make_key(issuer), path)
     return read_key(path)
+
+
+def _write_new(path: Path, text: str, mode: int, replace: bool = False) -> None:
+    # Written beside the target and linked into place: readers see all of the file or none of it.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(descriptor, mode)
+        with os.fdopen(descriptor, "w") as output:
+            output.write(text)
+            output.flush()
+            os.fsync(output.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def public_jwks(keys: Iterable[SigningKey]) -> dict:

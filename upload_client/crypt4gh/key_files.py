@@ -7,7 +7,7 @@ an optional comment; every string is prefixed by its length on two big-endian by
 with scrypt, as the reference does; keys made with bcrypt or PBKDF2 are read too.
 
 Key files are created whole, never overwriting a file, a secret key's readable by its owner only from its
-first instant (upload_client.new_files).
+first instant (upload_client.atomic_files).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from upload_client.atomic_files import write_new
 from upload_client.crypt4gh.errors import KeyFileError, WrongPassphrase
 from upload_client.crypt4gh.keys import KEY_SIZE, PublicKey, SecretKey
-from upload_client.new_files import create_file
 
 PUBLIC_LABEL = "CRYPT4GH PUBLIC KEY"
 PRIVATE_LABEL = "CRYPT4GH PRIVATE KEY"
@@ -122,12 +122,12 @@ def write_secret_key(
     path: str | os.PathLike, key: SecretKey, passphrase: str | None, comment: str | None = None
 ) -> None:
     """Create the secret key file, mode 0600; FileExistsError if path exists (a key is never replaced)."""
-    create_file(Path(path), secret_key_text(key, passphrase, comment).encode(), mode=0o600)
+    write_new(Path(path), secret_key_text(key, passphrase, comment).encode(), mode=0o600)
 
 
 def write_public_key(path: str | os.PathLike, key: PublicKey, replace: bool = False) -> None:
     """Create the public key file, mode 0644; unless replace, FileExistsError if path exists."""
-    create_file(Path(path), public_key_text(key).encode(), mode=0o644, replace=replace)
+    write_new(Path(path), public_key_text(key).encode(), mode=0o644, replace=replace)
 
 
 def _secret_key(key_bytes: bytes, source: str) -> SecretKey:

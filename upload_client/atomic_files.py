@@ -1,0 +1,36 @@
+"""Files written whole or not at all, with their mode from the moment they exist (secrets stay private).
+
+A file is written beside its target under a temporary name that mkstemp creates with O_CREAT|O_EXCL and
+mode 0600, whatever the umask, then linked into place (new files: FileExistsError if the target exists,
+so of two writers racing one wins and the other reads its file) or renamed over it (replace=True).
+Readers never see half a file, and a secret is never readable by others, not even for a moment.
+
+UCS has the same helper (`ucs.atomic_files`); the client imports nothing from `ucs`, and the Crypt4GH key
+files (`upload_client.crypt4gh`), which UCS writes too, need it on this side.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_new(path: Path, data: bytes, mode: int = 0o600, replace: bool = False) -> None:
+    """Write data to path with mode; without replace, FileExistsError if path exists (left untouched)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        if mode != 0o600:
+            os.fchmod(descriptor, mode)  # mkstemp made it 0600; a public file is opened up once written
+        with os.fdopen(descriptor, "wb") as output:
+            output.write(data)
+            output.flush()
+            os.fsync(output.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
