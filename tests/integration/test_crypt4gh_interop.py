@@ -254,3 +254,21 @@ def test_keys_from_ucs_crypt4gh_keygen_work_with_the_reference_command(tmp_path)
 
     assert encrypted.returncode == 0 and decrypted.returncode == 0, encrypted.stderr + decrypted.stderr
     assert (tmp_path / "decrypted").read_bytes() == source.read_bytes()
+
+
+def test_a_header_rotated_to_a_new_archive_key_decrypts_with_the_reference(tmp_path, key_pair):
+    old_key, _, _ = key_pair
+    source = tmp_path / "source"
+    source.write_bytes(os.urandom(2 * SEGMENT_SIZE + 3))
+    submitter, new_key = SecretKey.generate(), SecretKey.generate()
+    envelope = new_envelope(old_key.public_key, submitter)
+    segments = encrypt_in_parts(source, envelope.data_key, part_segments=1)
+
+    rotated = ArchiveKeys(new_key, previous=(old_key,)).rotated(envelope.header)
+
+    for reader in (new_key, submitter):
+        plaintext = io.BytesIO()
+        reference.decrypt([(0, reader.raw, None)], io.BytesIO(rotated + segments), plaintext)
+        assert plaintext.getvalue() == source.read_bytes()
+    with pytest.raises(ValueError):  # the reference's refusal: no packet opens with the old key
+        reference.decrypt([(0, old_key.raw, None)], io.BytesIO(rotated + segments), io.BytesIO())

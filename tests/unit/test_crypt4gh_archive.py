@@ -44,19 +44,32 @@ def test_a_readers_header_gives_the_same_data_key_to_the_reader_alone(archive):
 
 
 def test_rotation_rewrites_headers_of_the_previous_key_and_leaves_current_ones(archive):
-    data_key = DataKey.generate()
+    data_key, submitter = DataKey.generate(), SecretKey.generate()
     old = archive.current
     rotated_keys = ArchiveKeys(SecretKey.generate(), previous=(old,))
-    stored = make_header(data_key, [old.public_key])
+    stored = make_header(data_key, [old.public_key, submitter.public_key])
 
     assert rotated_keys.data_key(stored) == data_key, "until rewritten, an old header still opens"
     rewritten = rotated_keys.rotated(stored)
     assert rewritten is not None
     assert open_header(parse_header(rewritten), rotated_keys.current) == data_key
+    assert open_header(parse_header(rewritten), submitter) == data_key, "the submitter's packet is kept"
     with pytest.raises(NotForThisKey):
         open_header(parse_header(rewritten), old)
     assert rotated_keys.rotated(rewritten) is None, "a rewritten header is left as it is"
     assert ArchiveKeys(rotated_keys.current).data_key(rewritten) == data_key
+
+
+def test_a_readers_header_is_written_with_the_current_key_during_a_rotation(archive):
+    data_key, reader = DataKey.generate(), SecretKey.generate()
+    rotated_keys = ArchiveKeys(SecretKey.generate(), previous=(archive.current,))
+
+    for_reader = parse_header(
+        rotated_keys.header_for(make_header(data_key, [archive.public_key]), [reader.public_key])
+    )
+
+    assert open_header(for_reader, reader) == data_key
+    assert for_reader.packets[0][4:36] == rotated_keys.public_key.raw
 
 
 def test_keys_load_from_files_and_a_wrong_passphrase_names_the_file(tmp_path):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from upload_client.crypt4gh.errors import NotForThisKey
-from upload_client.crypt4gh.header import make_header, open_header, parse_header
+from upload_client.crypt4gh.header import Header, make_header, open_header, packets_for_others, parse_header
 from upload_client.crypt4gh.key_files import Passphrase, read_secret_key
 from upload_client.crypt4gh.keys import DataKey, PublicKey, SecretKey
 
@@ -45,33 +45,36 @@ class ArchiveKeys:
 
     def data_key(self, header: bytes) -> DataKey:
         """The data key of an upload's header; NotForThisKey if it was written for no key of the archive."""
-        return self._open(header)[1]
+        return self._open(header)[2]
 
     def header_for(self, header: bytes, readers: Sequence[PublicKey]) -> bytes:
-        """The header of a stored upload, written for the readers (a downloader's public key).
+        """The header of a stored upload, written for the readers alone (a downloader's public key).
 
-        Written with the archive's key, so a reader can check who wrote it (`crypt4gh decrypt --sender_pk`).
+        Written with the archive's current key, so a reader can check who wrote it against the published
+        public key (`crypt4gh decrypt --sender_pk`).
         """
-        key, data_key = self._open(header)
-        return make_header(data_key, readers, writer=key)
+        _, _, data_key = self._open(header)
+        return make_header(data_key, readers, writer=self.current)
 
     def rotated(self, header: bytes) -> bytes | None:
         """The header written for the current key if it was for a previous one; None if nothing is to do.
 
-        A rotation job rewrites each stored header with this, in any order and as often as it is stopped:
-        a header already for the current key is left as it is.
+        The previous key's packets are replaced, so it no longer opens the header; other readers' packets
+        (the submitter's own) are kept. A rotation job rewrites each stored header with this, in any order
+        and as often as it is stopped: a header already for the current key is left as it is.
         """
-        key, data_key = self._open(header)
+        parsed, key, data_key = self._open(header)
         if key is self.current:
             return None
-        return make_header(data_key, [self.current.public_key], writer=self.current)
+        ours = parse_header(make_header(data_key, [self.current.public_key], writer=self.current)).packets
+        return Header(packets_for_others(parsed, key) + ours).to_bytes()
 
-    def _open(self, header: bytes) -> tuple[SecretKey, DataKey]:
-        """The archive's key the header is for, and the data key it gives."""
+    def _open(self, header: bytes) -> tuple[Header, SecretKey, DataKey]:
+        """The parsed header, the archive's key it is for, and the data key it gives."""
         parsed = parse_header(header)
         for key in (self.current, *self.previous):
             try:
-                return key, open_header(parsed, key)
+                return parsed, key, open_header(parsed, key)
             except NotForThisKey:
                 continue
         raise NotForThisKey(

@@ -137,6 +137,11 @@ def open_header(header: Header, secret_key: SecretKey) -> DataKey:
     return data_keys.pop()
 
 
+def packets_for_others(header: Header, secret_key: SecretKey) -> tuple[bytes, ...]:
+    """The header's packets that secret_key does not open: other readers', kept when a header is rewritten."""
+    return tuple(packet for packet in header.packets if _open(packet, secret_key) is None)
+
+
 def _seal(payload: bytes, writer: SecretKey, reader: PublicKey) -> bytes:
     nonce = os.urandom(NONCE_SIZE)
     sealed = ChaCha20Poly1305(writer.packet_key(reader, writing=True)).encrypt(nonce, payload, None)
