@@ -22,7 +22,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import get_default_algorithms
 
-from ucs.atomic_files import write_new
+from upload_client.atomic_files import write_new
 
 # The algorithms `ucs tokens keygen` can make keys for, and how.
 KEY_MAKERS = {

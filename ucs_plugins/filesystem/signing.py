@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ucs.atomic_files import write_new
+from upload_client.atomic_files import write_new
 
 
 class SignatureRefused(Exception):

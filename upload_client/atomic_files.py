@@ -4,6 +4,9 @@ A file is written beside its target under a temporary name that mkstemp creates 
 mode 0600, whatever the umask, then linked into place (new files: FileExistsError if the target exists,
 so of two writers racing one wins and the other reads its file) or renamed over it (replace=True).
 Readers never see half a file, and a secret is never readable by others, not even for a moment.
+
+The one implementation: UCS imports it too (its token signing keys, the filesystem store's URL key, the
+Crypt4GH key files), since the client may import nothing of `ucs`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 
 def write_new(path: Path, data: bytes, mode: int = 0o600, replace: bool = False) -> None:
-    """Write data to path with mode; without replace, FileExistsError if path exists."""
+    """Write data to path with mode; without replace, FileExistsError if path exists (left untouched)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
