@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +26,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measured import measured, seaweedfs_in_temporary_directory  # noqa: E402
 from scripts.local_runs import MiB, sha256_of, write_random_file  # noqa: E402
-from tests.support.s3_servers import S3Server, seaweedfs_server  # noqa: E402
+from tests.support.s3_servers import S3Server  # noqa: E402
 from tests.support.tokens import bearer, staff_token  # noqa: E402
 from tests.support.ucs_server import ucs_server  # noqa: E402
 
@@ -48,13 +46,7 @@ class Run:
 
 def measure(tool: str, operation: str, command: list[str], env: dict[str, str]) -> Run:
     """Run command in its own process; its wall time, CPU time and peak RSS (see peak_rss.py)."""
-    wrapper = [sys.executable, "-S", str(ROOT / "benchmarks" / "peak_rss.py"), *command]
-    finished = subprocess.run(wrapper, env=env, capture_output=True, text=True)
-    if finished.returncode != 0 or not finished.stdout:
-        raise SystemExit(f"{tool} {operation} could not be measured: {finished.stderr[-2000:]}")
-    result = json.loads(finished.stdout)
-    if result["exit_code"] != 0:
-        raise SystemExit(f"{tool} {operation} failed: {finished.stderr[-2000:]}")
+    result = measured(f"{tool} {operation}", command, env)
     return Run(tool, operation, result["wall"], result["cpu"], result["peak_rss_mib"])
 
 
@@ -176,11 +168,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ucs-bench-")))
-        print(f"starting SeaweedFS and UCS in {workdir}", flush=True)
-        (workdir / "seaweedfs").mkdir()
-        s3 = stack.enter_context(seaweedfs_server(workdir / "seaweedfs"))
-        bucket = s3.make_bucket("bench")
+        workdir, s3, bucket = stack.enter_context(seaweedfs_in_temporary_directory("ucs-bench-", " and UCS"))
         settings = {**s3.settings(bucket), "PART_SIZE": args.part_size_mib * MiB}
         ucs = stack.enter_context(ucs_server(workdir / "ucs", **settings))
         source = workdir / "source.bin"

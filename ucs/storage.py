@@ -6,7 +6,7 @@ exceptions below, so the service maps storage failures to HTTP in one place and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -69,6 +69,28 @@ class UnknownStorageBackend(LookupError):
     """UCS_STORAGE_BACKEND names no registered backend; start-up stops with the names that exist."""
 
 
+#: The chunk size backends read an object in: what one chunk of read_range's stream holds at most.
+READ_CHUNK = 1024 * 1024
+
+
+@runtime_checkable
+class ByteStream(Protocol):
+    """What read_range returns: an iterator of bytes chunks with close(); a generator is one."""
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    def __next__(self) -> bytes: ...
+
+    def close(self) -> None:
+        """Stop reading and give the connection (or file) back; harmless when done or never started."""
+
+
+def check_range(start: int, length: int) -> None:
+    """Refuse a range no store can answer: read_range's arguments are UCS's own, so this is a bug."""
+    if start < 0 or length < 1:
+        raise ValueError(f"a range starts at 0 or later and holds at least one byte, not {start}+{length}")
+
+
 @runtime_checkable
 class StorageBackend(Protocol):
     """One object store. Keys are chosen by UCS; upload ids are the store's own opaque strings."""
@@ -106,6 +128,19 @@ class StorageBackend(Protocol):
 
     def check(self) -> None:
         """Raise StorageUnavailable when the store cannot serve requests (used by /health)."""
+
+    # --- Reading a completed object back (validation; docs/plugins.md, "Reading objects") ---
+
+    def read_range(self, key: str, start: int, length: int) -> ByteStream:
+        """The bytes [start, start + length) of a completed object, as a stream of chunks (READ_CHUNK each).
+
+        A range reaching past the end is cut at the end (a short read); one starting at or past the end
+        yields nothing. ObjectNotFound for a missing object and StorageUnavailable for an outage are raised
+        while iterating: the request is made for the first chunk. The caller closes the stream (with
+        contextlib.closing), which gives its connection back; a stream never iterated holds none.
+        """
+
+    # --- End of reading a completed object back ---
 
 
 @runtime_checkable

@@ -6,6 +6,7 @@ part but the last, so multi-part objects here are one 5 MiB part and a small las
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from ucs.storage import (
+    ByteStream,
     InvalidParts,
     ListsUploads,
     ObjectNotFound,
@@ -314,3 +316,77 @@ def test_an_expired_url_is_refused_with_403(store):
     assert send(upload, b"too late").status_code == 403
     assert send(download).status_code == 403
     assert backend.list_parts(upload_key, upload_id) == []
+
+
+# --- Reading a byte range of a completed object (read_range) ---
+
+
+def read(backend: StorageBackend, key: str, start: int, length: int) -> bytes:
+    with contextlib.closing(backend.read_range(key, start, length)) as chunks:
+        return b"".join(chunks)
+
+
+def test_read_range_gives_the_first_byte_the_last_byte_and_a_middle_range(store):
+    backend = store.backend
+    first, last = os.urandom(5 * MiB), os.urandom(1234)
+    data = first + last
+    key, _ = uploaded_object(backend, first, last)
+
+    assert isinstance(backend.read_range(key, 0, 1), ByteStream)
+    assert read(backend, key, 0, 1) == data[:1]
+    assert read(backend, key, len(data) - 1, 1) == data[-1:]
+    # Across the boundary between the two parts the object was assembled from.
+    assert read(backend, key, 5 * MiB - 1000, 3000) == data[5 * MiB - 1000 : 5 * MiB + 2000]
+    whole = read(backend, key, 0, len(data))
+    assert hashlib.sha256(whole).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_range_past_the_end_is_cut_at_the_end(store):
+    """The short read: a range reaching past the end stops at the end; one starting there yields nothing."""
+    data = os.urandom(1000)
+    key, _ = uploaded_object(store.backend, data)
+    assert read(store.backend, key, 900, 500) == data[900:]
+    assert read(store.backend, key, 1000, 10) == b""
+    assert read(store.backend, key, 5000, 10) == b""
+
+
+def test_a_0_byte_object_reads_as_nothing(store):
+    key, _ = uploaded_object(store.backend, b"")
+    assert read(store.backend, key, 0, 1) == b""
+    assert read(store.backend, key, 0, MiB) == b""
+
+
+def test_reading_a_missing_object_raises_object_not_found(store):
+    with pytest.raises(ObjectNotFound):
+        read(store.backend, new_key(), 0, 10)
+
+
+def test_a_range_that_holds_no_byte_is_refused_at_the_call(store):
+    key, _ = uploaded_object(store.backend, b"some bytes")
+    for start, length in ((0, 0), (-1, 5), (3, -2)):
+        with pytest.raises(ValueError, match="at least one byte"):
+            store.backend.read_range(key, start, length)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_stream_closed_half_read_gives_its_connection_or_file_back(store):
+    """Closing a stream releases what it holds at once, not when it is collected: ten streams closed after
+    their first chunk, still referenced, hold no socket or file."""
+    backend = store.backend
+    key, _ = uploaded_object(backend, os.urandom(5 * MiB))
+    read(backend, key, 0, 5 * MiB)  # the backend's connection pool now holds its connection
+    before = open_descriptors()
+    streams = []
+    for _ in range(10):
+        stream = backend.read_range(key, 0, 5 * MiB)
+        assert len(next(stream)) > 0
+        stream.close()
+        streams.append(stream)
+    assert open_descriptors() <= before + 1
+    assert len(read(backend, key, 0, 5 * MiB)) == 5 * MiB  # the store still answers
+
+
+# --- End of reading a byte range of a completed object ---

@@ -62,7 +62,12 @@ def test_an_unreachable_store_is_unavailable_not_an_sdk_error(tmp_path, backend_
     with pytest.raises(StorageUnavailable):
         storage_from_settings(tmp_path, **settings, S3_CREATE_BUCKET=True)
     backend = storage_from_settings(tmp_path, **settings)
-    for call in (backend.check, lambda: backend.create_multipart_upload("file/object")):
+    calls = (
+        backend.check,
+        lambda: backend.create_multipart_upload("file/object"),
+        lambda: list(backend.read_range("file/object", 0, 10)),
+    )
+    for call in calls:
         with pytest.raises(StorageUnavailable):
             call()
     assert time.monotonic() - started < 30

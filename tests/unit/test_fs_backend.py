@@ -50,6 +50,8 @@ def test_a_key_that_is_not_a_plain_relative_path_is_refused(backend, key):
         backend.head_object(key)
     with pytest.raises(StorageError):
         backend.presign_download(key, 60)
+    with pytest.raises(StorageError):
+        list(backend.read_range(key, 0, 10))
     assert list(backend.uploads_dir.iterdir()) == []
 
 
@@ -90,6 +92,8 @@ def test_a_symlinked_object_directory_is_not_followed(backend, outside):
     (backend.etags_dir / "linked").symlink_to(outside)
     with pytest.raises(StorageError):
         backend.head_object("linked/secret")
+    with pytest.raises(StorageError, match="outside the storage root"):
+        list(backend.read_range("linked/secret", 0, 10))
     upload_id = backend.create_multipart_upload("linked/new")
     etag = store_part(backend, upload_id, 1, b"escape")
     with pytest.raises(StorageError):

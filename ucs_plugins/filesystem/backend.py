@@ -28,6 +28,7 @@ from ucs.storage import (
     StoredPart,
     StoreUpload,
     UploadNotFound,
+    check_range,
 )
 from ucs.uploads import MAX_PART_SIZE, MAX_PARTS, normalize_etag
 from ucs_plugins.filesystem.assembly import (
@@ -40,6 +41,7 @@ from ucs_plugins.filesystem.assembly import (
 from ucs_plugins.filesystem.locks import adding_to, removing, still_there
 from ucs_plugins.filesystem.names import UPLOAD_ID, checked_key, checked_upload_id
 from ucs_plugins.filesystem.parts import drop_older_copies, newest_parts, part_file
+from ucs_plugins.filesystem.reading import file_chunks
 from ucs_plugins.filesystem.signing import UrlSigner, instance_signing_key
 from ucs_plugins.filesystem.urls import PresignedUrls
 
@@ -289,6 +291,14 @@ class FilesystemBackend:
             return ObjectInfo(size=self.object_path(key).stat().st_size, etag=self.etag_path(key).read_text())
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(f"no object {key}") from None
+
+    # --- Reading a completed object back: a file read ---
+
+    def read_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        check_range(start, length)
+        return file_chunks(self.object_path, key, start, length)
+
+    # --- End of reading a completed object back ---
 
     def check(self) -> None:
         if not os.access(self.root, os.W_OK):

@@ -21,7 +21,14 @@ from minio import Minio
 from minio.datatypes import Part
 from minio.error import InvalidResponseError, S3Error, ServerError
 
-from ucs.storage import ObjectInfo, PresignedRequest, StorageError, StorageUnavailable, StoredPart
+from ucs.storage import (
+    READ_CHUNK,
+    ObjectInfo,
+    PresignedRequest,
+    StorageError,
+    StorageUnavailable,
+    StoredPart,
+)
 from ucs.uploads import normalize_etag
 from ucs_plugins.s3_compatible.base import S3CompatibleBackend, quoted
 from ucs_plugins.s3_compatible.errors import neutral_error
@@ -128,6 +135,26 @@ class MinioBackend(S3CompatibleBackend):
         with self.translated_errors(f"head {key}"):
             stat = self.client.stat_object(self.bucket, key)
         return ObjectInfo(size=stat.size or 0, etag=quoted(stat.etag or ""))
+
+    # --- Reading a completed object back ---
+
+    def _get_range(self, key: str, start: int, length: int) -> Any:
+        try:
+            return self.client.get_object(self.bucket, key, offset=start, length=length)
+        except S3Error as error:
+            if error.response.status == 416:
+                return None
+            raise
+
+    def _chunks(self, body: Any) -> Iterator[bytes]:
+        # urllib3 raises ProtocolError (IncompleteRead) when the body ends before Content-Length.
+        return body.stream(READ_CHUNK)
+
+    def _release(self, body: Any) -> None:
+        body.close()
+        body.release_conn()
+
+    # --- End of reading a completed object back ---
 
     def _bucket_exists(self) -> bool:
         return self.client.bucket_exists(self.bucket)

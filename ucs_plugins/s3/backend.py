@@ -14,6 +14,7 @@ from botocore.client import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ucs.storage import (
+    READ_CHUNK,
     ObjectInfo,
     PresignedRequest,
     StorageError,
@@ -162,6 +163,28 @@ class S3Backend(S3CompatibleBackend):
         with self.translated_errors(f"head {key}"):
             answer = self.client.head_object(Bucket=self.bucket, Key=key)
         return ObjectInfo(size=answer["ContentLength"], etag=answer["ETag"])
+
+    # --- Reading a completed object back ---
+
+    def _get_range(self, key: str, start: int, length: int) -> Any:
+        try:
+            answer = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as error:
+            if _status(error) == 416:
+                return None
+            raise
+        return answer["Body"]
+
+    def _chunks(self, body: Any) -> Iterator[bytes]:
+        # botocore's StreamingBody raises IncompleteReadError when the body ends before Content-Length.
+        return body.iter_chunks(READ_CHUNK)
+
+    def _release(self, body: Any) -> None:
+        body.close()
+
+    # --- End of reading a completed object back ---
 
     def _bucket_exists(self) -> bool:
         self.client.head_bucket(Bucket=self.bucket)  # a missing bucket answers 404: ObjectNotFound

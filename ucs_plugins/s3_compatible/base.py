@@ -12,7 +12,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from ucs.config import MAX_PRESIGNED_URL_EXPIRY
-from ucs.storage import ObjectNotFound, PresignedRequest, StorageError, StorageUnavailable, StoredPart
+from ucs.storage import (
+    ObjectNotFound,
+    PresignedRequest,
+    StorageError,
+    StorageUnavailable,
+    StoredPart,
+    check_range,
+)
 
 
 class S3CompatibleBackend:
@@ -56,6 +63,37 @@ class S3CompatibleBackend:
     def _listed_parts(self, key: str, upload_id: str) -> Iterator[tuple[StoredPart, datetime | None]]:
         """Each part as the store lists it, with when it was stored: all pages (1,000 parts each at most)."""
         raise NotImplementedError
+
+    # --- Reading a completed object back: a ranged GetObject ---
+
+    def read_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        check_range(start, length)  # at the call: a bad range is UCS's bug, not the store's answer
+        return self._range_chunks(key, start, length)
+
+    def _range_chunks(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        what = f"read {key} bytes {start}-{start + length - 1}"
+        with self.translated_errors(what):
+            body = self._get_range(key, start, length)
+            if body is None:
+                return
+            try:
+                yield from self._chunks(body)
+            finally:
+                self._release(body)
+
+    def _get_range(self, key: str, start: int, length: int) -> Any:
+        """The SDK's response body for GetObject with Range: bytes=start-(start+length-1); None when the
+        range starts at or past the end (the store answers 416)."""
+        raise NotImplementedError
+
+    def _chunks(self, body: Any) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def _release(self, body: Any) -> None:
+        """Close the body: a body read to its end has already given its connection back to the pool."""
+        raise NotImplementedError
+
+    # --- End of reading a completed object back ---
 
     def check(self) -> None:
         try:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ucs.hookspecs import hookimpl
-from ucs.storage import ObjectInfo, PresignedRequest, StorageBackend, StoredPart
+from ucs.storage import ByteStream, ObjectInfo, PresignedRequest, StorageBackend, StoredPart
 from ucs_plugins.s3 import S3Backend
 
 DEFAULT_PREFIX = "ucs/"
@@ -60,6 +60,9 @@ class PrefixedS3Backend:
 
     def check(self) -> None:
         self.inner.check()
+
+    def read_range(self, key: str, start: int, length: int) -> ByteStream:
+        return self.inner.read_range(self.prefix + key, start, length)
 
 
 @hookimpl
