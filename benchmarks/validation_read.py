@@ -1,7 +1,7 @@
 """Benchmark: reading an object back to hash it, the validation reader against boto3's download_fileobj.
 
 Run with `.venv/bin/python benchmarks/validation_read.py [--size-mib 256] [--readers 1,2,4,8]
-[--range-size-mib 16] [--buffer-mib 2] [--rounds 3]` (--readers and --range-size-mib take lists: every
+[--range-size-mib 16] [--buffer-mib 1] [--rounds 3]` (--readers and --range-size-mib take lists: every
 pair is one side). It starts SeaweedFS (`weed mini`) in a temporary directory, uploads
 one random object with boto3, then reads it back, round after round: boto3's `download_fileobj` into a
 SHA-256 sink (its default TransferConfig: 8 MiB ranges, 10 threads), and ucs.validation.reader's
@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--readers", type=numbers, default=[1, 2, 4, 8])
     parser.add_argument("--range-size-mib", type=numbers, default=[16])
-    parser.add_argument("--buffer-mib", type=int, default=2, help="how far each reader may run ahead")
+    parser.add_argument("--buffer-mib", type=int, default=1, help="how far each reader may run ahead")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 

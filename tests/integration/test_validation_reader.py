@@ -19,7 +19,7 @@ from ucs_plugins.filesystem.backend import FilesystemBackend
 from ucs_plugins.filesystem.signing import UrlSigner
 
 MiB = 1024 * 1024
-# Ranges that line up with neither the parts nor the 1 MiB chunks, each reader held to one chunk ahead.
+# Ranges that line up with neither the parts nor the 256 KiB chunks, each reader held to 4 chunks ahead.
 CONFIG = ReadConfig(readers=3, range_size=1_500_000, buffer_size=MiB)
 
 

@@ -41,7 +41,7 @@ class ReadConfig:
 
     readers: int = 4
     range_size: int = 16 * MiB
-    buffer_size: int = 2 * MiB
+    buffer_size: int = 1 * MiB
 
     def __post_init__(self) -> None:
         for name in ("readers", "range_size", "buffer_size"):
