@@ -164,3 +164,22 @@ def test_a_store_outage_leaves_the_upload_uploaded_until_the_store_is_back(
     assert f"cannot read upload {upload_id} of file 'during-outage.bam' (attempt 1)" in log
     assert "WARNING" in log
     assert verdicts(app) == {upload_id: 1}
+
+
+def test_sigterm_releases_the_object_being_read_at_once(app, validator_settings, proxy, tmp_path):
+    upload_id = upload_through_api(staff_client(app), "stopped.bam", os.urandom(8 * MiB))
+    proxy.download_rate_limit = 256 * 1024
+    with ucs_validate(tmp_path / "a", **as_environment(validator_settings, "stopping")) as validator:
+        wait_until(lambda: upload_row(app, upload_id).validation_lease_owner, what="the validator's claim")
+        validator.process.send_signal(signal.SIGTERM)
+        assert validator.process.wait(timeout=30) == 0
+    row = upload_row(app, upload_id)
+    # Free for the next validator now, not after the lease: nothing judged, no attempt counted.
+    assert (row.upload_status.value, row.validation_lease_owner, row.validation_lease_until) == (
+        "uploaded",
+        None,
+        None,
+    )
+    assert row.validation_attempts == 0
+    assert f"stopped reading upload {upload_id}; released for another validator" in validator.log.read_text()
+    assert "validator stopping stopped: 1 released" in validator.log.read_text()

@@ -4,15 +4,20 @@ what it records and publishes, fixity re-checks, and what downloads and DRS serv
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 
 import pytest
 
 from tests.support.databases import empty_tables
 from tests.support.drs_calls import CHUNKS, DATA, DRS, SHA256, uploaded
+from tests.support.metrics import scrape, value
 from tests.support.rest import outbox
 from tests.support.validation import upload_state, validate_once
 from ucs.db.queries import get_upload
+from ucs.events import Outcome
 from ucs.observability import metrics
+from ucs.operations.consumer import handle_message
 from ucs.plugins import current_storage
 
 
@@ -171,3 +176,39 @@ def test_the_setting_that_serves_uploaded_files_serves_them_before_the_verdict(a
     uploaded(rest, "F")
     assert rest.expect(200, "GET", "/files/F/download").json()["sha256"] == SHA256
     assert rest.expect(200, "GET", f"{DRS}/objects/F").json()["id"] == "F"
+
+
+@pytest.mark.parametrize("mode", ["builtin", "none"])
+def test_an_external_verdict_is_dead_lettered_unless_validation_is_external(app, rest, mode):
+    upload = uploaded(rest, "F")
+    body = json.dumps(
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": "file.upload_validated",
+            "payload": {"upload_id": upload["upload_id"], "outcome": "accepted"},
+        }
+    ).encode()
+    with app.app_context():
+        verdict = handle_message(body, validation=mode)
+    assert verdict.outcome is Outcome.DEAD_LETTER
+    assert verdict.reason == (
+        f"UCS_VALIDATION is {mode}, not external: UCS takes no verdict from file.upload_validated events "
+        "(docs/validation.md)"
+    )
+    assert upload_state(rest, upload["upload_id"])["status"] == "uploaded"
+    with app.app_context():
+        assert handle_message(body, validation="external").outcome is Outcome.APPLIED
+    assert upload_state(rest, upload["upload_id"])["status"] == "accepted"
+    # Whoever judged, UCS publishes the verdict.
+    assert [kind for kind, _ in outbox(app)][-1] == "file.upload_accepted"
+
+
+def test_the_backlog_shows_in_the_servers_metrics(app, rest):
+    uploaded(rest, "F")
+    samples = scrape(rest.base_url)
+    assert value(samples, "ucs_validation_pending") == 1
+    assert value(samples, "ucs_validation_oldest_pending_seconds") > 0
+    validate_once(app)
+    samples = scrape(rest.base_url)
+    assert value(samples, "ucs_validation_pending") == 0
+    assert value(samples, "ucs_validation_oldest_pending_seconds") == 0

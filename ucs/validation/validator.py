@@ -108,7 +108,10 @@ class Validator:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            # Joined in short waits: a SIGTERM handler runs only when the main thread runs Python code,
+            # and a signal delivered to another thread does not wake a join that waits forever.
+            while thread.is_alive():
+                thread.join(0.2)
         return self.tally
 
     def _recheck_before(self):
