@@ -24,6 +24,7 @@ from ucs.observability.wiring import init_observability
 from ucs.plugins import PLUGINS_EXTENSION, STORAGE_EXTENSION, make_plugin_manager
 from ucs.settings import INSTANCE_PATH_VARIABLE, ConfigError, Settings
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
+from ucs.validation.settings import VALIDATION_SETTINGS, check_validation_settings
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,9 @@ def create_app(
 
 def core_settings() -> Settings:
     """UCS's own settings: the app's, access control's, the relay's and DRS's. Plugins add theirs."""
-    return Settings((*CORE_SETTINGS, *AUTH_SETTINGS, *relay.RELAY_SETTINGS, *DRS_SETTINGS))
+    return Settings(
+        (*CORE_SETTINGS, *AUTH_SETTINGS, *relay.RELAY_SETTINGS, *DRS_SETTINGS, *VALIDATION_SETTINGS)
+    )
 
 
 def declared_settings(plugins: pluggy.PluginManager) -> Settings:
@@ -107,3 +110,4 @@ def _derive_settings(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     # Connections are checked before use when idle (ucs/db/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    check_validation_settings(app.config)

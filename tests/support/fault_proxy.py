@@ -7,10 +7,11 @@ part uploads (PUT to a presigned part URL) it injects a fault instead:
 - ``reset_midway``: forward half of the body to the store, then reset both connections;
 - ``503``: read the whole body and answer 503 Service Unavailable; the store sees nothing.
 
-It can also lose answers: forward a request (``PATCH``, say) to the store or UCS behind it, let it be
-handled, and reset the client's connection instead of relaying the answer. It can throttle part uploads,
-so a test can kill a client while parts are in flight, answer HEAD requests with a Content-Length of its
-choosing (a store misreporting an object's size), and it counts
+It can also play a store outage (``outage``: every request, of any kind, answered 503 or reset), and
+lose answers: forward a request (``PATCH``, say) to the store or UCS behind it, let it be handled, and
+reset the client's connection instead of relaying the answer. It can throttle part uploads, so a test
+can kill a client while parts are in flight, answer HEAD requests with a Content-Length of its choosing
+(a store misreporting an object's size), and it counts
 what passes through, so a test can tell how many bytes the client sent.
 """
 
@@ -77,6 +78,8 @@ class FaultProxy:
         self.lost_answers: Counter = Counter()
         #: The Content-Length every HEAD answer carries instead of the store's, or None to pass it on.
         self.head_content_length: int | None = None
+        #: "503" or "reset": every request gets that fault, whatever it is (the store is down); None: off.
+        self.outage: str | None = None
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -96,6 +99,7 @@ class FaultProxy:
         self.delays = {"PUT": [], "GET": []}
         self.lost_answers = Counter()
         self.head_content_length = None
+        self.outage = None
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -131,7 +135,7 @@ class FaultProxy:
             method, target, headers = _parse_head(head)
             length = int(headers.get("content-length", "0"))
             part_upload = is_part_upload(method, target)
-            fault = self._choose_fault() if part_upload else None
+            fault = self.outage or (self._choose_fault() if part_upload else None)
             with self._lock:
                 self.stats.requests += 1
                 self.stats.part_uploads += part_upload

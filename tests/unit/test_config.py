@@ -19,6 +19,7 @@ from ucs.config import ConfigError
 from ucs.events.relay import RELAY_SETTINGS
 from ucs.plugins import make_plugin_manager
 from ucs.settings import CLIENT_VARIABLES, parse_setting
+from ucs.validation.settings import VALIDATION_SETTINGS
 from ucs_plugins import rabbitmq
 from upload_client.cli import main as client
 
@@ -45,10 +46,12 @@ def make(tmp_path, config=None, environ=None):
 
 
 def test_defaults(tmp_path):
-    app = make(tmp_path)
+    app = make(tmp_path, {"VALIDATION": "builtin"})  # test apps default to external
     for key, default in SETTINGS.items():
-        if key not in ("FILESYSTEM_ROOT", "LOAD_ENTRY_POINTS"):
+        if key not in ("FILESYSTEM_ROOT", "LOAD_ENTRY_POINTS", "ACCEPTED_ONLY"):
             assert app.config[key] == default, key
+    # Unset, ACCEPTED_ONLY follows the mode: builtin validation serves accepted files only.
+    assert app.config["VALIDATION"] == "builtin" and app.config["ACCEPTED_ONLY"] is True
     # The embedded default: SQLite database and filesystem store in the instance directory.
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/ucs.sqlite3"
     assert app.config["FILESYSTEM_ROOT"] == str(tmp_path / "instance" / "storage")
@@ -320,9 +323,46 @@ def documented_tables() -> list[set[str]]:
 
 @pytest.mark.parametrize(
     "declared",
-    [AUTH_SETTINGS, RELAY_SETTINGS, DRS_SETTINGS, rabbitmq.SETTINGS],
-    ids=["access control", "relay", "DRS", "rabbitmq plugin"],
+    [AUTH_SETTINGS, RELAY_SETTINGS, DRS_SETTINGS, VALIDATION_SETTINGS, rabbitmq.SETTINGS],
+    ids=["access control", "relay", "DRS", "validation", "rabbitmq plugin"],
 )
 def test_each_owners_settings_have_a_table_of_their_own(declared):
     """Who declares a setting shows on the page: the relay's apart from the broker plugin's, say."""
     assert {setting.key for setting in declared} in documented_tables()
+
+
+@pytest.mark.parametrize(
+    ("settings", "accepted_only"),
+    [
+        ({"VALIDATION": "builtin"}, True),
+        ({"VALIDATION": "external"}, False),
+        ({"VALIDATION": "none"}, False),
+        ({"VALIDATION": "builtin", "ACCEPTED_ONLY": "false"}, False),
+        ({"VALIDATION": "external", "ACCEPTED_ONLY": "yes"}, True),
+        # The older name still works, for downloads too now.
+        ({"VALIDATION": "external", "DRS_ACCEPTED_ONLY": True}, True),
+        ({"VALIDATION": "builtin", "DRS_ACCEPTED_ONLY": "off"}, False),
+    ],
+)
+def test_accepted_only_follows_the_validation_mode_unless_set(tmp_path, settings, accepted_only):
+    assert make(tmp_path, settings).config["ACCEPTED_ONLY"] is accepted_only
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"VALIDATION": "sometimes"},
+            "UCS_VALIDATION must be one of builtin, external, none, not 'sometimes'",
+        ),
+        ({"VALIDATION": "none", "ACCEPTED_ONLY": True}, "nothing would ever be accepted"),
+        ({"ACCEPTED_ONLY": "maybe"}, "UCS_ACCEPTED_ONLY must be true or false"),
+        # The older name is read as the new one (with a warning naming it), and checked alike.
+        ({"DRS_ACCEPTED_ONLY": "maybe"}, "UCS_ACCEPTED_ONLY must be true or false"),
+        ({"VALIDATION_LEASE": 0}, "UCS_VALIDATION_LEASE must be a number above 0, not 0"),
+        ({"VALIDATION_READERS": -2}, "UCS_VALIDATION_READERS must be a number above 0"),
+    ],
+)
+def test_validation_settings_ucs_cannot_use_are_refused_naming_them(tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make(tmp_path, settings)

@@ -122,7 +122,17 @@ def test_the_compose_file_follows_the_compose_specification(mode):
 
 
 def test_the_compose_file_has_every_part_of_a_deployment_each_with_a_health_check():
-    parts = {"minio", "postgres", "rabbitmq", "ucs", "relay", "consumer", "cleanup", "prometheus"}
+    parts = {
+        "minio",
+        "postgres",
+        "rabbitmq",
+        "ucs",
+        "relay",
+        "consumer",
+        "validator",
+        "cleanup",
+        "prometheus",
+    }
     assert set(SERVICES) == parts | ONE_SHOT
     for name, service in SERVICES.items():
         assert service.get("image"), f"{name} has no image"
@@ -163,8 +173,8 @@ def test_health_checks_and_scrape_targets_name_the_ports_the_processes_listen_on
 
     serve = parse_ucs_command(argv(SERVICES["ucs"]))
     assert serve.info_name == "serve" and serve.params["bind"] == "0.0.0.0:8000"
-    ports = {"ucs": "8000", "relay": metrics_port("relay"), "consumer": metrics_port("consumer")}
-    paths = {"ucs": "/health", "relay": "/metrics", "consumer": "/metrics"}
+    ports = {"ucs": "8000", **{name: metrics_port(name) for name in ("relay", "consumer", "validator")}}
+    paths = {"ucs": "/health", "relay": "/metrics", "consumer": "/metrics", "validator": "/metrics"}
     for service, port in ports.items():
         assert f"http://127.0.0.1:{port}{paths[service]}" in " ".join(
             SERVICES[service]["healthcheck"]["test"]

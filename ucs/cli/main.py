@@ -17,6 +17,7 @@ from ucs.cli.files import files_group
 from ucs.cli.serve import run_command, serve_command
 from ucs.cli.tokens import tokens_group
 from ucs.cli.uploads import uploads_group
+from ucs.cli.validate import validate_command
 from ucs.crypt4gh.commands import crypt4gh_group
 from ucs.db.schema import database_problem
 
@@ -63,6 +64,7 @@ for command in (
     tokens_group,
     events_group,
     uploads_group,
+    validate_command,
     crypt4gh_group,
 ):
     main.add_command(command)

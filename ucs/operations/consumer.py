@@ -57,7 +57,13 @@ class Unhandleable(Exception):
     """The message can never be applied: it goes to the dead-letter queue with this reason."""
 
 
-def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
+# UCS_VALIDATION: verdicts from outside are applied only when an external validator is the judge.
+EXTERNAL_VALIDATION = "external"
+
+
+def parse(
+    body: bytes, validation: str = EXTERNAL_VALIDATION
+) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
     """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable.
 
     A body the JSON parser cannot decode, for whatever reason, is poison: no redelivery decodes it.
@@ -78,6 +84,11 @@ def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Ou
         raise Unhandleable(f"malformed event: {_messages(error)}") from None
     if envelope["type"] not in HANDLERS:
         raise Unhandleable(f"unknown event type {envelope['type']!r}: UCS consumes {', '.join(HANDLERS)}")
+    if envelope["type"] == events.UPLOAD_VALIDATED and validation != EXTERNAL_VALIDATION:
+        raise Unhandleable(
+            f"UCS_VALIDATION is {validation}, not external: UCS takes no verdict from {events.UPLOAD_VALIDATED} "
+            "events (docs/validation.md)"
+        )
     apply = HANDLERS[envelope["type"]]
     try:
         payload = CONSUMED_SCHEMAS[envelope["type"]]().load(envelope["payload"])
@@ -91,15 +102,16 @@ def _messages(error: ma.ValidationError) -> str:
     return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in messages.items())
 
 
-def handle_message(body: bytes) -> Verdict:
+def handle_message(body: bytes, validation: str = EXTERNAL_VALIDATION) -> Verdict:
     """Apply one message in one transaction, remembering its event id; never raises. Needs an app context.
 
     What escapes the handling below is a bug in UCS, or a database error while recovering from an error:
     the first is dead-lettered (it would fail on every delivery and block the queue), the second treated
     as any database failure, retried while the database is unreachable (docs/events.md, "Poison messages").
+    validation is UCS_VALIDATION: file.upload_validated verdicts are dead-lettered unless it is external.
     """
     try:
-        return _handle(body)
+        return _handle(body, validation)
     except Exception as error:
         _forget_transaction()
         if isinstance(error, DBAPIError):
@@ -117,9 +129,9 @@ def _forget_transaction() -> None:
             db.session.invalidate()
 
 
-def _handle(body: bytes) -> Verdict:
+def _handle(body: bytes, validation: str) -> Verdict:
     try:
-        envelope, apply, payload = parse(body)
+        envelope, apply, payload = parse(body, validation)
     except Unhandleable as error:
         return _dead_letter(str(error))
     event_id, event_type = envelope["event_id"], envelope["type"]

@@ -23,12 +23,6 @@ def _hostname(hostname: Any, instance_path: str) -> str | None:
     return hostname
 
 
-def _accepted_only(accepted_only: Any, instance_path: str) -> bool:
-    if not isinstance(accepted_only, bool):
-        raise ConfigError(f"UCS_DRS_ACCEPTED_ONLY must be true or false, not {accepted_only!r}")
-    return accepted_only
-
-
 def _bulk_limit(limit: Any, instance_path: str) -> int:
     if not (type(limit) is int and 1 <= limit <= MAX_BULK_LIMIT):
         raise ConfigError(
@@ -60,8 +54,6 @@ def _is_web_url(text: str) -> bool:
 DRS_SETTINGS = (
     # The host of self_uri, drs://<host>/<id>. None: the host of the request.
     Setting("DRS_HOSTNAME", None, resolve=_hostname),
-    # Serve only files whose upload a validator accepted; otherwise uploaded ones as well.
-    Setting("DRS_ACCEPTED_ONLY", False, resolve=_accepted_only),
     # The most ids one bulk request may name (maxBulkRequestLength in service-info); more is a 413.
     Setting("DRS_MAX_BULK_REQUEST_LENGTH", 100, resolve=_bulk_limit),
     # service-info: the service's id and the organization that runs it. URL None: the service's own.
