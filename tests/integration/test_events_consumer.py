@@ -232,7 +232,7 @@ def test_a_database_without_the_schema_dead_letters_saying_to_migrate(make_app, 
 def test_a_bug_while_handling_a_message_dead_letters_it_and_raises_nothing(app, monkeypatch):
     """Requeued, a message that meets a bug would fail on every delivery and hold up the queue."""
 
-    def broken(body):
+    def broken(body, validation):
         raise KeyError("a bug")
 
     monkeypatch.setattr(consumer, "parse", broken)
@@ -244,7 +244,7 @@ def test_a_bug_while_handling_a_message_dead_letters_it_and_raises_nothing(app, 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_connection_lost_while_handling_a_message_means_retry(app, monkeypatch):
-    def connection_lost(body):
+    def connection_lost(body, validation):
         raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
 
     monkeypatch.setattr(consumer, "parse", connection_lost)
