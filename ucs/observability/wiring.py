@@ -7,12 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ucs.observability import (
-    logs,
-    metrics_endpoint,
-    request_log,
-    status_changes,  # noqa: F401 - status_changes listens
-)
+from ucs.observability import logs, metrics_endpoint, request_log, status_changes
 from ucs.observability.instrumented_storage import instrument
 from ucs.plugins import current_storage
 
@@ -29,6 +24,7 @@ def init_observability(app: Flask, plugin_secrets: Sequence[str] = ()) -> None:
     """
     logs.register_secrets(secret_values(app.config, plugin_secrets))
     request_log.init_app(app)
+    status_changes.init_app(app)
     app.register_blueprint(metrics_endpoint.bp)
     instrument(current_storage(app))
 
