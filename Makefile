@@ -23,7 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check ucs ucs_plugins upload_client tests migrations benchmarks scripts examples
+	$(BIN)/ruff format --check ucs ucs_plugins upload_client tests benchmarks scripts examples
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
