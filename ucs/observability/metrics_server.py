@@ -1,8 +1,13 @@
-"""--metrics-port and --metrics-host for the long-running commands: their own /metrics, from a thread."""
+"""--metrics-port and --metrics-host for the long-running commands: their own /metrics, from a thread.
+
+prometheus_client's own server answers on any path; the registry it reads is the one /metrics reads
+(ucs.observability.metrics.scrape_registry), so multiprocess mode adds up every process's numbers here too.
+"""
 
 from __future__ import annotations
 
 import click
+from prometheus_client import start_http_server
 
 from ucs.observability import metrics
 
@@ -25,7 +30,7 @@ def start(port: int | None, host: str) -> None:
     if port is None:
         return
     try:
-        metrics.serve(port, host)
+        start_http_server(port, host, registry=metrics.scrape_registry())
     except OSError as error:
         raise click.ClickException(
             f"cannot serve metrics on {host}:{port}: {error.strerror or error}"
