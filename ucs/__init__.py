@@ -1,6 +1,11 @@
 """UCS, the Upload Controller Service."""
 
-__all__ = ["create_app"]
+from importlib.metadata import version
+
+__all__ = ["__version__", "create_app"]
+
+# The installed distribution's version (pyproject.toml), which `ucs --version` shows.
+__version__ = version("ucs")
 
 
 def __getattr__(name: str):

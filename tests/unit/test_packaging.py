@@ -1,12 +1,14 @@
 """What installing ucs puts into site-packages: the packages, their data, the console scripts, the metadata."""
 
 import importlib.util
+import subprocess
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
 
 import ucs
+import upload_client
 from ucs.db.schema import MIGRATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,3 +47,10 @@ def test_every_plugin_entry_point_of_the_group_ucs_loads():
     for entry_point in metadata.entry_points(group="ucs"):
         assert entry_point.load() is not None, entry_point
 
+
+def test_the_version_is_the_installed_distributions():
+    assert ucs.__version__ == upload_client.__version__ == metadata.version("ucs")
+    shown = subprocess.run(
+        [str(Path(sys.executable).with_name("upload-client")), "--version"], capture_output=True, text=True
+    )
+    assert shown.stdout.strip() == f"upload-client, version {metadata.version('ucs')}"
