@@ -25,6 +25,10 @@ def test_the_metrics_port_serves_this_process_metrics_in_the_format_asked():
         timeout=10,
     )
     assert openmetrics.text.endswith("# EOF\n")
+    odd = requests.get(
+        f"http://127.0.0.1:{port}/metrics", headers={"Accept": "text/plain; version=abc"}, timeout=10
+    )
+    assert odd.status_code == 200 and odd.headers["Content-Type"].startswith("text/plain; version=0.0.4")
 
 
 def test_a_metrics_port_in_use_is_a_one_line_error_naming_it():
