@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 # Reinstall only when the packaging changes.
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -23,7 +23,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check ucs ucs_plugins upload_client tests migrations benchmarks scripts examples
+	$(BIN)/ruff format --check ucs ucs_plugins upload_client tests benchmarks scripts examples
 	$(BIN)/lint-imports
 
 bench: $(STAMP)

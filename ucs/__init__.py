@@ -1,6 +1,6 @@
 """UCS, the Upload Controller Service."""
 
-__all__ = ["create_app"]
+__all__ = ["__version__", "create_app"]
 
 
 def __getattr__(name: str):
@@ -10,4 +10,8 @@ def __getattr__(name: str):
         from ucs.app import create_app
 
         return create_app
+    if name == "__version__":  # the installed distribution's (pyproject.toml), which `ucs --version` shows
+        from importlib.metadata import version
+
+        return version("ucs")
     raise AttributeError(f"module 'ucs' has no attribute {name!r}")

@@ -4,6 +4,8 @@ It talks to UCS only over HTTP (the REST contract in docs/api.md) and sends the 
 the object store through presigned URLs.
 """
 
+from importlib.metadata import version
+
 __all__ = ["__version__"]
 
-__version__ = "0.1.0"
+__version__ = version("ucs")  # the client ships in the ucs distribution (pyproject.toml)

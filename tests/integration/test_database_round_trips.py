@@ -1,10 +1,13 @@
-"""What the request path asks of the database: read-only requests without a transaction, and pings only for
-connections that sat idle (ucs/db/read_only.py, ucs/db/pool_checks.py), on real SQLite and PostgreSQL."""
+"""What the request path asks of the database: read-only requests without a transaction, pings only for
+connections that sat idle, times aware and in UTC (ucs/db/read_only.py, ucs/db/pool_checks.py,
+ucs/db/types.py), on real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -38,6 +41,23 @@ def test_a_read_only_view_that_writes_is_refused_and_nothing_is_stored(app):
         read_only(writes)()
     with app.app_context():
         assert db.session.get(File, "written-by-a-reader") is None
+
+
+def test_times_come_back_aware_and_in_utc_whatever_zone_they_were_written_in(app):
+    written = datetime(2026, 3, 1, 12, 30, tzinfo=timezone(timedelta(hours=2)))
+    with app.app_context():
+        db.session.add(File(file_id="timed", size=1, created_at=written))
+        db.session.commit()
+    with app.app_context():
+        if db.session.connection().dialect.name == "postgresql":
+            # timestamptz answers in the session's zone: UCS's columns answer in UTC regardless.
+            db.session.execute(text("SET TIME ZONE 'Asia/Tokyo'"))
+        by_orm = db.session.get(File, "timed").created_at
+        by_core = db.session.execute(select(func.min(File.created_at))).scalar_one()
+    for read in (by_orm, by_core):
+        assert read == written
+        assert read.tzinfo is UTC, read
+        assert read.isoformat() == "2026-03-01T10:30:00+00:00"
 
 
 @pytest.mark.postgres

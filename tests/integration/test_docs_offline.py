@@ -72,7 +72,7 @@ def test_swagger_ui_is_told_not_to_call_the_online_validator(live_url):
 
 
 def test_docs_assets_refuse_paths_outside_the_package(live_url):
-    response = requests.get(live_url + "/docs/assets/..%2F..%2Fsetup.cfg", timeout=10)
+    response = requests.get(live_url + "/docs/assets/..%2F..%2Fpyproject.toml", timeout=10)
     assert response.status_code == 404
 
 

@@ -3,19 +3,24 @@
 Metrics of one process accumulate over the test session, so each test compares before and after.
 """
 
+import contextlib
 import hashlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import g
+from sqlalchemy import event
 
 from tests.support.log_capture import captured_log
 from tests.support.metrics import fetch, parse, scrape, value
 from tests.support.processes import free_port
 from tests.support.rest import upload_path
+from ucs.db import queries
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload
-from ucs.operations import registration
+from ucs.operations import life_cycle, registration
 from ucs.uploads import UploadStatus
 
 CHUNKS = [b"a" * 1000, b"b" * 1000, b"c" * 500]
@@ -145,25 +150,69 @@ def test_metrics_still_answer_while_the_database_is_down(make_app):
 def test_a_status_change_rolled_back_is_not_counted(app, live_url):
     with app.app_context():
         registration.register_file("f-rollback", None, None)
-        before = scrape(live_url)
         db.session.add(pending_upload("u-rolled-back"))
-        db.session.flush()
+        db.session.commit()
+        before = scrape(live_url)
+        life_cycle.change_status(queries.get_upload("u-rolled-back"), UploadStatus.CANCELED, "tester")
         db.session.rollback()
         rolled_back = scrape(live_url)
-        db.session.add(pending_upload("u-committed"))
+        life_cycle.change_status(queries.get_upload("u-rolled-back"), UploadStatus.CANCELED, "tester")
         db.session.commit()
         db.session.remove()
-    assert Delta(before, rolled_back)("ucs_uploads_total", status="pending") == 0
-    assert Delta(rolled_back, scrape(live_url))("ucs_uploads_total", status="pending") == 1
+    assert Delta(before, rolled_back)("ucs_uploads_total", status="canceled") == 0
+    assert Delta(rolled_back, scrape(live_url))("ucs_uploads_total", status="canceled") == 1
 
 
-def pending_upload(upload_id: str) -> MultipartUpload:
+def test_a_status_change_is_one_update_and_one_line_naming_who_made_it(app):
+    with app.app_context():
+        registration.register_file("f-one-update", None, None)
+        db.session.add(pending_upload("u-one-update", "f-one-update"))
+        db.session.commit()
+        upload = queries.get_upload("u-one-update")
+        with captured_log() as captured, statements(db.engine) as executed:
+            life_cycle.change_status(upload, UploadStatus.CANCELED, "carol", reason="gone")
+            db.session.commit()
+        db.session.remove()
+    assert len([sql for sql in executed if sql.startswith("UPDATE multipart_uploads")]) == 1
+    [line] = captured.find("ucs.status_changes", upload_id="u-one-update")
+    assert line["message"].endswith("pending -> canceled by carol") and line["subject"] == "carol"
+
+
+def test_importing_the_status_change_log_listens_to_no_session():
+    # The listener is registered by init_app (ucs.observability.wiring), never as a side effect of an import.
+    code = (
+        "import ucs.observability.status_changes, ucs.operations.life_cycle\n"
+        "from ucs.db.base import db\n"
+        "dispatch = db.session.session_factory().dispatch\n"
+        "print(len(dispatch.after_commit), len(dispatch.before_flush), len(dispatch.after_transaction_end))"
+    )
+    listened = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert listened.returncode == 0, listened.stderr
+    assert listened.stdout.split() == ["0", "0", "0"]
+
+
+@contextlib.contextmanager
+def statements(engine):
+    """The SQL the engine sends while the block runs."""
+    executed: list[str] = []
+
+    def note(_connection, _cursor, statement, *_):
+        executed.append(statement.strip())
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield executed
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def pending_upload(upload_id: str, file_id: str = "f-rollback") -> MultipartUpload:
     return MultipartUpload(
         s3_upload_id=upload_id,
-        file_id="f-rollback",
+        file_id=file_id,
         upload_status=UploadStatus.PENDING,
         part_size=1,
         backend="filesystem",
         bucket="filesystem",
-        key=f"f-rollback/{upload_id}",
+        key=f"{file_id}/{upload_id}",
     )

@@ -11,12 +11,12 @@ from sqlalchemy import update
 
 from tests.support.rest import outbox
 from ucs import events
+from ucs.cli.durations import parse_duration
 from ucs.cli.main import main
 from ucs.db import queries
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload, utcnow
 from ucs.operations import life_cycle, registration
-from ucs.operations.cleanup import parse_duration
 from ucs.storage import StorageUnavailable
 from ucs.uploads import UploadStatus
 

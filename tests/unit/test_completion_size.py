@@ -34,7 +34,7 @@ class MisreportingStore:
 
 @pytest.fixture
 def app(tmp_path, sqlite_url):
-    app = build_app(tmp_path / "instance", DATABASE_URL=sqlite_url, STORAGE_ROOT=str(tmp_path / "storage"))
+    app = build_app(tmp_path / "instance", DATABASE_URL=sqlite_url, FILESYSTEM_ROOT=str(tmp_path / "storage"))
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -1,7 +1,5 @@
 """Schemas and helpers that more than one resource uses."""
 
-from datetime import UTC, datetime
-
 import marshmallow as ma
 
 from ucs.api.parsing import Blueprint
@@ -41,23 +39,11 @@ def storage() -> StorageBackend:
     return current_storage()
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every time UCS stores is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-class UtcDateTime(ma.fields.DateTime):
-    def _serialize(self, value, attr, obj, **kwargs):
-        return super()._serialize(as_utc(value), attr, obj, **kwargs)
-
-
 class TimestampedSchema(ma.Schema):
     """A row's own times, in every answer about it."""
 
-    created_at = UtcDateTime(required=True)
-    updated_at = UtcDateTime(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
 
 
 class PresignedRequestSchema(ma.Schema):
@@ -69,7 +55,7 @@ class PresignedRequestSchema(ma.Schema):
         required=True,
         metadata={"description": "Headers to send with the request"},
     )
-    expires_at = UtcDateTime(required=True)
+    expires_at = ma.fields.DateTime(required=True)
 
 
 __all__ = [
@@ -79,6 +65,5 @@ __all__ = [
     "size_field",
     "PresignedRequestSchema",
     "TimestampedSchema",
-    "UtcDateTime",
     "storage",
 ]

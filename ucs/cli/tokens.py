@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 from ucs.auth.keys import KEY_MAKERS, make_key, save_key, write_public
 from ucs.auth.scopes import split_scope
 from ucs.auth.settings import signing_key
+from ucs.cli.durations import parse_duration
 from ucs.config import ConfigError
-from ucs.operations.cleanup import parse_duration
 
 
 @click.group("tokens")

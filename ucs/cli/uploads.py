@@ -4,9 +4,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ucs.cli.durations import parse_duration
 from ucs.cli.startup import configure_logs, schema_checked
 from ucs.operations import life_cycle
-from ucs.operations.cleanup import parse_duration, stale_uploads, store_leftovers
+from ucs.operations.cleanup import stale_uploads, store_leftovers
 from ucs.plugins import current_storage
 from ucs.problems import Conflict
 from ucs.storage import ListsUploads, StorageError, UploadNotFound

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ucs.db.base import db
+from ucs.db.types import UtcDateTime
 from ucs.uploads import ACTIVE_STATUSES, UploadStatus
 
 
@@ -16,8 +17,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# SQLite has no time zones: keep aware datetimes in and out on both databases.
-Timestamp = DateTime(timezone=True)
+# Every time column: aware UTC datetimes in and out, on SQLite as on PostgreSQL.
+Timestamp = UtcDateTime()
 
 _active_values = ", ".join(f"'{s.value}'" for s in sorted(ACTIVE_STATUSES))
 ACTIVE_UPLOAD_PREDICATE = db.text(f"upload_status IN ({_active_values})")

@@ -16,7 +16,7 @@ from ucs.db.base import db
 if TYPE_CHECKING:  # the app is only passed through: the database layer needs no Flask of its own
     from flask import Flask
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parents[2] / "migrations")
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 
 # A write that changes nothing and locks nothing, which a read-only database still refuses.
 WRITE_PROBE = text("DELETE FROM alembic_version WHERE 1 = 0")

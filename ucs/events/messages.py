@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -26,10 +26,7 @@ class EventMessage:
 
     @classmethod
     def from_row(cls, row: OutboxEvent) -> EventMessage:
-        occurred_at = row.occurred_at
-        if occurred_at.tzinfo is None:  # SQLite hands back naive datetimes; UCS stores UTC only
-            occurred_at = occurred_at.replace(tzinfo=UTC)
-        return cls(row.event_id, row.type, occurred_at, row.payload)
+        return cls(row.event_id, row.type, row.occurred_at, row.payload)
 
     @property
     def routing_key(self) -> str:

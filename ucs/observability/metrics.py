@@ -8,9 +8,6 @@ ucs/cli/gunicorn_config.py): each worker writes its numbers to files there and a
 from __future__ import annotations
 
 import os
-import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import (
     REGISTRY,
@@ -111,29 +108,3 @@ def exposition(accept: str, *collectors) -> tuple[bytes, str]:
     except (TypeError, ValueError):  # a version it cannot read ("version=abc"): not the scraper's 500
         encode, content_type = choose_encoder("")
     return encode(scrape_registry(*collectors)), content_type
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:  # a scrape every few seconds is not worth a line
-        pass
-
-
-def _metrics_app(*collectors):
-    def answer(environ, start_response):
-        body, content_type = exposition(environ.get("HTTP_ACCEPT", ""), *collectors)
-        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return answer
-
-
-def serve(port: int, host: str, *collectors) -> None:
-    """Serve the metrics (on any path, /metrics included) from a thread of this process (relay, consumer,
-    validator), with the collectors' metrics read at each scrape."""
-    app = _metrics_app(*collectors)
-    server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, name="ucs-metrics", daemon=True).start()

@@ -14,7 +14,6 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ucs.api.common import as_utc
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload, OutboxEvent
 from ucs.observability.metrics import exposition
@@ -40,7 +39,7 @@ class OutboxCollector:
             return
         finally:
             db.session.rollback()  # it only read: end its transaction either way
-        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily(
             "ucs_outbox_pending_events",
             "Events in the outbox that no broker has confirmed yet",
@@ -84,7 +83,7 @@ class ValidationBacklogCollector:
             return
         finally:
             db.session.rollback()
-        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily(
             "ucs_validation_pending", "Uploads awaiting their verdict (status uploaded)", value=pending
         )

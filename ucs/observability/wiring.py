@@ -7,12 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
-from ucs.observability import (
-    logs,
-    metrics_endpoint,
-    request_log,
-    status_changes,  # noqa: F401 - status_changes listens
-)
+from ucs.observability import logs, metrics_endpoint, request_log, status_changes
 from ucs.observability.instrumented_storage import instrument
 from ucs.plugins import current_storage
 
@@ -27,6 +22,7 @@ def init_observability(app: Flask, secret_keys: Sequence[str] = ()) -> None:
     """
     logs.register_secrets(secret_values(app.config, secret_keys))
     request_log.init_app(app)
+    status_changes.init_app(app)
     app.register_blueprint(metrics_endpoint.bp)
     instrument(current_storage(app))
 

@@ -8,7 +8,6 @@ stopped, or the store failed it), or a start whose record was never written.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,17 +17,6 @@ from ucs.db.base import db
 from ucs.db.models import MultipartUpload, utcnow
 from ucs.storage import ListsUploads, StoreUpload
 from ucs.uploads import UploadStatus
-
-DURATION = re.compile(r"^(\d{1,6})([smhd])$")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """'7d', '12h', '30m' or '45s' as a timedelta; ValueError names the expected form."""
-    match = DURATION.fullmatch(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration such as 7d, 12h, 30m or 45s")
-    return timedelta(seconds=int(match.group(1)) * UNIT_SECONDS[match.group(2)])
 
 
 def stale_uploads(older_than: timedelta, now: datetime | None = None) -> list[MultipartUpload]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ucs import events
 from ucs.db.base import db
 from ucs.db.models import MultipartUpload, utcnow
 from ucs.db.queries import get_upload
+from ucs.operations.status_changes import StatusChange, report
 from ucs.problems import Conflict
 from ucs.storage import StorageBackend, StorageError, UploadNotFound
 from ucs.uploads import UploadStatus, transition
@@ -56,11 +58,13 @@ def change_status(
 
     Row locks (FOR UPDATE) already serialise this on PostgreSQL; SQLite, the embedded default, has none,
     so the UPDATE's WHERE clause is what keeps two racing requests (a cancel and a completion, say) from
-    both winning. also_where adds conditions of the caller's (a validator's lease). The caller commits; on
-    Conflict the transaction is rolled back.
+    both winning. also_where adds conditions of the caller's (a validator's lease). The change is reported
+    with the transaction (ucs/operations/status_changes.py). The caller commits; on Conflict the transaction
+    is rolled back.
     """
     current = upload.upload_status
     transition(current, target)
+    changed_at = utcnow()
     changed = db.session.execute(
         update(MultipartUpload)
         .where(
@@ -68,7 +72,7 @@ def change_status(
             MultipartUpload.upload_status == current,
             *also_where,
         )
-        .values(upload_status=target, updated_at=utcnow(), **values)
+        .values(upload_status=target, updated_at=changed_at, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -78,13 +82,10 @@ def change_status(
             f"upload {upload.s3_upload_id} became {now.upload_status.value} meanwhile{why_ended(now)}; "
             f"it cannot become {target.value}"
         )
-    # Keep the loaded object in step with the row for the rest of this request; ucs.observability.status_changes logs
-    # the change, with its actor, once it commits.
-    upload.acting_subject = actor
-    upload.upload_status = target
-    for name, value in values.items():
-        setattr(upload, name, value)
-    db.session.flush()
+    # Keep the loaded object in step with the row, as loaded values: the row is written, nothing to flush.
+    for name, value in {"upload_status": target, "updated_at": changed_at, **values}.items():
+        set_committed_value(upload, name, value)
+    report(StatusChange(upload.s3_upload_id, upload.file_id, current, target, upload.size, actor))
 
 
 def end_upload(

@@ -16,6 +16,7 @@ from ucs.db.base import db
 from ucs.db.models import File, MultipartUpload, utcnow
 from ucs.db.queries import active_upload, get_file
 from ucs.operations.life_cycle import abort_quietly, audited
+from ucs.operations.status_changes import StatusChange, report
 from ucs.problems import BadRequest, Conflict
 from ucs.storage import StorageBackend
 from ucs.uploads import UploadStatus, part_size_for
@@ -81,6 +82,7 @@ def start_upload(
         started_by=audited(actor),
     )
     db.session.add(upload)
+    report(StatusChange(upload_id, file_id, None, UploadStatus.PENDING, size, upload.started_by))
     try:
         _claim_file(file, upload_id)
         db.session.commit()

@@ -4,7 +4,7 @@ Part URLs come from the SDK's public ``get_presigned_url`` with ``uploadId`` and
 offers CreateMultipartUpload, ListParts, CompleteMultipartUpload and AbortMultipartUpload only as
 non-public methods (``_create_multipart_upload``, ``_list_parts``, ``_complete_multipart_upload``,
 ``_abort_multipart_upload``). Their signatures, and the fields of ``Part``, ``ListPartsResult`` and
-``S3Error`` used here, were read in minio 7.2.0 and tested with 7.2.20 (tests/contract); setup.cfg pins
+``S3Error`` used here, were read in minio 7.2.0 and tested with 7.2.20 (tests/contract); pyproject.toml pins
 ``minio>=7.2.0,<7.3`` for that reason. Run the contract suite before widening the pin.
 """
 

@@ -2,17 +2,20 @@
 
 A subclass names its SDK's exceptions and how each becomes a neutral one (translate), and does each store
 operation with its SDK; the presigning, the part listing, the bucket check and the ETag rules are here.
+What a subclass must give is marked abstract: a backend that misses one cannot be made.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from ucs.storage import (
     MAX_PRESIGNED_URL_EXPIRY,
+    ObjectInfo,
     ObjectNotFound,
     PresignedRequest,
     StorageError,
@@ -22,7 +25,7 @@ from ucs.storage import (
 )
 
 
-class S3CompatibleBackend:
+class S3CompatibleBackend(ABC):
     """A StorageBackend on one bucket of an S3-compatible store, through some SDK's client."""
 
     name: ClassVar[str]
@@ -33,9 +36,10 @@ class S3CompatibleBackend:
         self.client = client
         self.bucket = bucket
 
+    @abstractmethod
     def translate(self, what: str, error: Exception) -> StorageError:
         """The ucs.storage exception for one of sdk_errors raised by the operation described by what."""
-        raise NotImplementedError
+        ...
 
     @contextlib.contextmanager
     def translated_errors(self, what: str) -> Iterator[None]:
@@ -60,9 +64,39 @@ class S3CompatibleBackend:
             listing = list(self._listed_parts(key, upload_id))
         return newest_copies(listing)
 
+    @abstractmethod
     def _listed_parts(self, key: str, upload_id: str) -> Iterator[tuple[StoredPart, datetime | None]]:
         """Each part as the store lists it, with when it was stored: all pages (1,000 parts each at most)."""
-        raise NotImplementedError
+        ...
+
+    # --- The store operations each SDK does its own way (ucs.storage.StorageBackend says what they do) ---
+
+    @abstractmethod
+    def create_multipart_upload(self, key: str) -> str: ...
+
+    @abstractmethod
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_no: int, expires_in: int
+    ) -> PresignedRequest: ...
+
+    @abstractmethod
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_nos: Sequence[int], expires_in: int
+    ) -> list[PresignedRequest]: ...
+
+    @abstractmethod
+    def presign_download(self, key: str, expires_in: int) -> PresignedRequest: ...
+
+    @abstractmethod
+    def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> str: ...
+
+    @abstractmethod
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None: ...
+
+    @abstractmethod
+    def head_object(self, key: str) -> ObjectInfo: ...
 
     # --- Reading a completed object back: a ranged GetObject ---
 
@@ -81,17 +115,19 @@ class S3CompatibleBackend:
             finally:
                 self._release(body)
 
+    @abstractmethod
     def _get_range(self, key: str, start: int, length: int) -> Any:
         """The SDK's response body for GetObject with Range: bytes=start-(start+length-1); None when the
         range starts at or past the end (the store answers 416)."""
-        raise NotImplementedError
+        ...
 
-    def _chunks(self, body: Any) -> Iterator[bytes]:
-        raise NotImplementedError
+    @abstractmethod
+    def _chunks(self, body: Any) -> Iterator[bytes]: ...
 
+    @abstractmethod
     def _release(self, body: Any) -> None:
         """Close the body: a body read to its end has already given its connection back to the pool."""
-        raise NotImplementedError
+        ...
 
     # --- End of reading a completed object back ---
 
@@ -104,8 +140,8 @@ class S3CompatibleBackend:
         if not exists:
             raise StorageUnavailable(f"bucket {self.bucket} does not exist")
 
-    def _bucket_exists(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def _bucket_exists(self) -> bool: ...
 
 
 def check_expiry(expires_in: int) -> None:

@@ -156,20 +156,28 @@ class DrsAccess(MethodView):
         return minted(object_id, access_id)
 
 
+def bulk_view(body_schema, answer_schema, items: str, token: bool = True):
+    """A bulk view's body, answer and errors (400, 413 past maxBulkRequestLength), and its token when it
+    needs one: checked once for the whole request, before each object is checked on its own."""
+
+    def decorate(view):
+        view = drs_errors((400, INVALID), (413, f"More {items} than maxBulkRequestLength"))(view)
+        view = blp.response(200, answer_schema)(view)
+        view = blp.arguments(body_schema, error_status_code=400)(view)
+        return requires_token(blp)(view) if token else view
+
+    return decorate
+
+
 @blp.route("/objects")
 class DrsObjects(MethodView):
-    @requires_token(blp)
-    @blp.arguments(schemas.BulkObjectIdsSchema, error_status_code=400)
-    @blp.response(200, schemas.BulkObjectsSchema)
-    @drs_errors((400, INVALID), (413, "More ids than maxBulkRequestLength"))
+    @bulk_view(schemas.BulkObjectIdsSchema, schemas.BulkObjectsSchema, "ids")
     def post(self, body):
         """Get several objects; each one the token may not read is unresolved with 403"""
         answer = functools.partial(_object, host=hostname(), authorized_by=how_to_authorize())
         return resolve_each(bulk_ids(body), authenticate(), answer, "resolved_drs_object")
 
-    @blp.arguments(schemas.BulkObjectIdsSchema, error_status_code=400)
-    @blp.response(200, schemas.BulkAuthorizationsSchema)
-    @drs_errors((400, INVALID), (413, "More ids than maxBulkRequestLength"))
+    @bulk_view(schemas.BulkObjectIdsSchema, schemas.BulkAuthorizationsSchema, "ids", token=False)
     def options(self, body):
         """How to authorize reading several objects (public; no lookup)"""
         return resolve_each(bulk_ids(body), None, how_to_authorize, "resolved_drs_object")
@@ -177,10 +185,7 @@ class DrsObjects(MethodView):
 
 @blp.route("/objects/access")
 class DrsAccesses(MethodView):
-    @requires_token(blp)
-    @blp.arguments(schemas.BulkObjectAccessIdsSchema, error_status_code=400)
-    @blp.response(200, schemas.BulkAccessURLsSchema)
-    @drs_errors((400, INVALID), (413, "More (object, access id) pairs than maxBulkRequestLength"))
+    @bulk_view(schemas.BulkObjectAccessIdsSchema, schemas.BulkAccessURLsSchema, "(object, access id) pairs")
     @store_errors(blp)
     def post(self, body):
         """Get URLs for several objects' bytes; each one the token may not read is unresolved with 403"""

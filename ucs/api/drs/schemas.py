@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ucs.api.common import UtcDateTime
-
 Str = ma.fields.String
 Int = ma.fields.Integer
 
@@ -48,10 +46,12 @@ class DrsObjectSchema(ma.Schema):
         required=True, metadata={"description": "drs://<UCS_DRS_HOSTNAME or the request's host>/<id>"}
     )
     size = Int(required=True)
-    created_time = UtcDateTime(
+    created_time = ma.fields.DateTime(
         required=True, metadata={"description": "When the upload of the bytes started"}
     )
-    updated_time = UtcDateTime(metadata={"description": "The upload's last change (completed, validated)"})
+    updated_time = ma.fields.DateTime(
+        metadata={"description": "The upload's last change (completed, validated)"}
+    )
     version = Str(metadata={"description": "The object's ETag in the store"})
     checksums = ma.fields.List(ma.fields.Nested(ChecksumSchema), required=True)
     access_methods = ma.fields.List(ma.fields.Nested(AccessMethodSchema))

@@ -1,4 +1,6 @@
-"""Several UCS processes on one PostgreSQL database: 20 simultaneous starts for one file, exactly one wins."""
+"""Races to start an upload of a file: 20 simultaneous starts through several UCS processes on one
+PostgreSQL database (exactly one wins), and a registration changing the file's size while an upload of it
+starts (one of the two loses)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from tests.support.databases import postgres_database
 from tests.support.processes import VENV_BIN, free_port, running
 from tests.support.tokens import auth_environment, bearer
 from tests.support.ucs_server import ucs_server
-
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+from ucs.db.base import db
+from ucs.db.models import File, MultipartUpload
+from ucs.operations import registration
+from ucs.problems import Conflict
 
 REQUESTS = 20
 ROUNDS = 5
@@ -74,6 +78,8 @@ def race(urls: list[str], file_id: str) -> list[requests.Response]:
     return responses
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.parametrize("round_no", range(ROUNDS))
 def test_twenty_concurrent_starts_for_one_file_make_one_upload(two_servers, round_no):
     urls, database_url, storage_root = two_servers
@@ -115,6 +121,8 @@ def test_twenty_concurrent_starts_for_one_file_make_one_upload(two_servers, roun
     assert list(keys) == [winner["upload_id"]]
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_losers_past_the_check_are_stopped_by_the_index(app, live_url, monkeypatch):
     """In one process, count the requests that passed the check-then-insert: the index refused them.
@@ -145,3 +153,51 @@ def test_losers_past_the_check_are_stopped_by_the_index(app, live_url, monkeypat
     print(f"{rounds} rounds in one process: {dict(seen)}; refused by the index: {len(refused_by_index)}")
     assert seen == {201: rounds, 409: rounds * (REQUESTS - 1)}
     assert refused_by_index, "no request got past the check: the race never happened"
+
+
+# SQLite only: the interleaving below parks the registration inside its transaction while an upload starts
+# in another thread; PostgreSQL's row locks would make that thread wait for the parked one forever.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_size_change_and_a_starting_upload_never_both_win(app, monkeypatch):
+    storage = app.extensions["ucs.storage"]
+    with app.app_context():
+        registration.register_file("f1", 100, None)
+
+    outcome = {}
+    look_for_active = registration.active_upload
+
+    def start_meanwhile(file_id):
+        """Right after the registration looked for an active upload, an upload of the old size starts."""
+        active = look_for_active(file_id)
+        if threading.current_thread() is threading.main_thread() and "start" not in outcome:
+            outcome["start"] = "running"
+            starter = threading.Thread(target=start_upload)
+            starter.start()
+            starter.join(timeout=30)
+        return active
+
+    def start_upload():
+        with app.app_context():
+            try:
+                registration.start_upload(storage, "f1", 100, app.config["PART_SIZE"], actor="tester")
+                outcome["start"] = "started"
+            except Exception as error:  # the loser may see a conflict or a locked database
+                outcome["start"] = type(error).__name__
+
+    monkeypatch.setattr(registration, "active_upload", start_meanwhile)
+    with app.app_context():
+        try:
+            registration.register_file("f1", 200, None)
+            outcome["register"] = "changed"
+        except Conflict:
+            outcome["register"] = "refused"
+
+    with app.app_context():
+        size = db.session.get(File, "f1").size
+        uploads = db.session.scalars(db.select(MultipartUpload)).all()
+    stored = list((Path(app.config["FILESYSTEM_ROOT"]) / "uploads").iterdir())
+    print(outcome)
+    if outcome["register"] == "changed":
+        assert outcome["start"] != "started" and size == 200 and uploads == [] and stored == []
+    else:
+        assert outcome["start"] == "started" and size == 100 and len(uploads) == 1
