@@ -8,7 +8,6 @@ from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     PresignedRequestSchema,
     TimestampedSchema,
-    UtcDateTime,
     error,
     sha256_field,
     storage,
@@ -58,7 +57,7 @@ class UploadSchema(TimestampedSchema):
         metadata={"description": "The token subject that completed or canceled it"},
     )
     # Validation (docs/validation.md): the verdict's time and author, the check under way, fixity.
-    validated_at = UtcDateTime(
+    validated_at = ma.fields.DateTime(
         required=True, allow_none=True, metadata={"description": "When the verdict was recorded"}
     )
     validated_by = ma.fields.String(
@@ -71,12 +70,12 @@ class UploadSchema(TimestampedSchema):
         allow_none=True,
         metadata={"description": "Bytes a validator has read of the object so far (null when none reads it)"},
     )
-    fixity_checked_at = UtcDateTime(
+    fixity_checked_at = ma.fields.DateTime(
         required=True,
         allow_none=True,
         metadata={"description": "When its bytes were last read and found intact"},
     )
-    fixity_failed_at = UtcDateTime(
+    fixity_failed_at = ma.fields.DateTime(
         required=True,
         allow_none=True,
         metadata={"description": "When a re-check found the object changed; it is no longer served"},
