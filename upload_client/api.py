@@ -26,6 +26,7 @@ from upload_client.http import (
     path_segment,
     timed_out,
 )
+from upload_client.waiting import not_ready
 
 
 class UcsClient:
@@ -162,6 +163,9 @@ class UcsClient:
             body = response.json()
         except ValueError:
             body = None
+        pending = not_ready(response, body)  # the file is being validated: the caller may wait
+        if pending is not None:
+            raise pending
         if response.ok:
             if body is None:
                 raise self._not_ucs(method, path, response)

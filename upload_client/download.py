@@ -21,6 +21,7 @@ from upload_client.progress import human_size
 from upload_client.range_fetcher import DownloadUrl, RangeFetcher
 from upload_client.streams import SequentialHasher
 from upload_client.transfer import TransferEngine
+from upload_client.waiting import Patience, wait_until_ready
 
 
 @dataclass
@@ -41,16 +42,20 @@ class DownloadReport:
 class Downloader:
     """Downloads one file id to one output path, resuming the ranges PATH.part already holds."""
 
-    def __init__(self, api: UcsClient, engine: TransferEngine):
+    def __init__(self, api: UcsClient, engine: TransferEngine, patience: Patience | None = None):
         self.api = api
         self.engine = engine
+        # How long to wait for a file still being validated (upload_client.waiting).
+        self.patience = patience or Patience(engine.config.wait_timeout, engine.stop)
 
     def download(self, file_id: str, output: str) -> DownloadReport:
         began = time.monotonic()
         target = Path(output)
         os_files.check_output(target)
         try:
-            info = self.api.download_info(file_id)
+            info = wait_until_ready(
+                lambda: self.api.download_info(file_id), f"file {file_id}", self.patience, self.engine.note
+            )
         except ApiError as error:
             if error.status == 404:
                 raise self.api.file_not_found(file_id) from None
