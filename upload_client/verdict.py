@@ -19,7 +19,7 @@ from upload_client.waiting import Deadline, Patience
 
 #: The first pause between two looks at the upload, doubling up to the longest.
 POLL_FIRST = 0.5
-POLL_MAX = 5.0
+POLL_MAX = 2.0
 
 AWAITING = "uploaded"
 
@@ -60,38 +60,43 @@ class VerdictWaiter:
 
     def wait(self, file_id: str, upload_id: str) -> Verdict:
         deadline = Deadline(self.patience)
-        timeout = self.patience.timeout
         upload = self._upload(file_id, upload_id)
-        size = upload.get("size") or 0
         if upload["status"] == AWAITING:
+            size = upload.get("size") or 0
             self.engine.note(
                 f"validating upload {upload_id} of file {file_id}: UCS reads its {human_size(size)} back; "
-                f"waiting up to {timeout:g} s for the verdict"
+                f"waiting up to {self.patience.timeout:g} s for the verdict"
             )
-        read, pause = 0, POLL_FIRST
-        with self.engine.phase("validating", size):
-            while upload["status"] == AWAITING:
-                progress = upload.get("validation_progress") or 0
-                # Reporting 0 bytes still redraws the bar, so its elapsed time keeps counting.
-                self.engine.report_progress(max(0, progress - read))
-                read = max(read, progress)
-                if deadline.left <= 0:
-                    raise StillValidating(
-                        f"no verdict yet on upload {upload_id} of file {file_id} after {deadline.elapsed:.0f} s "
-                        f"(--wait-timeout {timeout:g}; {human_size(read)} of {human_size(size)} read so far); "
-                        f"UCS goes on validating it: see the verdict later with {self.status_command}"
-                    )
-                if deadline.reminder_due():
-                    self.engine.note(
-                        f"still validating upload {upload_id}: {deadline.elapsed:.0f} s, "
-                        f"{human_size(read)} of {human_size(size)} read"
-                    )
-                deadline.pause(pause)
-                pause = min(2 * pause, POLL_MAX)
-                upload = self._upload(file_id, upload_id)
-            if upload["status"] == "accepted":
-                self.engine.report_progress(max(0, size - read))
+            with self.engine.phase("validating", size):
+                upload = self._watch(file_id, upload, deadline)
         return self._verdict(file_id, upload, deadline.elapsed)
+
+    def _watch(self, file_id: str, upload: dict, deadline: Deadline) -> dict:
+        """Look at the upload until it is no longer awaiting its verdict, reporting the bytes read."""
+        upload_id, size = upload["upload_id"], upload.get("size") or 0
+        read, pause = 0, POLL_FIRST
+        while upload["status"] == AWAITING:
+            progress = upload.get("validation_progress") or 0
+            # Reporting 0 bytes still redraws the bar, so its elapsed time keeps counting.
+            self.engine.report_progress(max(0, progress - read))
+            read = max(read, progress)
+            if deadline.left <= 0:
+                raise StillValidating(
+                    f"no verdict yet on upload {upload_id} of file {file_id} after {deadline.elapsed:.0f} s "
+                    f"(--wait-timeout {self.patience.timeout:g}; {human_size(read)} of {human_size(size)} read "
+                    f"so far); UCS goes on validating it: see the verdict later with {self.status_command}"
+                )
+            if deadline.reminder_due():
+                self.engine.note(
+                    f"still validating upload {upload_id}: {deadline.elapsed:.0f} s, "
+                    f"{human_size(read)} of {human_size(size)} read"
+                )
+            deadline.pause(pause)
+            pause = min(2 * pause, POLL_MAX)
+            upload = self._upload(file_id, upload_id)
+        if upload["status"] == "accepted":
+            self.engine.report_progress(max(0, size - read))
+        return upload
 
     def _upload(self, file_id: str, upload_id: str) -> dict:
         for upload in self.api.uploads(file_id):

@@ -103,7 +103,7 @@ def test_the_wait_ends_at_its_timeout_saying_how_to_see_the_verdict_later():
         waiter, _, patience = waiting(ucs, timeout=10)
         with pytest.raises(StillValidating) as raised:
             waiter.wait("F", "U1")
-    assert patience.pauses == [0.5, 1, 2, 4, 2.5]
+    assert patience.pauses == [0.5, 1, 2, 2, 2, 2, 0.5]
     assert raised.value.exit_code == 9
     assert "no verdict yet on upload U1 of file F after 10 s (--wait-timeout 10" in str(raised.value)
     assert "see the verdict later with upload-client status --file-id F" in str(raised.value)
@@ -207,3 +207,10 @@ def test_status_shows_the_verdict_and_the_rejection_reason():
         "upload U1: rejected, part size 8.00 MiB, started 2026-12-03T18:00:00Z, rejected at " in result.output
     )
     assert f"by host:42, reason: {REASON}" in result.output
+
+
+def test_an_upload_accepted_already_is_returned_without_a_wait_or_a_bar():
+    with scripted_server({UPLOADS: listed(ACCEPTED)}) as ucs:
+        waiter, recorder, patience = waiting(ucs)
+        assert waiter.wait("F", "U1").validated_at == "2026-12-03T18:00:09Z"
+    assert (recorder.phases, recorder.notes, patience.pauses) == ([], [], [])
