@@ -38,11 +38,12 @@ Exit codes:
   3    the transfer stopped: a part kept failing until its retries ran out, or the
        store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
-  5    verification failed: the bytes do not match their checksum
+  5    verification failed: the bytes do not match their checksum (or UCS's
+       fixity check found the stored object changed)
   6    UCS refused the token (missing, invalid or expired) or its permission;
        with a new token, run the same command to resume
-  8    UCS's validation rejected the upload (upload --wait): the message gives
-       the reason
+  8    UCS's validation rejected the upload (upload --wait, or a download of
+       the file): the message gives the reason
   9    the verdict did not come within --wait-timeout: the file is still being
        validated; `upload-client status` shows the verdict later
   130  interrupted (Ctrl-C or SIGTERM); run the same command to resume

@@ -21,6 +21,7 @@ from upload_client.progress import human_size
 from upload_client.range_fetcher import DownloadUrl, RangeFetcher
 from upload_client.streams import SequentialHasher
 from upload_client.transfer import TransferEngine
+from upload_client.verdict import not_served
 from upload_client.waiting import Patience, wait_until_ready
 
 
@@ -59,6 +60,8 @@ class Downloader:
         except ApiError as error:
             if error.status == 404:
                 raise self.api.file_not_found(file_id) from None
+            if error.status == 409 and isinstance(self.api, UcsClient):
+                raise not_served(self.api, file_id, error) from None
             raise BadInput(str(error)) from None
         size = info["size"]
         partial = target.with_name(target.name + ".part")

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from upload_client.api import UcsClient
-from upload_client.exceptions import ClientError, Rejected, StillValidating
+from upload_client.exceptions import (
+    ApiError,
+    BadInput,
+    ClientError,
+    Rejected,
+    StillValidating,
+    VerificationFailed,
+)
 from upload_client.progress import human_size
 from upload_client.transfer import TransferEngine
 from upload_client.waiting import Deadline, Patience
@@ -132,6 +139,25 @@ def wait_for_verdict(
     """The verdict on an upload, waited for up to api.config.wait_timeout seconds (for pipelines); the
     engine's subscribers, if one is given, see the progress."""
     return VerdictWaiter(api, engine or TransferEngine(api.config)).wait(file_id, upload_id)
+
+
+def not_served(api: UcsClient, file_id: str, refusal: ApiError) -> ClientError:
+    """Why UCS refuses to serve a file (its 409), as the exit code it means: Rejected (8) when its upload
+    was rejected, VerificationFailed (5) when its object failed a fixity check, else bad input (1).
+
+    Telling them apart takes the file's uploads, which a token with only download:F may not read: UCS's
+    message, which says why in words, then stands alone.
+    """
+    try:
+        uploads = api.uploads(file_id)
+    except ClientError:
+        return BadInput(str(refusal))
+    latest = max(uploads, key=lambda upload: upload.get("created_at") or "", default={})
+    if latest.get("status") == "rejected":
+        return Rejected(str(refusal), latest.get("reason"))
+    if latest.get("fixity_failed_at"):
+        return VerificationFailed(str(refusal))
+    return BadInput(str(refusal))
 
 
 def verdict_note(upload: dict) -> str:

@@ -207,17 +207,43 @@ def test_a_download_still_pending_at_its_timeout_exits_9_and_leaves_nothing(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_rejected_file_is_refused_at_once_with_the_reason(tmp_path):
-    body = {
-        "code": 409,
-        "message": "file 'F' has no completed upload to download: its upload was rejected "
-        "by validation: sha256 expected aaa, got bbb",
+REFUSED = (
+    "file 'F' has no completed upload to download: its upload was rejected by validation: sha256 expected a"
+)
+
+
+@pytest.mark.parametrize(
+    ("latest", "code"),
+    [
+        ({"status": "rejected", "reason": "sha256 expected a"}, 8),
+        ({"status": "accepted", "fixity_failed_at": "2027-01-01T00:00:00Z", "fixity_reason": "changed"}, 5),
+        ({"status": "pending"}, 1),
+        (None, 1),  # the token may not read the uploads: UCS's message alone
+    ],
+)
+def test_a_file_ucs_will_not_serve_is_refused_at_once_with_its_exit_code(tmp_path, latest, code):
+    listing = (
+        (
+            200,
+            [
+                {"created_at": "2026-01-01T00:00:00Z", "status": "canceled"},
+                {"created_at": "2026-02-01T00:00:00Z", **latest},
+            ],
+            {},
+        )
+        if latest
+        else (403, {"code": 403, "message": "needs upload:F"}, {})
+    )
+    script = {
+        "GET /files/F/download": [(409, {"code": 409, "message": REFUSED}, {})],
+        "GET /files/F/multipart_uploads": [listing],
     }
-    with scripted_server({"GET /files/F/download": [(409, body, {})]}) as ucs:
+    with scripted_server(script) as ucs:
         result = CliRunner().invoke(
             cli.main,
             ["download", "--file-id", "F", "--api-url", ucs.base_url, "--output", str(tmp_path / "o")],
         )
         assert ucs.count("GET /files/F/download") == 1
-    assert result.exit_code == 1
-    assert "rejected by validation: sha256 expected aaa, got bbb" in result.output
+    assert result.exit_code == code, result.output
+    assert result.output.strip() == f"upload-client: error: {REFUSED}"
+    assert list(tmp_path.iterdir()) == []
