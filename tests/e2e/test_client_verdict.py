@@ -210,7 +210,7 @@ def test_a_corrupted_object_is_rejected_and_upload_wait_exits_8_with_the_reason(
         == f"upload-client: error: UCS rejected upload {upload['upload_id']} of file held-bad: {upload['reason']}"
     )
     assert sha256_of(source) in error and "got" in error  # the expected and actual SHA-256
-    assert download.wait(60) == 1, download_log.read_text()
+    assert download.wait(60) == 8, download_log.read_text()
     assert "rejected by validation" in download_log.read_text()
     assert not out.exists()
     status = run_client("status", "--file-id", "held-bad", "--api-url", api)
