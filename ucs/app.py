@@ -30,6 +30,7 @@ from ucs.observability.wiring import init_observability
 from ucs.plugin_settings import declared_settings
 from ucs.plugins import PLUGINS_EXTENSION, STORAGE_EXTENSION, make_plugin_manager
 from ucs.storage import BackendRegistry, StorageError, UnknownStorageBackend
+from ucs.validation.settings import check_validation_settings
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +99,4 @@ def _derive_settings(app: Flask) -> None:
     # Connections are checked before use when idle (ucs/db/pool_checks.py), not on every checkout.
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     check_limits(app.config)
+    check_validation_settings(app.config)

@@ -69,10 +69,33 @@ class DefaultConfig:
     # Bytes of a JSON request body UCS reads at most; a larger one is refused with 413 before it is read.
     MAX_JSON_BODY_SIZE = 4 * 1024 * 1024
 
+    # Validation (docs/validation.md): builtin (UCS reads every object back and judges it), external (the
+    # verdict comes as a file.upload_validated event) or none (uploaded is final).
+    VALIDATION = "builtin"
+    # Serve (downloads and DRS) only files whose upload was accepted: true or false; unset, it follows
+    # VALIDATION (true for builtin, false for external and none). UCS_DRS_ACCEPTED_ONLY is its older name.
+    ACCEPTED_ONLY = None
+    # Seconds a validator holds an object it reads; it renews the lease while reading. Another validator
+    # takes over an object whose lease ran out (its validator was killed).
+    VALIDATION_LEASE = 60.0
+    # Objects one validator reads at once, and parallel ranged reads per object, and their size in bytes.
+    VALIDATION_CONCURRENCY = 2
+    VALIDATION_READERS = 4
+    VALIDATION_RANGE_SIZE = 16 * 1024 * 1024
+    # Seconds before an object whose store was unavailable is read again; doubles up to the maximum.
+    VALIDATION_RETRY_DELAY = 5.0
+    VALIDATION_RETRY_MAX_DELAY = 600.0
+    # Seconds a validator waits before looking again when nothing is waiting.
+    VALIDATION_POLL_INTERVAL = 1.0
+    # The validator's name in the verdicts (validated_by) and leases. None: <host>:<pid>.
+    VALIDATOR_ID = None
+    # The Retry-After (seconds) of an answer about a file whose verdict is pending.
+    VALIDATION_RETRY_AFTER = 5
+
     # GA4GH DRS (docs/drs.md). The host of self_uri, drs://<host>/<id>. None: the host of the request.
     DRS_HOSTNAME = None
-    # Serve only files whose upload a validator accepted; otherwise uploaded ones as well.
-    DRS_ACCEPTED_ONLY = False
+    # The older name of ACCEPTED_ONLY, from when it applied to DRS only; it now applies to downloads too.
+    DRS_ACCEPTED_ONLY = None
     # The most ids one bulk request may name (maxBulkRequestLength in service-info); more is a 413.
     DRS_MAX_BULK_REQUEST_LENGTH = 100
     # service-info: the service's id and the organization that runs it. URL None: the service's own.

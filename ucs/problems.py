@@ -44,3 +44,11 @@ class FileTooLarge(BadRequest):
 
 class CompletionRefused(BadRequest):
     """The parts a client listed do not match what the store holds: the upload fails."""
+
+
+class VerdictPending(Conflict):
+    """The file's upload awaits its verdict (validation under way): ask again after retry_after seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -80,7 +80,11 @@ def test_the_drs_hostname_setting_names_the_host_of_self_uri(app, rest):
         ("registered", 404, "DRS object 'F' is not available: it has not been uploaded"),
         ("pending", 404, "DRS object 'F' is not available: it is still being uploaded"),
         ("canceled", 404, "DRS object 'F' is not available: it has not been uploaded"),
-        ("rejected", 404, "DRS object 'F' is not available: its upload was rejected by validation"),
+        (
+            "rejected",
+            404,
+            "DRS object 'F' is not available: its upload was rejected by validation: the validator's reason",
+        ),
         ("accepted", 200, None),
     ],
 )
@@ -103,11 +107,17 @@ def test_which_files_are_objects(app, rest, state, status, words):
             assert drs_error(response, status) == words
 
 
-def test_with_accepted_only_an_upload_awaiting_validation_is_not_served(app, rest):
-    app.config["DRS_ACCEPTED_ONLY"] = True
+def test_with_accepted_only_an_upload_awaiting_validation_is_not_ready_yet(app, rest):
+    app.config["ACCEPTED_ONLY"] = True
     upload = uploaded(rest, "F")
-    message = drs_error(rest.call("GET", f"{DRS}/objects/F"), 404)
-    assert message == "DRS object 'F' is not available: its upload awaits validation"
+    for path in (f"{DRS}/objects/F", f"{DRS}/objects/F/access/https"):
+        # DRS's "not ready yet": 202 with Retry-After, and no object or URL.
+        response = rest.expect(202, "GET", path)
+        assert response.headers["Retry-After"] == str(app.config["VALIDATION_RETRY_AFTER"])
+        assert response.json() == {
+            "msg": "DRS object 'F' is being validated: its upload awaits its verdict; ask again in 5 s",
+            "status_code": 202,
+        }
     judged(app, upload["upload_id"], UploadStatus.ACCEPTED)
     assert rest.expect(200, "GET", f"{DRS}/objects/F").json()["id"] == "F"
 

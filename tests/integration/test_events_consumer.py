@@ -48,6 +48,7 @@ def consumer_env(database_url, tmp_path):
         "UCS_DATABASE_URL": database_url,
         "UCS_INSTANCE_PATH": str(tmp_path / "instance"),
         "UCS_LOAD_ENTRY_POINTS": "false",
+        "UCS_VALIDATION": "external",  # verdicts come as events
     }
 
 

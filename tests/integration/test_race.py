@@ -30,6 +30,7 @@ def gunicorn(instance_path: Path, workers: int, **settings: str) -> Iterator[str
     url = f"http://127.0.0.1:{free_port()}"
     env = {f"UCS_{key}": value for key, value in settings.items()}
     env |= {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
+    env.setdefault("UCS_VALIDATION", "external")  # as tests/support/ucs_server.py: uploaded files served
     command = [str(VENV_BIN / "gunicorn"), "--bind", url[len("http://") :], "--workers", str(workers)]
     with running([*command, "ucs.wsgi:app"], instance_path / "gunicorn.log", f"{url}/health", env):
         yield url

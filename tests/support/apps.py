@@ -28,8 +28,13 @@ def build_app(
 
     tokens: trust the test issuer (tests/support/tokens.py); testing: Flask's TESTING. Entry points are
     never loaded, so a plugin installed on the machine cannot change a test.
+
+    Validation is external unless a test asks otherwise (VALIDATION="builtin"): no validator runs in a test
+    app, and with external validation uploaded files are served and verdicts come as events, so tests that
+    upload and then download at once (or publish a verdict) test what they always did. Validation's own
+    tests (tests/integration/test_validation*.py) choose builtin.
     """
-    config: dict[str, Any] = {"LOAD_ENTRY_POINTS": False}
+    config: dict[str, Any] = {"LOAD_ENTRY_POINTS": False, "VALIDATION": "external"}
     if testing:
         config["TESTING"] = True
     if tokens:

@@ -29,11 +29,13 @@ def ucs_server(
 
     With serve_workers, the production server: `ucs serve` (gunicorn) with that many workers. With code, the
     ucs packages in that directory instead of the installed ones (a benchmark's other revision).
+    Validation is external (no validator, uploaded files served) unless settings say VALIDATION=builtin.
     """
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
+    env["UCS_VALIDATION"] = "external"
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     if code is not None:
         env["PYTHONPATH"] = str(code)  # and run there: `python -m gunicorn` puts its directory first
@@ -57,7 +59,11 @@ def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[U
     url = f"http://127.0.0.1:{free_port()}"
     arguments = [str(VENV_BIN / "ucs"), "events", command, "--metrics-port", url.rsplit(":", 1)[1]]
     # The same settings as the server's (they read no tokens).
-    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false"}
+    env = {
+        "UCS_INSTANCE_PATH": str(instance_path),
+        "UCS_LOAD_ENTRY_POINTS": "false",
+        "UCS_VALIDATION": "external",
+    }
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     log = instance_path / f"{command}.log"
     with running(arguments, log, f"{url}/metrics", env) as process:

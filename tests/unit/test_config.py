@@ -36,10 +36,12 @@ def make(tmp_path, config=None):
 
 
 def test_defaults(tmp_path):
-    app = make(tmp_path)
+    app = make(tmp_path, {"VALIDATION": DefaultConfig.VALIDATION})  # test apps default to external
     for key, default in SETTINGS.items():
-        if key not in ("STORAGE_ROOT", "LOAD_ENTRY_POINTS"):
+        if key not in ("STORAGE_ROOT", "LOAD_ENTRY_POINTS", "ACCEPTED_ONLY"):
             assert app.config[key] == default, key
+    # Unset, ACCEPTED_ONLY follows the mode: builtin validation serves accepted files only.
+    assert app.config["VALIDATION"] == "builtin" and app.config["ACCEPTED_ONLY"] is True
     # The embedded default: SQLite database and filesystem store in the instance directory.
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/ucs.sqlite3"
     assert app.config["STORAGE_ROOT"] == str(tmp_path / "instance" / "storage")
@@ -200,3 +202,40 @@ def test_every_setting_is_documented_with_its_default(key):
 
 def test_the_page_documents_no_setting_that_does_not_exist():
     assert set(documented_rows()) <= set(SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("settings", "accepted_only"),
+    [
+        ({"VALIDATION": "builtin"}, True),
+        ({"VALIDATION": "external"}, False),
+        ({"VALIDATION": "none"}, False),
+        ({"VALIDATION": "builtin", "ACCEPTED_ONLY": "false"}, False),
+        ({"VALIDATION": "external", "ACCEPTED_ONLY": "yes"}, True),
+        # The older name still works, for downloads too now.
+        ({"VALIDATION": "external", "DRS_ACCEPTED_ONLY": True}, True),
+        ({"VALIDATION": "builtin", "DRS_ACCEPTED_ONLY": "off"}, False),
+    ],
+)
+def test_accepted_only_follows_the_validation_mode_unless_set(tmp_path, settings, accepted_only):
+    assert make(tmp_path, settings).config["ACCEPTED_ONLY"] is accepted_only
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"VALIDATION": "sometimes"},
+            "UCS_VALIDATION must be one of builtin, external, none, not 'sometimes'",
+        ),
+        ({"VALIDATION": "none", "ACCEPTED_ONLY": True}, "nothing would ever be accepted"),
+        ({"ACCEPTED_ONLY": "true", "DRS_ACCEPTED_ONLY": "false"}, "UCS_ACCEPTED_ONLY and its older name"),
+        ({"ACCEPTED_ONLY": "maybe"}, "UCS_ACCEPTED_ONLY must be true or false"),
+        ({"DRS_ACCEPTED_ONLY": "maybe"}, "UCS_DRS_ACCEPTED_ONLY must be true or false"),
+        ({"VALIDATION_LEASE": 0}, "UCS_VALIDATION_LEASE must be a number above 0, not 0"),
+        ({"VALIDATION_READERS": -2}, "UCS_VALIDATION_READERS must be a number above 0"),
+    ],
+)
+def test_validation_settings_ucs_cannot_use_are_refused_naming_them(tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make(tmp_path, settings)

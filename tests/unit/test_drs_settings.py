@@ -28,7 +28,6 @@ def test_host_names_with_an_optional_port_are_taken(hostname):
         ),
         ("DRS_HOSTNAME", "drs.example.org/ga4gh", "not 'drs.example.org/ga4gh'"),
         ("DRS_HOSTNAME", "", "UCS_DRS_HOSTNAME must be a host name"),
-        ("DRS_ACCEPTED_ONLY", "yes", "UCS_DRS_ACCEPTED_ONLY must be true or false, not 'yes'"),
         (
             "DRS_MAX_BULK_REQUEST_LENGTH",
             0,

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 from ucs.api.smorest import error_body
 from ucs.db.base import db
 from ucs.db.schema import refuses_writes
-from ucs.problems import BadRequest, Conflict, NotFound, UploadError
+from ucs.problems import BadRequest, Conflict, NotFound, UploadError, VerdictPending
 from ucs.storage import StorageError, StorageUnavailable, UploadNotFound
 
 log = logging.getLogger("ucs.errors")  # the name logs have always carried (docs/operations.md)
@@ -30,7 +30,10 @@ def error_response(code: int, message: str):
 def handle_upload_error(error: UploadError):
     db.session.rollback()
     code = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
-    return error_response(code, str(error))
+    body, code = error_response(code, str(error))
+    if isinstance(error, VerdictPending):  # a client that waits asks again after this (docs/api.md)
+        return body, code, {"Retry-After": str(error.retry_after)}
+    return body, code
 
 
 def handle_storage_error(error: StorageError):

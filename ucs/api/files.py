@@ -20,7 +20,9 @@ from ucs.api.parsing import MALFORMED_JSON, Blueprint
 from ucs.auth.scopes import Action
 from ucs.db import queries
 from ucs.operations import registration
+from ucs.operations.serving import served_upload
 from ucs.uploads import UploadStatus
+from ucs.validation.settings import served_statuses
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
 
@@ -122,12 +124,22 @@ class FileDownload(MethodView):
     @requires(blp, Action.DOWNLOAD)
     @blp.response(200, DownloadSchema)
     @error(blp, 404, "The file is not registered")
-    @error(blp, 409, "The file has no completed upload")
+    @error(
+        blp,
+        409,
+        "The file has nothing to serve: no completed upload, rejected, or failed a fixity check (the message "
+        "says which); or, with a Retry-After header, its verdict is pending: ask again after that many seconds",
+        {"Retry-After": ("Seconds to wait before asking again, while the verdict is pending", False)},
+    )
     @error(blp, 422, "Invalid file_id")
     @store_errors(blp)
     def get(self, file_id):
-        """Get a presigned URL that downloads the file's completed object (Range requests allowed)"""
-        upload = queries.completed_upload(checked_file_id(file_id))
+        """Get a presigned URL that downloads the file's object (Range requests allowed); with UCS_ACCEPTED_ONLY
+        only once its upload was accepted"""
+        config = current_app.config
+        upload = served_upload(
+            checked_file_id(file_id), served_statuses(config), config["VALIDATION_RETRY_AFTER"]
+        )
         request = storage().presign_download(upload.key, current_app.config["PRESIGNED_URL_EXPIRY"])
         return {
             "url": request.url,

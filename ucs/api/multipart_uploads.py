@@ -8,6 +8,7 @@ from ucs.api.access import current_subject, require, requires
 from ucs.api.common import (
     PresignedRequestSchema,
     TimestampedSchema,
+    UtcDateTime,
     error,
     sha256_field,
     storage,
@@ -55,6 +56,33 @@ class UploadSchema(TimestampedSchema):
         required=True,
         allow_none=True,
         metadata={"description": "The token subject that completed or canceled it"},
+    )
+    # Validation (docs/validation.md): the verdict's time and author, the check under way, fixity.
+    validated_at = UtcDateTime(
+        required=True, allow_none=True, metadata={"description": "When the verdict was recorded"}
+    )
+    validated_by = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Who gave the verdict: a validator's id (host:pid) or the event consumer"},
+    )
+    validation_progress = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Bytes a validator has read of the object so far (null when none reads it)"},
+    )
+    fixity_checked_at = UtcDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When its bytes were last read and found intact"},
+    )
+    fixity_failed_at = UtcDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When a re-check found the object changed; it is no longer served"},
+    )
+    fixity_reason = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "What the failed re-check found"}
     )
 
 

@@ -1,5 +1,6 @@
 """`ucs events`: publish the outbox, consume events, list the outbox (docs/events.md)."""
 
+import functools
 import json
 
 import click
@@ -63,7 +64,8 @@ def events_consume_command(metrics_port: int | None, metrics_host: str) -> None:
     )
     configure_logs()
     with stopped_by_signals() as stop:
-        source.run(counting_handler(handle_message), stop.is_set)
+        handle = functools.partial(handle_message, validation=current_app.config["VALIDATION"])
+        source.run(counting_handler(handle), stop.is_set)
 
 
 @events_group.command("list")

@@ -10,6 +10,7 @@ from ucs.cli.events import events_group
 from ucs.cli.serve import run_command, serve_command
 from ucs.cli.tokens import tokens_group
 from ucs.cli.uploads import uploads_group
+from ucs.cli.validate import validate_command
 from ucs.db.schema import database_problem
 
 
@@ -46,3 +47,4 @@ main.add_command(tokens_group)
 main.add_command(events_group)
 main.add_command(uploads_group)
 main.add_command(serve_command)
+main.add_command(validate_command)

@@ -19,6 +19,8 @@ from ucs.db.schema import db_url_for_humans
 from ucs.observability import logs
 from ucs.plugins import current_storage
 from ucs.storage import location_of
+from ucs.validation.in_server import InServerValidator
+from ucs.validation.settings import BUILTIN
 
 
 @click.command("run")
@@ -37,8 +39,22 @@ def run_command(host: str, port: int) -> None:
     click.echo(f"  database:  {db_url_for_humans(app)}")
     click.echo(f"  storage:   {app.config['STORAGE_BACKEND']} {location_of(current_storage(app))}")
     click.echo(f"  tokens:    {_auth_detail(app)}")
-    # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
-    run_simple(host, port, app, threaded=True)
+    validator = InServerValidator(app).start() if app.config["VALIDATION"] == BUILTIN else None
+    click.echo(f"  validation: {_validation_detail(app, validator)}")
+    try:
+        # Flask's app.run() refuses to start inside its own CLI; run_simple is what it would call.
+        run_simple(host, port, app, threaded=True)
+    finally:
+        if validator is not None:
+            validator.stop()
+
+
+def _validation_detail(app, validator: InServerValidator | None) -> str:
+    if validator is not None:
+        return f"builtin, in this process ({validator.settings.concurrency} objects at once)"
+    if app.config["VALIDATION"] == "external":
+        return "external: verdicts come as file.upload_validated events (ucs events consume)"
+    return "none: uploaded files are final and served"
 
 
 def _auth_detail(app) -> str:

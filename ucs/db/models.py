@@ -64,6 +64,7 @@ class MultipartUpload(db.Model):
             values_callable=lambda statuses: [s.value for s in statuses],
         ),
         default=UploadStatus.PENDING,
+        index=True,  # validators look for uploaded ones
     )
     part_size: Mapped[int] = mapped_column(BigInteger)
     # Size announced when the upload started, if any (the file's registered size wins when both exist).
@@ -76,6 +77,21 @@ class MultipartUpload(db.Model):
     etag: Mapped[str | None] = mapped_column(String(128))
     parts_fingerprint: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(String(1024))
+    # Validation (docs/validation.md). The lease: which validator reads the object, until when.
+    validation_lease_owner: Mapped[str | None] = mapped_column(String(255))
+    validation_lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Reads that ended without a verdict (the store unavailable), and when the next one may start.
+    validation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_validation_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Bytes read so far by the check under way (updated with each lease renewal), for progress.
+    validation_progress: Mapped[int | None] = mapped_column(BigInteger)
+    # The verdict: when, and by which validator (its id, or the consumer for an external verdict).
+    validated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    validated_by: Mapped[str | None] = mapped_column(String(255))
+    # Fixity: when the bytes were last read and found intact; a failure, once found, stays recorded.
+    fixity_checked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    fixity_failed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    fixity_reason: Mapped[str | None] = mapped_column(String(1024))
     # Audit: the token subjects that started the upload and that completed or canceled it.
     started_by: Mapped[str | None] = mapped_column(String(255))
     ended_by: Mapped[str | None] = mapped_column(String(255))

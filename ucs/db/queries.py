@@ -6,8 +6,8 @@ from sqlalchemy import Row, bindparam, select
 
 from ucs.db.base import db
 from ucs.db.models import File, MultipartUpload
-from ucs.problems import Conflict, NotFound
-from ucs.uploads import ACTIVE_STATUSES, UploadStatus
+from ucs.problems import NotFound
+from ucs.uploads import ACTIVE_STATUSES
 
 UPLOADS = MultipartUpload.__table__
 UPLOAD_BY_ID = select(UPLOADS).where(UPLOADS.c.s3_upload_id == bindparam("upload_id"))
@@ -49,17 +49,3 @@ def active_upload(file_id: str) -> MultipartUpload | None:
             MultipartUpload.file_id == file_id, MultipartUpload.upload_status.in_(ACTIVE_STATUSES)
         )
     ).first()
-
-
-def completed_upload(file_id: str) -> MultipartUpload:
-    """The file's upload whose object can be downloaded (uploaded or accepted)."""
-    get_file(file_id)
-    upload = db.session.scalars(
-        select(MultipartUpload).where(
-            MultipartUpload.file_id == file_id,
-            MultipartUpload.upload_status.in_([UploadStatus.UPLOADED, UploadStatus.ACCEPTED]),
-        )
-    ).first()
-    if upload is None:
-        raise Conflict(f"file {file_id!r} has no completed upload to download")
-    return upload

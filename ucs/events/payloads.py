@@ -19,6 +19,10 @@ from ucs.uploads import FILE_ID_RULE, UploadStatus, is_valid_file_id
 UPLOAD_RECEIVED = "file.upload_received"
 UPLOAD_CANCELED = "file.upload_canceled"
 UPLOAD_FAILED = "file.upload_failed"
+# Published by UCS: every verdict, whoever gave it (UCS's validator or an external one), and fixity failures.
+UPLOAD_ACCEPTED = "file.upload_accepted"
+UPLOAD_REJECTED = "file.upload_rejected"
+FIXITY_FAILED = "file.fixity_failed"
 # Consumed by UCS.
 FILE_REGISTERED = "file.registered"
 UPLOAD_VALIDATED = "file.upload_validated"
@@ -71,6 +75,40 @@ class UploadCanceled(UploadEnded):
 @dataclass(frozen=True)
 class UploadFailed(UploadEnded):
     type: ClassVar[str] = UPLOAD_FAILED
+
+
+@dataclass(frozen=True)
+class UploadJudged(PublishedPayload):
+    """A verdict recorded: the object's size, SHA-256 and ETag, why it was rejected, who judged it and when."""
+
+    size: int | None
+    sha256: str | None
+    etag: str | None
+    reason: str | None
+    validated_by: str
+    validated_at: str
+
+
+@dataclass(frozen=True)
+class UploadAccepted(UploadJudged):
+    type: ClassVar[str] = UPLOAD_ACCEPTED
+
+
+@dataclass(frozen=True)
+class UploadRejected(UploadJudged):
+    type: ClassVar[str] = UPLOAD_REJECTED
+
+
+@dataclass(frozen=True)
+class FixityFailed(PublishedPayload):
+    """An accepted object read again no longer matches: UCS stops serving it."""
+
+    type: ClassVar[str] = FIXITY_FAILED
+
+    key: str
+    reason: str
+    checked_by: str
+    checked_at: str
 
 
 class FileRegisteredSchema(ma.Schema):

@@ -61,9 +61,28 @@ EVENTS_CONSUMED = Counter(
     "ucs_events_consumed", "Consumed event messages by type and outcome", ["type", "outcome"]
 )
 
+VALIDATIONS = Counter(
+    "ucs_validations",
+    "Objects read back, by outcome: accepted, rejected; intact, changed (fixity re-checks); unavailable "
+    "(the store failed: retried later)",
+    ["outcome"],
+)
+VALIDATION_OUTCOMES = ("accepted", "rejected", "intact", "changed", "unavailable")
+VALIDATED_BYTES = Counter("ucs_validated_bytes", "Bytes read back and hashed by validators")
+VALIDATION_DURATION = Histogram(
+    "ucs_validation_duration_seconds",
+    "Time to check one object, from its claim to its verdict",
+    buckets=DURATION_BUCKETS + (1800, 3600),
+)
+FIXITY_FAILURES = Counter(
+    "ucs_fixity_failures", "Accepted objects found changed or missing when read again (no longer served)"
+)
+
 # Every status shows from the start, at 0, so that rate() and alerts see a series before the first change.
 for _status in UploadStatus:
     UPLOADS.labels(_status.value)
+for _outcome in VALIDATION_OUTCOMES:
+    VALIDATIONS.labels(_outcome)
 
 
 class _ThisProcess:
@@ -103,13 +122,18 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _metrics_app(environ, start_response):
-    body, content_type = exposition(environ.get("HTTP_ACCEPT", ""))
-    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
-    return [body]
+def _metrics_app(*collectors):
+    def answer(environ, start_response):
+        body, content_type = exposition(environ.get("HTTP_ACCEPT", ""), *collectors)
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return answer
 
 
-def serve(port: int, host: str) -> None:
-    """Serve the metrics (on any path, /metrics included) from a thread of this process (relay, consumer)."""
-    server = make_server(host, port, _metrics_app, server_class=_Server, handler_class=_QuietHandler)
+def serve(port: int, host: str, *collectors) -> None:
+    """Serve the metrics (on any path, /metrics included) from a thread of this process (relay, consumer,
+    validator), with the collectors' metrics read at each scrape."""
+    app = _metrics_app(*collectors)
+    server = make_server(host, port, app, server_class=_Server, handler_class=_QuietHandler)
     threading.Thread(target=server.serve_forever, name="ucs-metrics", daemon=True).start()

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ucs.api.common import as_utc
 from ucs.db.base import db
-from ucs.db.models import OutboxEvent
+from ucs.db.models import MultipartUpload, OutboxEvent
 from ucs.observability.metrics import exposition
+from ucs.uploads import UploadStatus
 
 log = logging.getLogger("ucs.metrics_endpoint")  # the name logs have always carried (docs/operations.md)
 
@@ -52,7 +53,51 @@ class OutboxCollector:
         )
 
 
+class ValidationBacklogCollector:
+    """ucs_validation_pending and ucs_validation_oldest_pending_seconds: uploads awaiting their verdict.
+
+    Given an app, it reads in an app context of its own (the metrics thread of `ucs validate`); without
+    one, in the request's. Nothing while the database is down, nor with UCS_VALIDATION=none.
+    """
+
+    def __init__(self, app=None):
+        self.app = app
+
+    def collect(self):
+        if (self.app or current_app).config["VALIDATION"] == "none":
+            return  # uploaded is final: nothing awaits a verdict
+        if self.app is not None:
+            with self.app.app_context():
+                yield from self._collect()
+        else:
+            yield from self._collect()
+
+    def _collect(self):
+        try:
+            pending, oldest = db.session.execute(
+                select(func.count(), func.min(MultipartUpload.updated_at)).where(
+                    MultipartUpload.upload_status == UploadStatus.UPLOADED
+                )
+            ).one()
+        except SQLAlchemyError as error:
+            log.warning("metrics: cannot read the validation backlog: %s", type(error).__name__)
+            return
+        finally:
+            db.session.rollback()
+        age = (datetime.now(UTC) - as_utc(oldest)).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "ucs_validation_pending", "Uploads awaiting their verdict (status uploaded)", value=pending
+        )
+        yield GaugeMetricFamily(
+            "ucs_validation_oldest_pending_seconds",
+            "Time since the oldest upload awaiting its verdict was completed (0 when none waits)",
+            value=max(age, 0.0),
+        )
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
-    body, content_type = exposition(request.headers.get("Accept", ""), OutboxCollector())
+    body, content_type = exposition(
+        request.headers.get("Accept", ""), OutboxCollector(), ValidationBacklogCollector()
+    )
     return Response(body, headers={"Content-Type": content_type})

@@ -21,11 +21,11 @@ def metrics_options(command):
     )(command)
 
 
-def start(port: int | None, host: str) -> None:
+def start(port: int | None, host: str, *collectors) -> None:
     if port is None:
         return
     try:
-        metrics.serve(port, host)
+        metrics.serve(port, host, *collectors)
     except OSError as error:
         raise click.ClickException(
             f"cannot serve metrics on {host}:{port}: {error.strerror or error}"

@@ -56,7 +56,13 @@ class Unhandleable(Exception):
     """The message can never be applied: it goes to the dead-letter queue with this reason."""
 
 
-def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
+# UCS_VALIDATION: verdicts from outside are applied only when an external validator is the judge.
+EXTERNAL_VALIDATION = "external"
+
+
+def parse(
+    body: bytes, validation: str = EXTERNAL_VALIDATION
+) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
     """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable."""
     try:
         document = json.loads(body)
@@ -70,6 +76,11 @@ def parse(body: bytes) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Ou
         raise Unhandleable(f"malformed event: {_messages(error)}") from None
     if envelope["type"] not in HANDLERS:
         raise Unhandleable(f"unknown event type {envelope['type']!r}: UCS consumes {', '.join(HANDLERS)}")
+    if envelope["type"] == events.UPLOAD_VALIDATED and validation != EXTERNAL_VALIDATION:
+        raise Unhandleable(
+            f"UCS_VALIDATION is {validation}, not external: UCS takes no verdict from {events.UPLOAD_VALIDATED} "
+            "events (docs/validation.md)"
+        )
     apply = HANDLERS[envelope["type"]]
     try:
         payload = CONSUMED_SCHEMAS[envelope["type"]]().load(envelope["payload"])
@@ -83,10 +94,13 @@ def _messages(error: ma.ValidationError) -> str:
     return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in messages.items())
 
 
-def handle_message(body: bytes) -> Verdict:
-    """Apply one message in one transaction, remembering its event id; never raises. Needs an app context."""
+def handle_message(body: bytes, validation: str = EXTERNAL_VALIDATION) -> Verdict:
+    """Apply one message in one transaction, remembering its event id; never raises. Needs an app context.
+
+    validation is UCS_VALIDATION: file.upload_validated verdicts are dead-lettered unless it is external.
+    """
     try:
-        envelope, apply, payload = parse(body)
+        envelope, apply, payload = parse(body, validation)
     except Unhandleable as error:
         return _dead_letter(str(error))
     event_id, event_type = envelope["event_id"], envelope["type"]

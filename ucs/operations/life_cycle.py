@@ -49,18 +49,25 @@ def require_pending(upload: MultipartUpload) -> None:
         )
 
 
-def change_status(upload: MultipartUpload, target: UploadStatus, actor: str, **values) -> None:
+def change_status(
+    upload: MultipartUpload, target: UploadStatus, actor: str, also_where: tuple = (), **values
+) -> None:
     """Move an upload to target, if and only if its status is still the one we read (compare-and-set).
 
     Row locks (FOR UPDATE) already serialise this on PostgreSQL; SQLite, the embedded default, has none,
     so the UPDATE's WHERE clause is what keeps two racing requests (a cancel and a completion, say) from
-    both winning. The caller commits; on Conflict the transaction is rolled back.
+    both winning. also_where adds conditions of the caller's (a validator's lease). The caller commits; on
+    Conflict the transaction is rolled back.
     """
     current = upload.upload_status
     transition(current, target)
     changed = db.session.execute(
         update(MultipartUpload)
-        .where(MultipartUpload.s3_upload_id == upload.s3_upload_id, MultipartUpload.upload_status == current)
+        .where(
+            MultipartUpload.s3_upload_id == upload.s3_upload_id,
+            MultipartUpload.upload_status == current,
+            *also_where,
+        )
         .values(upload_status=target, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -111,11 +118,45 @@ def cancel_upload(
 
 
 def record_validation(
-    upload_id: str, outcome: UploadStatus, reason: str | None, actor: str
+    upload_id: str,
+    outcome: UploadStatus,
+    reason: str | None,
+    actor: str,
+    sha256: str | None = None,
+    lease_owner: str | None = None,
 ) -> MultipartUpload:
-    """Apply a validator's verdict: uploaded -> accepted or rejected. The caller commits."""
+    """Apply a verdict, uploaded -> accepted or rejected, with its file.upload_accepted or _rejected event.
+
+    actor is who judged (validated_by). UCS's validator passes the SHA-256 it computed, which becomes the
+    upload's (and the file's, where none was registered), and its lease_owner: the verdict is recorded only
+    while that lease is still its own (Conflict otherwise). The caller commits.
+    """
     upload = get_upload(upload_id, for_update=True)
-    change_status(upload, outcome, actor, reason=reason)
+    now = utcnow()
+    values = {"reason": None if reason is None else reason[:MAX_REASON], "validated_at": now}
+    values["validated_by"] = audited(actor)
+    if outcome is UploadStatus.ACCEPTED and sha256 is not None:
+        values.update(sha256=sha256, fixity_checked_at=now)  # every byte was just read and hashed
+    also_where = ()
+    if lease_owner is not None:
+        also_where = (MultipartUpload.validation_lease_owner == lease_owner,)
+        values.update(validation_lease_owner=None, validation_lease_until=None, validation_progress=None)
+    change_status(upload, outcome, actor, also_where, **values)
+    if sha256 is not None and outcome is UploadStatus.ACCEPTED and upload.file.sha256 is None:
+        upload.file.sha256 = sha256
+    verdict = events.UploadAccepted if outcome is UploadStatus.ACCEPTED else events.UploadRejected
+    events.record(
+        verdict(
+            file_id=upload.file_id,
+            upload_id=upload.s3_upload_id,
+            size=upload.size,
+            sha256=upload.sha256 or upload.file.sha256,
+            etag=upload.etag,
+            reason=upload.reason,
+            validated_by=upload.validated_by,
+            validated_at=now.isoformat(),
+        )
+    )
     return upload
 
 

@@ -1,19 +1,19 @@
 """Which files are DRS objects, and what DRS says about one: its DrsObject, access URL and authorizations.
 
-A DRS object is a file whose upload UCS completed and checked against the store: its latest upload is
-`uploaded` or `accepted` (only `accepted` with UCS_DRS_ACCEPTED_ONLY). Its id is the file id. Reading
-these needs no request: the callers pass the host, the acting subject and the store.
+A DRS object is a file whose object downloads serve too (ucs/operations/serving.py): its upload is
+`accepted`, or `uploaded` as well unless UCS_ACCEPTED_ONLY, and no fixity failure is recorded. Its id is
+the file id. Reading these needs no request: the callers pass the host, the acting subject and the store.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from ucs.auth.verify import TokenVerifier
-from ucs.db import queries
-from ucs.db.base import db
-from ucs.db.models import File, MultipartUpload
-from ucs.problems import NotFound
+from ucs.db.models import MultipartUpload
+from ucs.operations.serving import NotServed, served_upload
+from ucs.problems import NotFound, VerdictPending
 from ucs.storage import StorageBackend
 from ucs.uploads import UploadStatus
 
@@ -28,27 +28,29 @@ class NotAnObject(NotFound):
     """No DRS object has this id, or its file has no bytes DRS may serve (yet); the message says which."""
 
 
-def object_upload(file_id: str, accepted_only: bool) -> MultipartUpload:
+class ObjectPending(NotAnObject):
+    """The object's upload awaits its verdict: GET object and access answer 202 with Retry-After, as DRS
+    defines for "not ready yet"; in a bulk answer the object is unresolved (404)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def object_upload(file_id: str, served: Collection[UploadStatus], retry_after: int) -> MultipartUpload:
     """The upload whose object the DRS object file_id is; NotAnObject, saying why, when there is none."""
-    file = db.session.get(File, file_id)
-    if file is None:
-        raise NotAnObject(f"no DRS object {file_id!r}: no file with this id is registered")
-    visible = {UploadStatus.ACCEPTED} if accepted_only else {UploadStatus.UPLOADED, UploadStatus.ACCEPTED}
-    # At most one upload per file is pending, uploaded or accepted, and it is the latest (ucs/uploads.py).
-    active = queries.active_upload(file_id)
-    if active is not None and active.upload_status in visible:
-        return active
-    raise NotAnObject(f"DRS object {file_id!r} is not available: {_why_not(file, active)}")
-
-
-def _why_not(file: File, active: MultipartUpload | None) -> str:
-    if active is not None and active.upload_status is UploadStatus.PENDING:
-        return "it is still being uploaded"
-    if active is not None:  # uploaded, while only accepted uploads are served
-        return "its upload awaits validation"
-    if file.uploads and file.uploads[-1].upload_status is UploadStatus.REJECTED:
-        return "its upload was rejected by validation"
-    return "it has not been uploaded"
+    try:
+        return served_upload(file_id, served, retry_after)
+    except NotFound:
+        raise NotAnObject(f"no DRS object {file_id!r}: no file with this id is registered") from None
+    except VerdictPending as pending:
+        raise ObjectPending(
+            f"DRS object {file_id!r} is being validated: its upload awaits its verdict; ask again in "
+            f"{pending.retry_after} s",
+            pending.retry_after,
+        ) from None
+    except NotServed as refusal:
+        raise NotAnObject(f"DRS object {file_id!r} is not available: {refusal.why}") from None
 
 
 def drs_object(upload: MultipartUpload, hostname: str, authorizations: dict) -> dict:

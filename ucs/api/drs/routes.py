@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import current_app, request
+from flask import current_app, jsonify, make_response, request
 from flask.views import MethodView
 
 from ucs import auth
@@ -18,13 +18,14 @@ from ucs.api.common import error, storage, store_errors
 from ucs.api.drs import schemas
 from ucs.api.drs.bulk import check_length, distinct, resolve_each
 from ucs.api.drs.errors import use_drs_errors
-from ucs.api.drs.objects import access_url, authorizations, drs_object, object_upload
+from ucs.api.drs.objects import ObjectPending, access_url, authorizations, drs_object, object_upload
 from ucs.api.drs.service_info import service_info
 from ucs.api.drs.settings import check_drs_settings
 from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.db.models import MultipartUpload
+from ucs.validation.settings import served_statuses
 
 PREFIX = "/ga4gh/drs/v1"
 INVALID = "An invalid object_id or body (the message says what is wrong)"
@@ -64,7 +65,28 @@ def object_in_path(view_args: dict) -> str:
 
 
 def served_upload(object_id: str) -> MultipartUpload:
-    return object_upload(checked_file_id(object_id, "object_id"), current_app.config["DRS_ACCEPTED_ONLY"])
+    config = current_app.config
+    return object_upload(
+        checked_file_id(object_id, "object_id"), served_statuses(config), config["VALIDATION_RETRY_AFTER"]
+    )
+
+
+PENDING = "The object's upload awaits its verdict: ask again after Retry-After seconds (DRS's 202)"
+RETRY_AFTER = {"Retry-After": ("Seconds to wait before asking again", True)}
+
+
+def pending_as_202(view):
+    """Answer an object whose verdict is pending as DRS defines "not ready yet": 202 with Retry-After."""
+
+    @functools.wraps(view)
+    def answer(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ObjectPending as pending:
+            body = jsonify({"msg": str(pending), "status_code": 202})
+            return make_response(body, 202, {"Retry-After": str(pending.retry_after)})
+
+    return answer
 
 
 def hostname() -> str:
@@ -110,6 +132,8 @@ class DrsObject(MethodView):
     @blp.arguments(schemas.ExpandSchema, location="query", error_status_code=400)
     @blp.response(200, schemas.DrsObjectSchema)
     @drs_errors((400, INVALID), (404, "No such object, or its file is not uploaded (the message says which)"))
+    @error(blp, 202, PENDING, RETRY_AFTER)
+    @pending_as_202
     def get(self, query, object_id):
         """Get an object: the size, SHA-256 and access method of an uploaded file"""
         return drs_object(served_upload(object_id), hostname(), how_to_authorize())
@@ -127,6 +151,8 @@ class DrsAccess(MethodView):
     @blp.response(200, schemas.AccessURLSchema)
     @drs_errors((400, INVALID), (404, "No such object or access method, or the file is not uploaded"))
     @store_errors(blp)
+    @error(blp, 202, PENDING, RETRY_AFTER)
+    @pending_as_202
     def get(self, object_id, access_id):
         """Get a URL for an object's bytes: presigned when asked for, so each is fresh (and logged)"""
         return minted(object_id, access_id)

@@ -21,8 +21,6 @@ def check_drs_settings(config: Mapping[str, Any]) -> None:
             "UCS_DRS_HOSTNAME must be a host name, optionally with a port, as it stands in "
             f"drs://<host>/<id> (e.g. drs.example.org), not {hostname!r}"
         )
-    if not isinstance(config["DRS_ACCEPTED_ONLY"], bool):
-        raise ConfigError(f"UCS_DRS_ACCEPTED_ONLY must be true or false, not {config['DRS_ACCEPTED_ONLY']!r}")
     limit = config["DRS_MAX_BULK_REQUEST_LENGTH"]
     if not (type(limit) is int and 1 <= limit <= MAX_BULK_LIMIT):
         raise ConfigError(

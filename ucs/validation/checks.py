@@ -1,0 +1,69 @@
+"""The checks of a stored object against what UCS recorded (docs/validation.md): pure, no store, no database.
+
+An object passes when its size is the registered one, its SHA-256 the registered one (or, where none was
+registered, the one the client claimed at completion), and its ETag the one the store gave at completion,
+so the object read is the object completed. A failed check's reason names the expected and actual values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ucs.storage import ObjectInfo
+
+MISSING = "object missing"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What UCS recorded of an upload's object."""
+
+    key: str
+    size: int | None
+    #: The registered SHA-256, else the client's claim, else None (then the computed one is recorded).
+    sha256: str | None
+    #: Where sha256 came from, for reasons: "registered" or "claimed by the client".
+    sha256_source: str
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The outcome of the checks: intact or not, why not, and the SHA-256 computed (None if never read)."""
+
+    intact: bool
+    reason: str | None = None
+    sha256: str | None = None
+
+
+def bare_etag(etag: str | None) -> str | None:
+    """ETags compared without their quotes: stores and SDKs disagree on keeping them."""
+    return None if etag is None else etag.strip('"')
+
+
+def size_problem(expected: Expected, info: ObjectInfo) -> str | None:
+    """Why the object cannot pass whatever its bytes (a size that differs), or None; no need to read it."""
+    if expected.size is not None and info.size != expected.size:
+        return f"size expected {expected.size} bytes, got {info.size}"
+    return None
+
+
+def check_object(expected: Expected, size: int, sha256: str, etag: str) -> Finding:
+    """Compare an object read to the end (its size, computed SHA-256 and ETag) with what was recorded."""
+    problems = []
+    if expected.size is not None and size != expected.size:
+        problems.append(f"size expected {expected.size} bytes, got {size}")
+    if expected.sha256 is not None and sha256 != expected.sha256:
+        problems.append(f"sha256 expected {expected.sha256} ({expected.sha256_source}), got {sha256}")
+    if expected.etag is not None and bare_etag(etag) != bare_etag(expected.etag):
+        problems.append(
+            f"etag expected {bare_etag(expected.etag)}, got {bare_etag(etag)}: "
+            "the object is not the one completed"
+        )
+    if problems:
+        return Finding(False, "; ".join(problems), sha256)
+    return Finding(True, None, sha256)
+
+
+def missing(expected: Expected) -> Finding:
+    return Finding(False, f"{MISSING}: the store holds nothing under {expected.key}")
