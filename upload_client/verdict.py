@@ -167,7 +167,7 @@ def verdict_note(upload: dict) -> str:
     if status == AWAITING and "validation_progress" in upload:
         progress = upload["validation_progress"]
         if progress is None:
-            return ", awaiting its verdict (validation not started yet)"
+            return ", awaiting its verdict"
         return f", being validated ({human_size(progress)} of {human_size(upload.get('size') or 0)} read)"
     if status not in ("accepted", "rejected") or not upload.get("validated_at"):
         return ""

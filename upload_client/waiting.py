@@ -44,7 +44,7 @@ class Patience:
 
     def sleep(self, seconds: float) -> None:
         if self.stop.wait(seconds):
-            raise Interrupted("interrupted while waiting for the verdict")
+            raise Interrupted("interrupted while waiting for the verdict; UCS goes on validating the file")
 
 
 class Deadline:

@@ -179,7 +179,7 @@ def test_upload_without_wait_does_not_ask_for_the_verdict(tmp_path):
 @pytest.mark.parametrize(
     ("state", "said"),
     [
-        (upload("uploaded"), ", awaiting its verdict (validation not started yet)"),
+        (upload("uploaded"), ", awaiting its verdict"),
         (upload("uploaded", 512), ", being validated (512 B of 1.00 KiB read)"),
         (ACCEPTED, ", accepted at 2026-12-03T18:00:09Z by host:42"),
         (REJECTED, ", rejected at 2026-12-03T18:00:09Z by host:42"),

@@ -7,6 +7,7 @@ records each pause instead of sleeping, so Retry-After is checked exactly and no
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +19,7 @@ from upload_client.api import UcsClient
 from upload_client.config import TransferConfig
 from upload_client.download import Downloader
 from upload_client.drs import drs_download
-from upload_client.exceptions import ApiError, NotReady, StillValidating
+from upload_client.exceptions import ApiError, Interrupted, NotReady, StillValidating
 from upload_client.transfer import TransferEngine
 from upload_client.waiting import RETRY_AFTER_DEFAULT, RETRY_AFTER_MAX, Patience, not_ready, wait_until_ready
 
@@ -247,3 +248,12 @@ def test_a_file_ucs_will_not_serve_is_refused_at_once_with_its_exit_code(tmp_pat
     assert result.exit_code == code, result.output
     assert result.output.strip() == f"upload-client: error: {REFUSED}"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_ends_the_wait_at_once():
+    stop = threading.Event()
+    stop.set()  # as the signal handler does
+    ask, calls = not_ready_then([NotReady(409, "validating", 3600)])
+    with pytest.raises(Interrupted, match="interrupted while waiting for the verdict") as raised:
+        wait_until_ready(ask, "file F", Patience(3600, stop), print)
+    assert raised.value.exit_code == 130 and len(calls) == 1
