@@ -117,8 +117,8 @@ def upload(
             verdict = waiter.wait(file_id, report.upload_id)
             if not quiet:
                 click.echo(
-                    f"accepted: UCS validated upload {verdict.upload_id} of file {file_id} "
-                    f"(waited {verdict.seconds:.1f} s)"
+                    f"accepted: UCS validated upload {verdict.upload_id} of file {file_id}, "
+                    f"sha256 {verdict.sha256} (waited {verdict.seconds:.1f} s)"
                 )
 
 

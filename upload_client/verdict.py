@@ -94,9 +94,10 @@ class VerdictWaiter:
                     f"so far); UCS goes on validating it: see the verdict later with {self.status_command}"
                 )
             if deadline.reminder_due():
+                elapsed = deadline.elapsed
                 self.engine.note(
-                    f"still validating upload {upload_id}: {deadline.elapsed:.0f} s, "
-                    f"{human_size(read)} of {human_size(size)} read"
+                    f"still validating upload {upload_id}: {elapsed:.0f} s, "
+                    f"{human_size(read)} of {human_size(size)} read ({read / elapsed / 1e6:.1f} MB/s)"
                 )
             deadline.pause(pause)
             pause = min(2 * pause, POLL_MAX)

@@ -214,3 +214,12 @@ def test_an_upload_accepted_already_is_returned_without_a_wait_or_a_bar():
         waiter, recorder, patience = waiting(ucs)
         assert waiter.wait("F", "U1").validated_at == "2026-12-03T18:00:09Z"
     assert (recorder.phases, recorder.notes, patience.pauses) == ([], [], [])
+
+
+def test_a_long_wait_says_every_minute_how_much_is_read_and_how_fast():
+    states = listed(*[upload("uploaded", 1000)] * 40, ACCEPTED)
+    with scripted_server({UPLOADS: states}) as ucs:
+        waiter, recorder, _ = waiting(ucs)
+        waiter.wait("F", "U1")
+    [reminder] = recorder.notes[1:]
+    assert reminder == "still validating upload U1: 62 s, 1000 B of 1.00 KiB read (0.0 MB/s)"
