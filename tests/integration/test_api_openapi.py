@@ -45,9 +45,12 @@ CONTRACT = {
 DRS = "/ga4gh/drs/v1"
 DRS_CONTRACT = {
     ("get", f"{DRS}/service-info"): {"200", "500"},
-    ("get", f"{DRS}/objects/{{object_id}}"): {"200", "400", "404", "500"} | AUTH,
+    # 202: the object's verdict is pending (DRS's "not ready yet", with Retry-After).
+    ("get", f"{DRS}/objects/{{object_id}}"): {"200", "202", "400", "404", "500"} | AUTH,
     ("options", f"{DRS}/objects/{{object_id}}"): {"200", "400", "500"},
-    ("get", f"{DRS}/objects/{{object_id}}/access/{{access_id}}"): {"200", "400", "404", "500"} | STORE | AUTH,
+    ("get", f"{DRS}/objects/{{object_id}}/access/{{access_id}}"): {"200", "202", "400", "404", "500"}
+    | STORE
+    | AUTH,
     ("post", f"{DRS}/objects"): {"200", "400", "413", "415", "500"} | TOKEN,
     ("options", f"{DRS}/objects"): {"200", "400", "413", "415", "500"},
     ("post", f"{DRS}/objects/access"): {"200", "400", "413", "415", "500"} | STORE | TOKEN,
@@ -156,7 +159,14 @@ def test_answers_list_every_field_and_which_may_be_null(spec):
     assert nullable == {"size", "sha256", "upload_id"}
     assert "s3_upload_id" not in schemas["File"]["properties"]
     nullable = {name for name, field in schemas["Upload"]["properties"].items() if field.get("nullable")}
-    assert nullable == {"size", "sha256", "etag", "reason", "started_by", "ended_by"}
+    assert nullable == {"size", "sha256", "etag", "reason", "started_by", "ended_by"} | {
+        "validated_at",
+        "validated_by",
+        "validation_progress",
+        "fixity_checked_at",
+        "fixity_failed_at",
+        "fixity_reason",
+    }
     for name in ("File", "Upload", "StoredPart", "Download", "Error"):
         optional = set(schemas[name]["properties"]) - set(schemas[name]["required"])
         assert optional == ({"errors"} if name == "Error" else set()), name

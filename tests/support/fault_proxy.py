@@ -7,7 +7,8 @@ part uploads (PUT to a presigned part URL) it injects a fault instead:
 - ``reset_midway``: forward half of the body to the store, then reset both connections;
 - ``503``: read the whole body and answer 503 Service Unavailable; the store sees nothing.
 
-It can also throttle part uploads, so a test can kill a client while parts are in flight, and it counts
+It can also play a store outage (``outage``: every request, of any kind, answered 503 or reset), and it
+can throttle part uploads, so a test can kill a client while parts are in flight, and it counts
 what passes through, so a test can tell how many bytes the client sent.
 """
 
@@ -69,6 +70,8 @@ class FaultProxy:
         #: Seconds to hold each of the next part uploads or downloads (by method) before forwarding it,
         #: so that its presigned URL arrives late.
         self.delays: dict[str, list[float]] = {"PUT": [], "GET": []}
+        #: "503" or "reset": every request gets that fault, whatever it is (the store is down); None: off.
+        self.outage: str | None = None
         self.stats = ProxyStats()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -86,6 +89,7 @@ class FaultProxy:
         self.part_rate_limit = self.download_rate_limit = None
         self.stats = ProxyStats()
         self.delays = {"PUT": [], "GET": []}
+        self.outage = None
         self._random = random.Random(seed)
 
     def forward_to(self, upstream_port: int) -> None:
@@ -121,7 +125,7 @@ class FaultProxy:
             method, target, headers = _parse_head(head)
             length = int(headers.get("content-length", "0"))
             part_upload = is_part_upload(method, target)
-            fault = self._choose_fault() if part_upload else None
+            fault = self.outage or (self._choose_fault() if part_upload else None)
             with self._lock:
                 self.stats.requests += 1
                 self.stats.part_uploads += part_upload

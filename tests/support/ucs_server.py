@@ -68,3 +68,25 @@ def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[U
     log = instance_path / f"{command}.log"
     with running(arguments, log, f"{url}/metrics", env) as process:
         yield UcsServer(url, instance_path, log, process)
+
+
+def validate_environment(instance_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `ucs validate` process: builtin validation and the settings given (no UCS_)."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    env = {
+        "UCS_INSTANCE_PATH": str(instance_path),
+        "UCS_LOAD_ENTRY_POINTS": "false",
+        "UCS_VALIDATION": "builtin",
+    }
+    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
+    return env
+
+
+@contextlib.contextmanager
+def ucs_validate(instance_path: Path, *arguments: str, **settings: str) -> Iterator[UcsServer]:
+    """A long-running `ucs validate` with its metrics on a free port (the server's url); stopped by SIGTERM."""
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [str(VENV_BIN / "ucs"), "validate", *arguments, "--metrics-port", url.rsplit(":", 1)[1]]
+    log = instance_path / "validate.log"
+    with running(command, log, f"{url}/metrics", validate_environment(instance_path, **settings)) as process:
+        yield UcsServer(url, instance_path, log, process)
