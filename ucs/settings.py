@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 # Every setting's environment variable is UCS_<KEY>; this one says where the instance directory is instead.
 ENVIRONMENT_PREFIX = "UCS_"
 INSTANCE_PATH_VARIABLE = "UCS_INSTANCE_PATH"
-# upload-client's variables (its --token-file, --token and --api-url options): the server never reads them,
-# and a shell that exports them for the client and then starts UCS is no mistake worth a warning.
-CLIENT_VARIABLES = frozenset({"UCS_TOKEN", "UCS_TOKEN_FILE", "UCS_API_URL"})
+# upload-client's variables (its --token-file, --token, --api-url and --wait-timeout options): the server
+# never reads them, and a shell that exports them for the client and then starts UCS is no mistake worth a warning.
+CLIENT_VARIABLES = frozenset({"UCS_TOKEN", "UCS_TOKEN_FILE", "UCS_API_URL", "UCS_WAIT_TIMEOUT"})
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")

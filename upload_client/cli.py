@@ -19,6 +19,7 @@ from upload_client.commands import (
     reported,
     stop_on_signals,
     transfer_options,
+    wait_timeout_option,
 )
 from upload_client.config import MAX_URL_BATCH, MiB, TransferConfig
 from upload_client.credentials import Credentials
@@ -27,7 +28,8 @@ from upload_client.drs import drs_object
 from upload_client.exceptions import ApiError, BadInput
 from upload_client.progress import human_size, summary
 from upload_client.sources import DownloadSource, UcsFile
-from upload_client.upload import Uploader, registered_file
+from upload_client.upload import Uploader, UploadReport, registered_file
+from upload_client.verdict import VerdictWaiter, verdict_note
 
 EXIT_CODES = """\b
 Exit codes:
@@ -37,12 +39,17 @@ Exit codes:
   3    the transfer stopped: a part kept failing until its retries ran out, or the
        store refused it; run the same command to resume
   4    UCS cannot be reached, or --api-url does not point at UCS
-  5    verification failed: the bytes do not match their checksum, or the
-       stored object is shorter or longer than the file
+  5    verification failed: the bytes do not match their checksum, the stored
+       object is shorter or longer than the file, or UCS's fixity check found
+       the stored object changed
   6    UCS refused the token (missing, invalid or expired) or its permission;
        with a new token, run the same command to resume
   7    the file changed while it was uploaded (written to, or another file
        renamed over it); the upload is not completed and stays pending
+  8    UCS's validation rejected the upload (upload --wait, or a download of
+       the file): the message gives the reason
+  9    the verdict did not come within --wait-timeout: the file is still being
+       validated; `upload-client status` shows the verdict later
   130  interrupted (Ctrl-C or SIGTERM); run the same command to resume
 """
 
@@ -78,6 +85,12 @@ def transfer_command(path_option: Callable, file_required: bool = True) -> Calla
     help="Part URLs asked of UCS per request (default: 8 per parallel part, at least 32); "
     "0 asks for one URL per request, as clients did before UCS signed in batches.",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="After completing, wait for UCS's verdict on the upload (accepted: exit 0; rejected: exit 8).",
+)
+@wait_timeout_option("With --wait: seconds to wait for the verdict before exiting 9.")
 def upload(
     file_id: str,
     api_url: str,
@@ -86,20 +99,35 @@ def upload(
     parallel: int,
     quiet: bool,
     url_batch: int | None,
+    wait: bool,
+    wait_timeout: float,
 ) -> None:
     """Upload a file; run it again after a failure or Ctrl-C to resume where it stopped."""
-    config = TransferConfig(max_concurrency=parallel, part_url_batch=url_batch)
+    config = TransferConfig(max_concurrency=parallel, part_url_batch=url_batch, wait_timeout=wait_timeout)
     api = make_api(api_url, access, config)
     with stop_on_signals() as stop:
+        engine = engine_for(config, quiet, stop)
         uploader = Uploader(
             api,
-            engine_for(config, quiet, stop),
+            engine,
             resume_command=command_line("upload", file_id, api_url, "--file-path", file_path),
             cancel_command=command_line("cancel", file_id, api_url),
         )
         report = uploader.upload(file_id, file_path)
-    if quiet:
-        return
+        if not quiet:
+            print_upload_report(report)
+        if wait:
+            waiter = VerdictWaiter(api, engine, status_command=command_line("status", file_id, api_url))
+            verdict = waiter.wait(file_id, report.upload_id)
+            if not quiet:
+                click.echo(
+                    f"accepted: UCS validated upload {verdict.upload_id} of file {file_id}, "
+                    f"sha256 {verdict.sha256} (waited {verdict.seconds:.1f} s)"
+                )
+
+
+def print_upload_report(report: UploadReport) -> None:
+    file_id = report.file_id
     if report.already_uploaded:
         click.echo(
             f"file {file_id} was already uploaded from this file (upload {report.upload_id}); nothing to do"
@@ -131,6 +159,7 @@ def upload(
     show_default=True,
     help="MiB fetched by each ranged GET.",
 )
+@wait_timeout_option("Seconds to wait for a file UCS is still validating (0: do not wait); then exit 9.")
 def download(
     drs_uri: str | None,
     file_id: str | None,
@@ -140,10 +169,13 @@ def download(
     parallel: int,
     quiet: bool,
     range_size: int,
+    wait_timeout: float,
 ) -> None:
     """Download a file's uploaded object, named by --file-id at --api-url or by a drs://<host>/<id> URI
     (docs/drs.md); run it again after a failure or Ctrl-C to resume."""
-    config = TransferConfig(max_concurrency=parallel, download_range_size=range_size * MiB)
+    config = TransferConfig(
+        max_concurrency=parallel, download_range_size=range_size * MiB, wait_timeout=wait_timeout
+    )
     source = download_source(drs_uri, file_id, api_url, access, config)
     file_id = source.id
     with stop_on_signals() as stop:
@@ -190,6 +222,7 @@ def status(file_id: str, api_url: str, access: Credentials) -> None:
         line += f", started {item.get('created_at')}"
         if item["status"] == "pending":
             line += ", " + stored_summary(api, item["upload_id"])
+        line += verdict_note(item)
         if item.get("reason"):
             line += f", reason: {item['reason']}"
         click.echo(line)

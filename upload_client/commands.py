@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import click
 
 from upload_client.api import UcsClient
-from upload_client.config import TransferConfig
+from upload_client.config import DEFAULT_WAIT_TIMEOUT, TransferConfig
 from upload_client.credentials import Credentials
 from upload_client.exceptions import BadInput, ClientError, Interrupted, NotUcs
 from upload_client.progress import ProgressBar
@@ -143,3 +143,17 @@ def command_line(command: str, file_id: str, api_url: str, *more: str) -> str:
     """The shell command that runs an upload-client command again, quoted to paste."""
     words = ("upload-client", command, "--file-id", file_id, "--api-url", api_url, *more)
     return " ".join(shlex.quote(word) for word in words)
+
+
+def wait_timeout_option(help_text: str) -> Callable:
+    """--wait-timeout SECONDS (UCS_WAIT_TIMEOUT): how long to wait for UCS's verdict on a file."""
+    return click.option(
+        "--wait-timeout",
+        envvar="UCS_WAIT_TIMEOUT",
+        show_envvar=True,
+        type=click.FloatRange(min=0),
+        default=DEFAULT_WAIT_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        help=help_text,
+    )

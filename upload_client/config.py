@@ -13,6 +13,8 @@ from upload_client.exceptions import InvalidConfig
 MiB = 1024 * 1024
 #: The most part URLs UCS signs in one request (its batch route, docs/api.md).
 MAX_URL_BATCH = 1000
+#: Seconds to wait for a verdict unless told otherwise: validation reads the whole object back.
+DEFAULT_WAIT_TIMEOUT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,25 @@ class TransferConfig:
     #: minutes for a TiB object. A shorter wait would give up on a completion still running.
     completion_timeout: float = 3600.0
 
+    # Validation (docs/client.md, "Waiting for the verdict").
+
+    #: Seconds a download waits for a file UCS is still validating, and `upload --wait` for the verdict;
+    #: 0: do not wait.
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+
     def __post_init__(self) -> None:
         for name in ("max_concurrency", "chunk_size", "download_range_size", "max_attempts"):
             self._check_whole(name, 1)
         self._check_whole("api_retries", 0)
         if self.part_url_batch is not None:
             self._check_whole("part_url_batch", 0, MAX_URL_BATCH)
-        for name in ("backoff_initial", "backoff_max", "api_backoff_initial", "api_backoff_max"):
+        for name in (
+            "backoff_initial",
+            "backoff_max",
+            "api_backoff_initial",
+            "api_backoff_max",
+            "wait_timeout",
+        ):
             self._check_seconds(name, zero_allowed=True)
         for name in (
             "store_connect_timeout",

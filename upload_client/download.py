@@ -26,6 +26,7 @@ from upload_client.progress import human_size
 from upload_client.range_fetcher import DownloadUrl, RangeFetcher
 from upload_client.sources import DownloadSource
 from upload_client.transfer import TransferEngine
+from upload_client.waiting import Patience, wait_until_ready
 
 
 @dataclass
@@ -47,15 +48,19 @@ class Downloader:
     """Downloads one file (a UCS file or a DRS object) to one output path, resuming the ranges PATH.part
     already holds."""
 
-    def __init__(self, source: DownloadSource, engine: TransferEngine):
+    def __init__(self, source: DownloadSource, engine: TransferEngine, patience: Patience | None = None):
         self.source = source
         self.engine = engine
+        # How long to wait for a file still being validated (upload_client.waiting).
+        self.patience = patience or Patience(engine.config.wait_timeout, engine.stop)
 
     def download(self, output: str) -> DownloadReport:
         began = time.monotonic()
         target = Path(output)
         os_files.check_output(target)
-        stored = self.source.describe()
+        stored = wait_until_ready(
+            self.source.describe, f"file {self.source.id}", self.patience, self.engine.note
+        )
         size = stored.size
         partial = target.with_name(target.name + ".part")
         identity = {

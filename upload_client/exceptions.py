@@ -107,6 +107,33 @@ class Interrupted(ClientError):
     exit_code = 130
 
 
+class Rejected(ClientError):
+    """UCS's validation rejected the upload: the stored bytes are not the file's (reason says how)."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, reason: str | None):
+        super().__init__(message)
+        #: The validator's reason, with the expected and actual values.
+        self.reason = reason
+
+
+class StillValidating(ClientError):
+    """The verdict on an upload did not come within the time the user allowed; it may still come."""
+
+    exit_code = 9
+
+
+class NotReady(ApiError):
+    """The server has the file but asks to be asked again later (UCS's 409 or DRS's 202 with Retry-After):
+    its upload awaits its verdict."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None):
+        super().__init__(status, message)
+        #: Seconds the server asked to wait before asking again; None when it named none.
+        self.retry_after = retry_after
+
+
 # What one attempt can run into, retried by the engine (upload_client.transfer).
 
 

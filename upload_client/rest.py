@@ -24,6 +24,7 @@ from upload_client.http import (
     describe_tls_failure,
     timed_out,
 )
+from upload_client.waiting import not_ready
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class RestApi:
             body = response.json()
         except ValueError:
             body = None
+        pending = not_ready(response, body)  # the file is being validated: the caller may wait
+        if pending is not None:
+            raise pending
         if response.ok:
             if body is None:
                 raise self.not_this_server(method, path, response)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from upload_client.api import UcsClient
-from upload_client.exceptions import ApiError, BadInput
+from upload_client.exceptions import ApiError, BadInput, NotReady
+from upload_client.verdict import not_served
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,13 @@ class UcsFile:
     def describe(self) -> StoredObject:
         try:
             info = self.api.download_info(self.id)
+        except NotReady:
+            raise  # being validated: the downloader waits for it
         except ApiError as error:
             if error.status == 404:
                 raise self.api.file_not_found(self.id) from None
+            if error.status == 409:  # not served: rejected, failed a fixity check, or never uploaded
+                raise not_served(self.api, self.id, error) from None
             raise BadInput(str(error)) from None
         return StoredObject(info["url"], info["size"], info.get("sha256"), info.get("etag"))
 

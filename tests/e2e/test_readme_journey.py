@@ -28,7 +28,7 @@ def journey_blocks() -> list[str]:
     return [textwrap.dedent(block) for block in re.findall(r"(?:^    .*\n)+", section, flags=re.MULTILINE)]
 
 
-def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the_event_pending(tmp_path):
+def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the_events_pending(tmp_path):
     server_block, *blocks = journey_blocks()
     assert server_block.startswith(".venv/bin/ucs run ") and README_URL.rsplit(":", 1)[1] in server_block
     script = "set -eu\n" + "".join(blocks)
@@ -39,7 +39,8 @@ def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the
     work.mkdir()
     (work / ".venv").symlink_to(VENV_BIN.parent)
     # The server trusts no outside issuer, as in the README: `ucs tokens issue` signs with its instance key.
-    with ucs_server(tmp_path / "instance", AUTH_ISSUERS="[]") as server:
+    # Validation as `ucs run` has it by default (builtin), which `upload --wait` in the README waits for.
+    with ucs_server(tmp_path / "instance", AUTH_ISSUERS="[]", VALIDATION="builtin") as server:
         env = {key: value for key, value in os.environ.items() if not key.startswith("UCS_")}
         env.update(UCS_INSTANCE_PATH=str(server.instance_path), UCS_LOAD_ENTRY_POINTS="false")
         run = subprocess.run(
@@ -62,6 +63,8 @@ def test_the_readme_journey_registers_with_curl_uploads_downloads_and_leaves_the
     assert f"updated file F1: {len(original)} bytes, SHA-256 {sha256}\n" in run.stdout
     assert re.search(rf"^sha256: +{sha256}$", run.stdout, flags=re.MULTILINE)
     assert (work / "reads.copy.bam").read_bytes() == original
-    # No broker, no relay: the upload's event waits in the outbox, as the README says.
-    pending = run.stdout.splitlines()[-1]
-    assert "file.upload_received" in pending and "F1" in pending
+    # No broker, no relay: the upload's events (received, then the verdict) wait in the outbox, as the
+    # README says.
+    received, verdict = run.stdout.splitlines()[-2:]
+    assert "file.upload_received" in received and "F1" in received
+    assert "file.upload_accepted" in verdict and "F1" in verdict
