@@ -49,7 +49,10 @@ def main() -> int:
                 raise SystemExit(f"{name} failed: {finished.stderr[-3000:]}")
             wall = json.loads(finished.stdout.splitlines()[-1])["wall"]
             walls[name].append(wall)
-            print(f"round {number}/{args.rounds}, {name}: {wall:.3f} s (load {os.getloadavg()[0]:.2f})", flush=True)
+            print(
+                f"round {number}/{args.rounds}, {name}: {wall:.3f} s (load {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
     for name, values in walls.items():
         rounds = ", ".join(f"{v:.2f}" for v in values)
         print(f"| {name} | median {statistics.median(values):.3f} s | rounds {rounds} |")

@@ -38,9 +38,9 @@ from ucs_plugins.filesystem.assembly import (
     multipart_etag,
     remove_dead_assemblies,
 )
+from ucs_plugins.filesystem.durable import fsync_directory, make_directories, write_durably
 from ucs_plugins.filesystem.locks import adding_to, removing, still_there
 from ucs_plugins.filesystem.names import UPLOAD_ID, checked_key, checked_upload_id
-from ucs_plugins.filesystem.durable import fsync_directory, make_directories, write_durably
 from ucs_plugins.filesystem.parts import drop_older_copies, newest_part_files, newest_parts, part_file
 from ucs_plugins.filesystem.reading import file_chunks
 from ucs_plugins.filesystem.signing import UrlSigner, instance_signing_key
@@ -162,10 +162,8 @@ class FilesystemBackend:
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         self._check_key_of(upload_id, key)
-        return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in self._parts(upload_id)]
-
-    def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path, int]]:
-        return newest_parts(self.upload_dir(upload_id))
+        parts = newest_parts(self.upload_dir(upload_id))
+        return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in parts]
 
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
         """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.

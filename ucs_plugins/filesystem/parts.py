@@ -16,7 +16,7 @@ def part_file(directory: Path, part_no: int, md5: str) -> Path:
     return directory / f"{part_no:05d}.{md5}"
 
 
-def newest_parts(directory: Path) -> Iterator[tuple[int, str, Path, int]]:
+def newest_parts(directory: Path) -> Iterator[tuple[int, str, str, int]]:
     """(number, md5, path, size) of the stored parts in order; of a part stored twice, its newest copy."""
     for number, copies in sorted(part_copies(directory).items()):
         newest = _newest(copies)
@@ -25,7 +25,7 @@ def newest_parts(directory: Path) -> Iterator[tuple[int, str, Path, int]]:
             yield number, md5, path, stat.st_size
 
 
-def newest_part_files(directory: Path) -> dict[int, tuple[str, Path]]:
+def newest_part_files(directory: Path) -> dict[int, tuple[str, str]]:
     """{number: (md5, path)} of the stored parts, as newest_parts picks them.
 
     Without the sizes, a part stored once needs no stat: only the copies of a re-sent part are compared.
@@ -39,18 +39,19 @@ def newest_part_files(directory: Path) -> dict[int, tuple[str, Path]]:
     return newest
 
 
-def part_copies(directory: Path) -> dict[int, list[tuple[str, Path]]]:
+def part_copies(directory: Path) -> dict[int, list[tuple[str, str]]]:
     """{number: [(md5, path), ...]} of every part file, read from one listing of the directory."""
-    copies: dict[int, list[tuple[str, Path]]] = {}
+    copies: dict[int, list[tuple[str, str]]] = {}
     with os.scandir(directory) as entries:
         for entry in entries:
             match = PART_FILE.fullmatch(entry.name)
             if match:
-                copies.setdefault(int(match.group(1)), []).append((match.group(2), Path(entry.path)))
+                # Paths as strings: a Path per part cost more than the listing itself.
+                copies.setdefault(int(match.group(1)), []).append((match.group(2), entry.path))
     return copies
 
 
-def _newest(copies: list[tuple[str, Path]]) -> tuple[os.stat_result, str, Path] | None:
+def _newest(copies: list[tuple[str, str]]) -> tuple[os.stat_result, str, str] | None:
     """The copy written last, with its stat; None when all were replaced by a newer copy meanwhile."""
     newest = None
     for md5, path in copies:
