@@ -127,6 +127,10 @@ def stored_files(root: str | os.PathLike) -> dict[str, int]:
 
 def snapshot(app) -> dict[str, Any]:
     """What a refused request must leave untouched: database rows, outbox events and the store's files."""
+    # The filesystem store removes a completed upload's parts behind the request: let it finish first.
+    trash = getattr(app.extensions.get("ucs.storage"), "trash", None)
+    if trash is not None:
+        trash.wait()
     return {"database": database_rows(app), "store": stored_files(app.config["FILESYSTEM_ROOT"])}
 
 

@@ -38,11 +38,13 @@ from ucs_plugins.filesystem.assembly import (
     multipart_etag,
     remove_dead_assemblies,
 )
+from ucs_plugins.filesystem.durable import fsync_directory, make_directories, write_durably
 from ucs_plugins.filesystem.locks import adding_to, removing, still_there
 from ucs_plugins.filesystem.names import UPLOAD_ID, checked_key, checked_upload_id
-from ucs_plugins.filesystem.parts import drop_older_copies, newest_parts, part_file
+from ucs_plugins.filesystem.parts import drop_older_copies, newest_part_files, newest_parts, part_file
 from ucs_plugins.filesystem.reading import file_chunks
 from ucs_plugins.filesystem.signing import UrlSigner, instance_signing_key
+from ucs_plugins.filesystem.trash import TrashRemover, empty_trash
 from ucs_plugins.filesystem.urls import PresignedUrls
 
 
@@ -80,7 +82,8 @@ class FilesystemBackend:
         # The root as configured, for `ucs run` to show.
         self.given_root = str(root)
         # What UCS processes that stopped mid-way left behind.
-        self._empty_trash()
+        empty_trash(self.trash_dir)
+        self.trash = TrashRemover()
         remove_dead_assemblies(self.assembling_dir)
 
     @classmethod
@@ -159,10 +162,8 @@ class FilesystemBackend:
 
     def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
         self._check_key_of(upload_id, key)
-        return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in self._parts(upload_id)]
-
-    def _parts(self, upload_id: str) -> Iterator[tuple[int, str, Path, int]]:
-        return newest_parts(self.upload_dir(upload_id))
+        parts = newest_parts(self.upload_dir(upload_id))
+        return [StoredPart(no, f'"{md5}"', size) for no, md5, _, size in parts]
 
     def write_part(self, upload_id: str, part_no: int, stream, length: int | None) -> str:
         """Store a part from a stream; a broken or short stream leaves no part behind. Returns its ETag.
@@ -217,28 +218,33 @@ class FilesystemBackend:
         numbers = [number for number, _ in parts]
         if numbers != sorted(set(numbers)):
             raise InvalidParts("parts must be listed once each, in ascending order")
-        stored = {number: (md5, path) for number, md5, path, _ in self._parts(upload_id)}
+        stored = newest_part_files(self.upload_dir(upload_id))
         for number, etag in parts:
             if number not in stored:
                 raise InvalidParts(f"part {number} was never stored")
             if stored[number][0] != normalize_etag(etag):
                 raise InvalidParts(f"part {number} has ETag {stored[number][0]}, not {etag}")
         target = self.object_path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        etag_path = self.etag_path(key)
+        etag = multipart_etag([stored[number][0] for number, _ in parts])
+        make_directories(target.parent, self.objects_dir)
         with assembling(self.assembling_dir) as assembled:
             with still_there(upload_id):
                 for number, _ in parts:
                     with open(stored[number][1], "rb", buffering=0) as part:
                         append_file(part, assembled)
-            etag = multipart_etag([stored[number][0] for number, _ in parts])
-            etag_path = self.etag_path(key)
-            etag_path.parent.mkdir(parents=True, exist_ok=True)
-            etag_path.write_text(etag)
+            # Crash safety (docs/benchmarks.md, "Filesystem store: completing 10,000 parts"): no fsync
+            # per part, one of the whole result before it is renamed into place. A crash before the
+            # rename leaves an unlocked temporary file (removed at the next start) and the parts
+            # untouched, so the retried completion joins again; after it, the object is whole.
+            os.fsync(assembled.fileno())
+            write_durably(etag_path, etag.encode(), self.etags_dir)
             os.replace(assembled.name, target)
+            fsync_directory(target.parent)
         # The object stands, whatever becomes of its parts: a concurrent completion may have removed them
         # first, and what a failed removal leaves in trash/ goes at the next start.
         with contextlib.suppress(StorageError):
-            self._discard(upload_id)
+            self._discard(upload_id, later=True)
         return etag
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
@@ -250,24 +256,24 @@ class FilesystemBackend:
             raise UploadNotFound(f"upload {upload_id} is not for key {key}")
         self._discard(upload_id)
 
-    def _discard(self, upload_id: str) -> None:
+    def _discard(self, upload_id: str, later: bool = False) -> None:
         """Remove an upload's directory for good, even while its parts are still arriving.
 
         Removing it in place raced with parts being renamed in: the removal stopped at a file that had
         just appeared or gone, and left the rest on disk forever. Renamed into trash/ first, under the lock
         that every request adding a file holds, the directory can no longer gain files (a part still
-        arriving finds its upload gone); what a crash leaves in trash/ goes at the next start.
+        arriving finds its upload gone); what a crash leaves in trash/ goes at the next start. later:
+        its files are removed behind the request (trash.py), as a completion's are.
         """
         doomed = self.trash_dir / f"{upload_id}.{secrets.token_hex(4)}"
         with removing(self.upload_dir(upload_id), upload_id) as directory:
             os.rename(directory, doomed)
+        if later:
+            self.trash.remove_later(doomed)
+            return
         shutil.rmtree(doomed, ignore_errors=True)
         if doomed.exists():
             raise StorageError(f"could not remove all of {doomed}; it is removed when UCS next starts")
-
-    def _empty_trash(self) -> None:
-        for path in self.trash_dir.iterdir():
-            shutil.rmtree(path, ignore_errors=True)
 
     def list_multipart_uploads(self) -> list[StoreUpload]:
         """The unfinished uploads, for `ucs uploads cleanup` to find those nothing will finish."""
