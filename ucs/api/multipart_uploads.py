@@ -34,6 +34,12 @@ blp = Blueprint(
 MAX_PARTS_PER_BATCH = 1000
 
 
+def always_present(field: type[ma.fields.Field], description: str | None = None, **kwargs) -> ma.fields.Field:
+    """A field in every answer, null where the upload has no value (yet)."""
+    metadata = {"description": description} if description else {}
+    return field(required=True, allow_none=True, metadata=metadata, **kwargs)
+
+
 class UploadSchema(TimestampedSchema):
     # Every field is in every answer; null where the upload has no value (yet).
     upload_id = ma.fields.String(attribute="s3_upload_id", required=True)
@@ -42,47 +48,25 @@ class UploadSchema(TimestampedSchema):
     part_size = ma.fields.Integer(
         required=True, metadata={"description": "Bytes per part; the last part may be shorter"}
     )
-    size = ma.fields.Integer(required=True, allow_none=True)
-    sha256 = ma.fields.String(required=True, allow_none=True)
-    etag = ma.fields.String(required=True, allow_none=True)
-    reason = ma.fields.String(
-        required=True, allow_none=True, metadata={"description": "Why it failed, was canceled or rejected"}
-    )
-    started_by = ma.fields.String(
-        required=True, allow_none=True, metadata={"description": "The token subject that started the upload"}
-    )
-    ended_by = ma.fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "The token subject that completed or canceled it"},
-    )
+    size = always_present(ma.fields.Integer)
+    sha256 = always_present(ma.fields.String)
+    etag = always_present(ma.fields.String)
+    reason = always_present(ma.fields.String, "Why it failed, was canceled or rejected")
+    started_by = always_present(ma.fields.String, "The token subject that started the upload")
+    ended_by = always_present(ma.fields.String, "The token subject that completed or canceled it")
     # Validation (docs/validation.md): the verdict's time and author, the check under way, fixity.
-    validated_at = ma.fields.DateTime(
-        required=True, allow_none=True, metadata={"description": "When the verdict was recorded"}
+    validated_at = always_present(ma.fields.DateTime, "When the verdict was recorded")
+    validated_by = always_present(
+        ma.fields.String, "Who gave the verdict: a validator's id (host:pid) or the event consumer"
     )
-    validated_by = ma.fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Who gave the verdict: a validator's id (host:pid) or the event consumer"},
+    validation_progress = always_present(
+        ma.fields.Integer, "Bytes a validator has read of the object so far (null when none reads it)"
     )
-    validation_progress = ma.fields.Integer(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Bytes a validator has read of the object so far (null when none reads it)"},
+    fixity_checked_at = always_present(ma.fields.DateTime, "When its bytes were last read and found intact")
+    fixity_failed_at = always_present(
+        ma.fields.DateTime, "When a re-check found the object changed; it is no longer served"
     )
-    fixity_checked_at = ma.fields.DateTime(
-        required=True,
-        allow_none=True,
-        metadata={"description": "When its bytes were last read and found intact"},
-    )
-    fixity_failed_at = ma.fields.DateTime(
-        required=True,
-        allow_none=True,
-        metadata={"description": "When a re-check found the object changed; it is no longer served"},
-    )
-    fixity_reason = ma.fields.String(
-        required=True, allow_none=True, metadata={"description": "What the failed re-check found"}
-    )
+    fixity_reason = always_present(ma.fields.String, "What the failed re-check found")
 
 
 MAX_ETAG_LENGTH = 128
