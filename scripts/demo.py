@@ -113,7 +113,7 @@ def wait_for_verdict(url: str, token: str, timeout: float = 120) -> dict:
     """Poll the file's uploads until the validator has judged the latest one; return that upload."""
     deadline = time.monotonic() + timeout
     print(
-        f"$ curl -H 'Authorization: Bearer $TOKEN' {url}/files/{FILE_ID}/multipart_uploads   # until judged"
+        f'$ curl -H "Authorization: Bearer $TOKEN" {url}/files/{FILE_ID}/multipart_uploads   # until judged'
     )
     while time.monotonic() < deadline:
         answer = requests.get(
