@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from upload_client.exceptions import BadInput, ClientError, Interrupted
 from upload_client.parts import Part
@@ -77,7 +77,9 @@ class SequentialHasher:
 
     It reads the descriptor the transfer reads (never the path again: another file may have been renamed
     over it meanwhile), so the digest is of the very file whose parts were sent. name is the file's, for
-    messages. A download hashes its bytes as they arrive instead (upload_client.arrival_hash).
+    messages. md5_of names the parts read before (stored parts verified at a resume): their MD5s are
+    computed in the same pass, in md5s, so that the caller can tell whether they still hold the bytes read
+    then. A download hashes its bytes as they arrive instead (upload_client.arrival_hash).
     """
 
     def __init__(
@@ -87,8 +89,12 @@ class SequentialHasher:
         chunk_size: int,
         stop: threading.Event,
         name: str | os.PathLike = "the file",
+        md5_of: Collection[int] = (),
     ):
         self.fd = fd
+        self.md5_of = md5_of
+        #: The MD5 hex of each part in md5_of, once the pass has read it.
+        self.md5s: dict[int, str] = {}
         self.name = name
         self.parts = parts
         self.chunk_size = chunk_size
@@ -126,9 +132,14 @@ class SequentialHasher:
     def _run(self) -> None:
         try:
             for part in self.parts:
+                md5 = hashlib.md5(usedforsecurity=False) if part.number in self.md5_of else None
                 for chunk in read_range(self.fd, part, self.chunk_size, self.stop):
                     self._sha256.update(chunk)
+                    if md5 is not None:
+                        md5.update(chunk)
                     self.hashed += len(chunk)
+                if md5 is not None:
+                    self.md5s[part.number] = md5.hexdigest()
         except ClientError as error:
             self._error = error
         except OSError as error:

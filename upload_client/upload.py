@@ -19,7 +19,7 @@ from upload_client.exceptions import (
     VerificationFailed,
 )
 from upload_client.os_files import FileVersion, close, file_version, open_local_file, path_version
-from upload_client.part_sender import PartSender, normalize_etag
+from upload_client.part_sender import PartSender, normalize_etag, reread_differently
 from upload_client.part_urls import PartUrls
 from upload_client.parts import Part, split
 from upload_client.progress import human_size
@@ -100,7 +100,7 @@ class Uploader:
             upload_id = upload["upload_id"]
             parts = split(size, upload["part_size"])
             if stored is None:
-                etags, sha256 = self._local_etags(fd, path, upload_id, parts)
+                etags, sha256, reread = self._local_etags(fd, path, upload_id, parts)
                 reused: dict[int, str] = etags
             else:
                 try:
@@ -109,8 +109,8 @@ class Uploader:
                         self._note_resume(parts, stored, reused)
                 except ClientError as error:
                     raise self._left_pending(error, upload_id, len(stored), len(parts)) from None
-                etags, sha256 = self._send(fd, upload_id, parts, reused)
-            self._check_unchanged(fd, path, version, upload_id, len(etags))
+                etags, sha256, reread = self._send(fd, upload_id, parts, reused)
+            self._check_unchanged(fd, path, version, upload_id, etags, reread)
             self._complete(upload_id, etags, path, sha256, file.get("sha256"), recovering=stored is None)
         finally:
             close(fd)
@@ -155,15 +155,17 @@ class Uploader:
 
     def _local_etags(
         self, fd: int, path: str, upload_id: str, parts: list[Part]
-    ) -> tuple[dict[int, str], str]:
+    ) -> tuple[dict[int, str], str, dict[int, str]]:
         """Every part's ETag (its MD5, as the store checked it when the part was sent) and the SHA-256,
-        read from the local file: what completes an upload the store has already joined."""
+        read from the local file: what completes an upload the store has already joined. Each part is
+        read twice (for its MD5, then for the SHA-256): the MD5s of the second reading come third."""
         self.engine.note(
             f"the store holds no unfinished upload {upload_id} any more; it may have joined the parts "
             f"already (a completion whose answer was lost): reading {path} to complete it"
         )
         chunk_size, stop = self.engine.config.chunk_size, self.engine.stop
-        hasher = SequentialHasher(fd, parts, chunk_size, stop, name=path).start()
+        every = {part.number for part in parts}
+        hasher = SequentialHasher(fd, parts, chunk_size, stop, name=path, md5_of=every).start()
         try:
             with self.engine.phase("reading the parts", parts[-1].end):
                 md5s = self.engine.run(
@@ -173,22 +175,38 @@ class Uploader:
         except ClientError as error:
             stop.set()
             raise self._left_pending(error, upload_id, 0, len(parts)) from None
-        return {number: f'"{md5}"' for number, md5 in md5s.items()}, sha256
+        return {number: f'"{md5}"' for number, md5 in md5s.items()}, sha256, hasher.md5s
 
-    def _check_unchanged(self, fd: int, path: str, started: FileVersion, upload_id: str, parts: int) -> None:
-        """Refuse to complete when the file changed since it was opened, or path names another file now."""
+    def _check_unchanged(
+        self,
+        fd: int,
+        path: str,
+        started: FileVersion,
+        upload_id: str,
+        etags: dict[int, str],
+        reread: dict[int, str],
+    ) -> None:
+        """Refuse to complete when the file changed since it was opened, or path names another file now,
+        or a part read twice (reread: the MD5s of the second reading) gave other bytes the second time."""
         now, named = file_version(fd), path_version(path)
-        if now == started and named == started:
+        differing = reread_differently(etags, reread)
+        if now == started and named == started and not differing:
             return
         if named is None or (named.device, named.inode) != (started.device, started.inode):
             what = "another file was renamed over it, or it was removed"
-        else:
+        elif now != started or named != started:
             what = "it was written to: its size or modification time differs"
+        else:
+            listed = ", ".join(map(str, differing[:5])) + (", ..." if len(differing) > 5 else "")
+            noun = "part" if len(differing) == 1 else "parts"
+            what = (
+                f"it was rewritten in place: {noun} {listed} read again gave other bytes than the first time"
+            )
         changed = SourceChanged(
             f"{path} changed while it was being uploaded ({what}), so the parts sent and the SHA-256 may "
             "mix bytes of two versions; the upload was not completed"
         )
-        raise self._left_pending(changed, upload_id, parts, parts)
+        raise self._left_pending(changed, upload_id, len(etags), len(etags))
 
     def _already_uploaded(
         self, completed: _Completed, fd: int, file_id: str, path: str, size: int, began: float
@@ -251,15 +269,16 @@ class Uploader:
 
     def _send(
         self, fd: int, upload_id: str, parts: list[Part], reused: dict[int, str]
-    ) -> tuple[dict[int, str], str]:
-        """Send the parts not stored yet and hash the whole file alongside; returns every ETag and the SHA-256."""
+    ) -> tuple[dict[int, str], str, dict[int, str]]:
+        """Send the parts not stored yet and hash the whole file alongside; returns every ETag, the SHA-256,
+        and the MD5s the SHA-256 pass computed of the reused parts (read once already, to verify them)."""
         missing = [p for p in parts if p.number not in reused]
         config = self.engine.config
         numbers = [p.number for p in missing]
         urls = PartUrls(self.api, upload_id, numbers, config.part_url_window, config.batched_part_urls)
         self.url_requests = urls
         sender = PartSender(self.api, self.engine, fd, upload_id, urls)
-        hasher = SequentialHasher(fd, parts, config.chunk_size, self.engine.stop).start()
+        hasher = SequentialHasher(fd, parts, config.chunk_size, self.engine.stop, md5_of=reused).start()
         etags = dict(reused)
         try:
             with self.engine.phase("upload", parts[-1].end, sum(p.size for p in parts if p.number in reused)):
@@ -268,7 +287,7 @@ class Uploader:
         except ClientError as error:
             self.engine.stop.set()
             raise self._left_pending(error, upload_id, len(reused) + sender.stored, len(parts)) from None
-        return etags, sha256
+        return etags, sha256, hasher.md5s
 
     def _note_resume(self, parts: list[Part], stored: list[dict], reused: dict[int, str]) -> None:
         reused_bytes = sum(part.size for part in parts if part.number in reused)

@@ -18,11 +18,20 @@ from tests.support.client_runs import (
     register,
     run_client,
     start_client,
+    stored_parts,
     ucs_call,
     upload_underway,
     wait_until,
 )
-from tests.support.faulty_store import download_args, upload_args
+from tests.support.faulty_store import PARALLEL, download_args, upload_args
+from tests.support.tokens import staff_token
+from upload_client.commands import make_api
+from upload_client.config import TransferConfig
+from upload_client.credentials import Credentials
+from upload_client.exceptions import SourceChanged
+from upload_client.subscribers import TransferSubscriber
+from upload_client.transfer import TransferEngine
+from upload_client.upload import Uploader
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +160,55 @@ def test_a_file_renamed_over_the_source_while_a_resume_runs_is_not_completed(ucs
     why = "another file was renamed over it, or it was removed"
     assert_refused_as_changed(code, output, ucs.url, "hostile-rename", upload["upload_id"], why)
     assert pending_upload(ucs.url, "hostile-rename")["upload_id"] == upload["upload_id"]
+
+
+class RewriteInPlace(TransferSubscriber):
+    """Once the resume has verified the stored parts, rewrite the source in place with other bytes of
+    the same size, and give it back its modification time: size, mtime and inode all stay the same."""
+
+    def __init__(self, source, replacement: bytes):
+        self.source = source
+        self.replacement = replacement
+        self.rewritten = False
+
+    def on_note(self, text):
+        if text.startswith("resuming:") and not self.rewritten:
+            before = os.stat(self.source)
+            with open(self.source, "r+b") as data:
+                data.write(self.replacement)
+            os.utime(self.source, ns=(before.st_atime_ns, before.st_mtime_ns))
+            self.rewritten = True
+
+
+def test_a_file_rewritten_in_place_with_its_mtime_restored_during_a_resume_is_not_completed(
+    ucs, faulty, tmp_path
+):
+    """The stored parts read to verify them and read again for the SHA-256 must give the same bytes."""
+    source = make_file(tmp_path / "F.bin", 8 * MiB, seed=48)
+    replacement = make_file(tmp_path / "other.bin", 8 * MiB, seed=49).read_bytes()
+    register(ucs.url, "hostile-in-place", size=8 * MiB)
+    faulty.part_rate_limit = MiB // 2
+    first, upload = upload_underway(
+        upload_args(ucs.url, "hostile-in-place", source), tmp_path / "first.log", 2
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    inode = os.stat(source).st_ino
+    stored = sorted(part["part_no"] for part in stored_parts(ucs.url, upload["upload_id"]))
+
+    rewrite = RewriteInPlace(source, replacement)
+    config = TransferConfig(max_concurrency=PARALLEL)
+    api = make_api(ucs.url, Credentials(token=staff_token()), config)
+    uploader = Uploader(api, TransferEngine(config, [rewrite]), resume_command="upload-client upload ...")
+    with pytest.raises(SourceChanged) as refused:
+        uploader.upload("hostile-in-place", str(source))
+
+    assert rewrite.rewritten and os.stat(source).st_ino == inode
+    # Every stored part was verified against the old bytes, and the SHA-256 pass read the new ones.
+    why = f"it was rewritten in place: parts {', '.join(map(str, stored))} read again gave other bytes than the first time"
+    code = refused.value.exit_code
+    assert_refused_as_changed(code, str(refused.value), ucs.url, "hostile-in-place", upload["upload_id"], why)
+    assert pending_upload(ucs.url, "hostile-in-place")["upload_id"] == upload["upload_id"]
 
 
 # Lost answers and damaged objects.

@@ -76,6 +76,16 @@ def test_sequential_hasher_gives_the_file_sha256(fd):
     assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
 
 
+def test_the_sha256_pass_computes_the_md5_of_the_parts_read_before_and_of_no_other(fd):
+    parts = split(len(DATA), 3000)
+    hasher = SequentialHasher(fd, parts, 1000, threading.Event(), md5_of={2, 4}).start()
+    assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
+    assert hasher.md5s == {
+        2: hashlib.md5(DATA[3000:6000]).hexdigest(),
+        4: hashlib.md5(DATA[9000:]).hexdigest(),
+    }
+
+
 def test_part_md5_reports_each_chunk_read(fd):
     read = []
     part_md5(fd, Part(1, 0, 2500), 1000, progress=read.append)

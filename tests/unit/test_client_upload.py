@@ -11,8 +11,16 @@ import urllib3.exceptions
 
 from tests.support.client_subscriber import Recorder
 from upload_client.config import TransferConfig
-from upload_client.exceptions import ApiError, BadInput, Interrupted, TransferIncomplete, UcsUnreachable
-from upload_client.os_files import open_local_file
+from upload_client.exceptions import (
+    ApiError,
+    BadInput,
+    Interrupted,
+    SourceChanged,
+    TransferIncomplete,
+    UcsUnreachable,
+)
+from upload_client.os_files import file_version, open_local_file
+from upload_client.part_sender import reread_differently
 from upload_client.parts import split
 from upload_client.transfer import TransferEngine
 from upload_client.upload import Uploader
@@ -92,6 +100,41 @@ def test_verifying_stored_parts_is_a_phase_with_progress_and_a_resume_line(fd):
         "resuming: 1 of 3 parts already stored (3.91 KiB), 2 to send "
         "(1 stored parts do not match the local file and are sent again)"
     )
+
+
+def test_parts_read_again_are_compared_with_their_etags_quotes_and_case_aside():
+    etags = {1: f'"{md5(b"one").upper()}"', 2: f'"{md5(b"two")}"', 3: md5(b"three")}
+    assert reread_differently(etags, {1: md5(b"one"), 3: md5(b"three")}) == []
+    assert reread_differently(etags, {3: md5(b"THREE"), 1: md5(b"one"), 2: md5(b"owt")}) == [2, 3]
+
+
+def test_a_part_that_reads_other_bytes_the_second_time_refuses_completion_and_leaves_it_pending(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+    fd, _ = open_local_file(str(path))
+    try:
+        started = file_version(fd)
+        etags = {n: f'"{md5(DATA[(n - 1) * 4000 : n * 4000])}"' for n in (1, 2, 3)}
+        same = {1: md5(DATA[:4000]), 2: md5(DATA[4000:8000])}
+        uploader(StubApi())._check_unchanged(fd, str(path), started, "u1", etags, same)  # the same bytes
+
+        with pytest.raises(SourceChanged) as refused:
+            uploader(StubApi())._check_unchanged(fd, str(path), started, "u1", etags, {**same, 2: md5(b"x")})
+    finally:
+        os.close(fd)
+    assert refused.value.exit_code == 7
+    message = str(refused.value)
+    assert "(it was rewritten in place: part 2 read again gave other bytes than the first time)" in message
+    assert "3 of 3 parts are stored and upload u1 is left pending; resume with: " in message
+
+
+def test_a_completion_rebuilt_from_the_local_file_reads_every_part_twice_and_keeps_both_md5s(fd):
+    parts = split(len(DATA), 4000)
+    etags, sha256, reread = uploader(StubApi())._local_etags(fd, "data.bin", "u1", parts)
+    expected = {part.number: md5(DATA[part.offset : part.end]) for part in parts}
+    assert sha256 == hashlib.sha256(DATA).hexdigest()
+    assert etags == {number: f'"{digest}"' for number, digest in expected.items()}
+    assert reread == expected  # from the SHA-256 pass, for the comparison before completing
 
 
 def test_a_new_upload_is_started_with_the_local_size():
