@@ -14,7 +14,8 @@ import pytest
 from tests.support.fs_parts import md5, store_part
 from ucs.storage import ObjectNotFound, UploadNotFound
 from ucs.uploads import MAX_PART_SIZE
-from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.backend import FilesystemBackend
+from ucs_plugins.filesystem.multipart import PartTooLarge
 from ucs_plugins.filesystem.signing import UrlSigner
 
 
@@ -100,7 +101,7 @@ def test_a_stream_longer_than_the_limit_is_cut_off_and_leaves_no_part(backend, m
 
 def test_an_upload_aborted_during_its_assembly_is_reported_as_gone(backend, monkeypatch):
     """A concurrent abort removes the parts mid-copy: UploadNotFound, and no half object left behind."""
-    import ucs_plugins.filesystem.backend as filesystem
+    import ucs_plugins.filesystem.multipart as filesystem
 
     upload_id = backend.create_multipart_upload("f/1")
     etags = [store_part(backend, upload_id, number, bytes([number]) * 100) for number in (1, 2)]
@@ -149,7 +150,8 @@ def test_a_removal_a_crash_interrupted_is_finished_at_the_next_start(backend):
 
 JOIN_THEN_HANG = """
 import sys, time
-import ucs_plugins.filesystem.backend as filesystem
+import ucs_plugins.filesystem.multipart as filesystem
+from ucs_plugins.filesystem.backend import FilesystemBackend
 from ucs_plugins.filesystem.signing import UrlSigner
 
 def append_then_hang(source, target):
@@ -158,7 +160,7 @@ def append_then_hang(source, target):
     time.sleep(120)
 
 filesystem.append_file = append_then_hang
-backend = filesystem.FilesystemBackend(sys.argv[1], UrlSigner(b"k" * 32))
+backend = FilesystemBackend(sys.argv[1], UrlSigner(b"k" * 32))
 backend.complete_multipart_upload("f/1", sys.argv[2], [(1, sys.argv[3])])
 """
 

@@ -22,7 +22,8 @@ PARTS = [b"first part " * 100, b"second part " * 100, b"third part " * 100]
 # A UCS that dies (no finally, no cleanup: os._exit) after joining two of the three parts.
 DIE_MID_JOIN = """
 import os, sys
-import ucs_plugins.filesystem.backend as filesystem
+import ucs_plugins.filesystem.multipart as filesystem
+from ucs_plugins.filesystem.backend import FilesystemBackend
 from ucs_plugins.filesystem.signing import UrlSigner
 
 joined = []
@@ -35,7 +36,7 @@ def append_then_die(source, target):
         os._exit(9)
 
 filesystem.append_file = append_then_die
-backend = filesystem.FilesystemBackend(sys.argv[1], UrlSigner(b"k" * 32))
+backend = FilesystemBackend(sys.argv[1], UrlSigner(b"k" * 32))
 backend.complete_multipart_upload("f/1", sys.argv[2], list(enumerate(sys.argv[3:], 1)))
 """
 

@@ -11,7 +11,8 @@ import os
 from ucs.hookspecs import hookimpl
 from ucs.plugin_settings import Setting
 from ucs.plugins import current_storage
-from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.backend import FilesystemBackend
+from ucs_plugins.filesystem.multipart import PartTooLarge
 from ucs_plugins.filesystem.routes import make_blueprint
 
 __all__ = ["FilesystemBackend", "PartTooLarge"]

@@ -7,7 +7,8 @@ from werkzeug.http import parse_range_header
 from ucs.api.errors import error_response
 from ucs.api.smorest import exception_headers
 from ucs.storage import ObjectNotFound, StorageError, StorageUnavailable, UploadNotFound
-from ucs_plugins.filesystem.backend import FilesystemBackend, PartTooLarge
+from ucs_plugins.filesystem.backend import FilesystemBackend
+from ucs_plugins.filesystem.multipart import PartTooLarge
 from ucs_plugins.filesystem.signing import SignatureRefused
 
 # The store's refusals as HTTP answers; Flask picks the most specific class an exception is an instance of.

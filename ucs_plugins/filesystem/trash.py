@@ -2,7 +2,7 @@
 
 Removing 10,000 part files took about 5 s on ext4 mounted with `discard`, each unlink trimming its block:
 more than everything else a completion does. The directory is renamed into trash/ within the request, so
-it is gone from the upload's view at once and no part can be added to it (backend.py, _discard); only
+it is gone from the upload's view at once and no part can be added to it (multipart.py, _discard); only
 the unlinks happen here. What a stopped UCS leaves in trash/ goes at the next start (empty_trash).
 """
 
