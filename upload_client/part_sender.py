@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 
 from upload_client.api import UcsClient
 from upload_client.exceptions import ChecksumMismatch, TransferIncomplete
@@ -17,12 +16,6 @@ from upload_client.transfer import TransferEngine
 def normalize_etag(etag: str) -> str:
     """An ETag as the store's MD5 hex: without quotes, in lower case."""
     return etag.strip().strip('"').lower()
-
-
-def reread_differently(etags: Mapping[int, str], md5s: Mapping[int, str]) -> list[int]:
-    """The parts whose MD5, from reading them again, is not the ETag their first reading was stored with:
-    the file was rewritten in place meanwhile (its size and modification time may well be restored)."""
-    return sorted(number for number, md5 in md5s.items() if normalize_etag(etags[number]) != md5)
 
 
 class PartSender:

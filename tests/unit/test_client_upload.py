@@ -20,10 +20,13 @@ from upload_client.exceptions import (
     UcsUnreachable,
 )
 from upload_client.os_files import file_version, open_local_file
-from upload_client.part_sender import reread_differently
 from upload_client.parts import split
+from upload_client.resume_advice import ResumeAdvice
+from upload_client.source_check import reread_differently
+from upload_client.stored_parts import local_etags, resume_note, reusable_parts
 from upload_client.transfer import TransferEngine
 from upload_client.upload import Uploader
+from upload_client.upload_start import pending_or_new
 
 DATA = os.urandom(10_000)
 
@@ -70,6 +73,12 @@ def uploader(api) -> Uploader:
     return Uploader(api, TransferEngine(TransferConfig()), cancel_command="upload-client cancel --file-id f")
 
 
+def start(api, file):
+    return pending_or_new(
+        api, file, "f", "data.bin", 10_000, cancel_command="upload-client cancel --file-id f"
+    )
+
+
 def test_only_stored_parts_with_the_local_size_and_md5_are_reused(fd):
     parts = split(len(DATA), 4000)
     stored = [
@@ -77,7 +86,7 @@ def test_only_stored_parts_with_the_local_size_and_md5_are_reused(fd):
         {"part_no": 2, "etag": f'"{md5(b"other bytes")}"', "size": 4000},  # other content
         {"part_no": 3, "etag": f'"{md5(DATA[8000:9000])}"', "size": 1000},  # shorter than the local part
     ]
-    reused = uploader(StubApi())._reusable(fd, parts, stored)
+    reused = reusable_parts(TransferEngine(TransferConfig()), fd, parts, stored)
     assert reused == {1: f'"{md5(DATA[:4000])}"'}
 
 
@@ -88,10 +97,10 @@ def test_verifying_stored_parts_is_a_phase_with_progress_and_a_resume_line(fd):
         {"part_no": 2, "etag": f'"{md5(b"other bytes")}"', "size": 4000},
     ]
     recorder = Recorder()
-    resuming = Uploader(StubApi(), TransferEngine(TransferConfig(chunk_size=1000), [recorder]))
+    engine = TransferEngine(TransferConfig(chunk_size=1000), [recorder])
 
-    reused = resuming._reusable(fd, parts, stored)
-    resuming._note_resume(parts, stored, reused)
+    reused = reusable_parts(engine, fd, parts, stored)
+    engine.note(resume_note(parts, stored, reused))
 
     assert recorder.phases == [("verifying stored parts", 8000, 0)]
     assert recorder.progress_by_phase == {"verifying stored parts": 8000}  # both parts read, each once
@@ -130,7 +139,7 @@ def test_a_part_that_reads_other_bytes_the_second_time_refuses_completion_and_le
 
 def test_a_completion_rebuilt_from_the_local_file_reads_every_part_twice_and_keeps_both_md5s(fd):
     parts = split(len(DATA), 4000)
-    etags, sha256, reread = uploader(StubApi())._local_etags(fd, "data.bin", "u1", parts)
+    etags, sha256, reread = local_etags(TransferEngine(TransferConfig()), fd, "data.bin", "u1", parts)
     expected = {part.number: md5(DATA[part.offset : part.end]) for part in parts}
     assert sha256 == hashlib.sha256(DATA).hexdigest()
     assert etags == {number: f'"{digest}"' for number, digest in expected.items()}
@@ -139,7 +148,7 @@ def test_a_completion_rebuilt_from_the_local_file_reads_every_part_twice_and_kee
 
 def test_a_new_upload_is_started_with_the_local_size():
     api = StubApi()
-    upload, stored = uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+    upload, stored = start(api, {"size": None})
     assert upload["upload_id"] == "new"
     assert api.started == [10_000]
     assert stored == []
@@ -159,7 +168,7 @@ def test_a_start_refused_because_one_is_pending_uses_that_one():
 
     api = RacingApi()
     api.start_error_seen = False
-    upload, stored = uploader(api)._pending_or_new({"size": 10_000}, "f", "data.bin", 10_000)
+    upload, stored = start(api, {"size": 10_000})
     assert upload["upload_id"] == "won"
     assert stored == [{"part_no": 1, "etag": "x", "size": 4000}]
 
@@ -169,13 +178,13 @@ def test_a_pending_upload_for_another_size_is_explained_with_the_cancel_command(
     with pytest.raises(
         BadInput, match="started for 9999 bytes; to start over, cancel it: upload-client cancel"
     ):
-        uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+        start(api, {"size": None})
 
 
 def test_a_start_refused_for_another_reason_is_reported_with_ucs_reason():
     api = StubApi(start_error=ApiError(409, "a concurrent request changed this resource first; retry"))
     with pytest.raises(BadInput, match="a concurrent request changed this resource first"):
-        uploader(api)._pending_or_new({"size": None}, "f", "data.bin", 10_000)
+        start(api, {"size": None})
 
 
 @pytest.fixture
@@ -232,8 +241,8 @@ def test_special_files_are_refused(tmp_path):
 
 
 def test_a_stop_explains_what_is_left_and_how_to_go_on():
-    resuming = Uploader(StubApi(), TransferEngine(TransferConfig()), resume_command="upload-client upload F")
-    stopped = resuming._left_pending(TransferIncomplete("part 3 failed 6 times"), "u", 2, 5)
+    resuming = ResumeAdvice(StubApi(), resume_command="upload-client upload F")
+    stopped = resuming.left_pending(TransferIncomplete("part 3 failed 6 times"), "u", 2, 5)
     assert str(stopped) == (
         "part 3 failed 6 times; 2 of 5 parts are stored and upload u is left pending; "
         "resume with: upload-client upload F"
@@ -245,15 +254,15 @@ def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
         def stored_parts(self, upload_id):
             raise ApiError(409, f"upload {upload_id} is canceled, not pending")
 
-    resuming = Uploader(Canceled(), TransferEngine(TransferConfig()), resume_command="upload-client upload F")
-    stopped = resuming._left_pending(TransferIncomplete("part 5: the store refused it with 404"), "u", 2, 5)
+    resuming = ResumeAdvice(Canceled(), resume_command="upload-client upload F")
+    stopped = resuming.left_pending(TransferIncomplete("part 5: the store refused it with 404"), "u", 2, 5)
     assert str(stopped) == (
         "part 5: the store refused it with 404; upload u is no longer pending at UCS (canceled or failed "
         "meanwhile); running the same command starts a new upload: upload-client upload F"
     )
     assert stopped.exit_code == 1
     # Ctrl-C is answered at once, without asking UCS.
-    interrupted = resuming._left_pending(Interrupted("interrupted"), "u", 2, 5)
+    interrupted = resuming.left_pending(Interrupted("interrupted"), "u", 2, 5)
     assert "is left pending; resume with" in str(interrupted)
 
 
