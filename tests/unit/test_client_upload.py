@@ -55,6 +55,9 @@ class StubApi:
     def stored_parts(self, upload_id):
         return [{"part_no": 1, "etag": "x", "size": 4000}]
 
+    def get_upload(self, upload_id):
+        return {"upload_id": upload_id, "status": "pending"}
+
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
@@ -251,8 +254,8 @@ def test_a_stop_explains_what_is_left_and_how_to_go_on():
 
 def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
     class Canceled(StubApi):
-        def stored_parts(self, upload_id):
-            raise ApiError(409, f"upload {upload_id} is canceled, not pending")
+        def get_upload(self, upload_id):
+            return {"upload_id": upload_id, "status": "canceled"}
 
     resuming = ResumeAdvice(Canceled(), resume_command="upload-client upload F")
     stopped = resuming.left_pending(TransferIncomplete("part 5: the store refused it with 404"), "u", 2, 5)
@@ -317,6 +320,31 @@ def test_a_refusal_after_a_lost_answer_is_success_when_ucs_recorded_the_upload_w
     )
     with pytest.raises(ApiError, match="UCS refused to complete upload u: upload u is uploaded, not pending"):
         complete(other)
+
+
+class StoreLost(Completing):
+    """A pending upload the store no longer holds: UCS refuses its parts with 409."""
+
+    def stored_parts(self, upload_id):
+        raise ApiError(409, "the object store no longer holds this upload")
+
+
+def recover(api) -> None:
+    uploader(api)._complete("u", {1: '"e"'}, "data.bin", SHA256, None, recovering=True)
+
+
+def test_a_recovering_completion_ucs_left_pending_says_how_to_start_over():
+    api = StoreLost([ApiError(502, "the object store's answers disagree")], {"status": "pending"})
+    with pytest.raises(ApiError) as refused:
+        recover(api)
+    assert str(refused.value) == (
+        "the object store's answers disagree; to start over: upload-client cancel --file-id f"
+    )
+    ended = StoreLost(
+        [ApiError(409, "the store no longer holds this multipart upload")], {"status": "failed"}
+    )
+    with pytest.raises(ApiError, match="which the store no longer holds: .*the upload has ended"):
+        recover(ended)
 
 
 def test_a_completion_that_timed_out_is_not_sent_again():
