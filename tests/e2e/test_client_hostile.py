@@ -81,6 +81,7 @@ def test_a_planted_journal_temporary_is_never_written_through(ucs, faulty, tmp_p
     assert (tmp_path / "out2").read_bytes() == source.read_bytes()
     assert precious.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.glob("out2*")) == ["out2", "out2.part.json.tmp"]  # ours are gone
+    assert list(tmp_path.glob(".out2*")) == []  # atomic_files' temporaries too
 
 
 def test_a_dangling_output_link_is_refused_before_any_byte_moves(ucs, faulty, tmp_path):
