@@ -307,6 +307,16 @@ def test_a_completion_whose_answer_was_lost_is_sent_again():
     assert api.completions == 2
 
 
+def test_a_completion_sent_again_waits_the_apis_backoff_not_the_stores(monkeypatch):
+    api = Completing([lost_answer(), lost_answer(), lost_answer(), None], {"status": "pending"})
+    sending = uploader(api)
+    sending.engine.config = TransferConfig(api_backoff_initial=0.25, api_backoff_max=0.6, backoff_initial=9)
+    pauses = []
+    monkeypatch.setattr(sending.engine, "sleep", pauses.append)
+    sending._complete("u", {1: '"e"'}, "data.bin", SHA256, None)
+    assert pauses == [0.25, 0.5, 0.6]
+
+
 def test_a_refusal_after_a_lost_answer_is_success_when_ucs_recorded_the_upload_with_our_sha256():
     api = Completing(
         [lost_answer(), ApiError(409, "upload u is uploaded, not pending")],
