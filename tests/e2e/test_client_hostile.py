@@ -19,8 +19,8 @@ from tests.support.client_runs import (
     run_client,
     start_client,
     stored_parts,
-    ucs_call,
     upload_underway,
+    uploads_of,
     wait_until,
 )
 from tests.support.faulty_store import PARALLEL, download_args, upload_args
@@ -37,10 +37,6 @@ pytestmark = pytest.mark.slow
 
 #: The exit code of an upload whose source file changed meanwhile (docs/client.md).
 SOURCE_CHANGED = 7
-
-
-def uploads_of(api: str, file_id: str) -> list[dict]:
-    return ucs_call("GET", api, f"/files/{file_id}/multipart_uploads").json()
 
 
 def uploaded(api: str, file_id: str, source) -> None:
