@@ -19,24 +19,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scripts.local_runs import MiB, write_random_file  # noqa: E402
 from upload_client.crypt4gh.envelope import new_envelope  # noqa: E402
 from upload_client.crypt4gh.key_files import read_public_key, write_public_key, write_secret_key  # noqa: E402
 from upload_client.crypt4gh.keys import SecretKey  # noqa: E402
 from upload_client.crypt4gh.layout import encrypted_parts, segments_per_part  # noqa: E402
 from upload_client.crypt4gh.segments import encrypt_range  # noqa: E402
 
-MiB = 1024 * 1024
 BIN = Path(sys.executable).parent
 
 
@@ -56,20 +54,13 @@ def encrypt_file(path: str, public_key_path: str, threads: int) -> None:
     os.write(sink, envelope.header)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def timed(command: list[str], stdin: Path | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of command, in its own process (benchmarks/measured.py)."""
+    # Imported here, not by the --encrypt child whose start-up is measured: measured.py loads boto3.
+    from benchmarks.measured import measured
 
-
-def timed(command: list[str], stdin_path: Path | None = None) -> tuple[float, float]:
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        began, cpu = time.monotonic(), children_cpu()
-        subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, check=True)
-        return time.monotonic() - began, children_cpu() - cpu
-    finally:
-        if stdin_path:
-            stdin.close()
+    result = measured(command[0], command, dict(os.environ), stdin)
+    return result["wall"], result["cpu"]
 
 
 def machine_load() -> str:
@@ -101,9 +92,7 @@ def main() -> None:
         key = SecretKey.generate()
         write_secret_key(Path(directory) / "archive.sec", key, None)
         write_public_key(public, key.public_key)
-        with open(source, "wb") as output:
-            for _ in range(arguments.size_mib):
-                output.write(os.urandom(MiB))
+        write_random_file(source, arguments.size_mib * MiB)
         source.read_bytes()  # into the page cache
 
         script = str(Path(__file__).resolve())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -16,10 +17,13 @@ from tests.support.s3_servers import S3Server, seaweedfs_server
 PEAK_RSS = Path(__file__).resolve().parent / "peak_rss.py"
 
 
-def measured(what: str, command: list[str], env: dict[str, str]) -> dict:
-    """Run command in its own process: {"wall", "cpu", "peak_rss_mib"}; stops the benchmark if it fails."""
+def measured(what: str, command: list[str], env: dict[str, str], stdin: Path | None = None) -> dict:
+    """Run command in its own process: {"wall", "cpu", "peak_rss_mib"}; stops the benchmark if it fails.
+
+    stdin: a file the command reads as its standard input (else it reads nothing)."""
     wrapper = [sys.executable, "-S", str(PEAK_RSS), *command]
-    finished = subprocess.run(wrapper, env=env, capture_output=True, text=True)
+    with open(stdin or os.devnull, "rb") as source:
+        finished = subprocess.run(wrapper, env=env, stdin=source, capture_output=True, text=True)
     if finished.returncode != 0 or not finished.stdout:
         raise SystemExit(f"{what} could not be measured: {finished.stderr[-2000:]}")
     result = json.loads(finished.stdout)

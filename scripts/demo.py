@@ -1,8 +1,8 @@
 """The whole journey on the embedded default (SQLite + filesystem store), with the upload-client CLI.
 
 Starts UCS, registers a file (the archive's role, played here over HTTP), uploads a generated file with
-progress, waits for UCS's validator (a thread of `ucs run`) to read the object back and accept it, shows
-its status, downloads it, compares the SHA-256 and stops UCS. Every call carries a token
+progress and waits (`upload --wait`) for UCS's validator (a thread of `ucs run`) to read the object back
+and accept it, shows its status, downloads it, compares the SHA-256 and stops UCS. Every call carries a token
 UCS issued itself (its built-in issuer): a registration token for the archive, a token that may upload
 only this file for the submitter, then one that may only download it. Each step is printed; any failure
 ends the demo with a non-zero exit code, and UCS is always stopped and its files removed.
@@ -109,29 +109,6 @@ def client(*args: str, token: str, expect: int = 0) -> None:
         raise SystemExit(f"upload-client {args[0]} exited with {code}, not {expect}")
 
 
-def wait_for_verdict(url: str, token: str, timeout: float = 120) -> dict:
-    """Poll the file's uploads until the validator has judged the latest one; return that upload."""
-    deadline = time.monotonic() + timeout
-    print(
-        f'$ curl -H "Authorization: Bearer $TOKEN" {url}/files/{FILE_ID}/multipart_uploads   # until judged'
-    )
-    while time.monotonic() < deadline:
-        answer = requests.get(
-            f"{url}/files/{FILE_ID}/multipart_uploads",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        answer.raise_for_status()
-        latest = answer.json()[-1]
-        if latest["status"] != "uploaded":
-            return latest
-        print(
-            f"  {latest['status']}: validating, {latest['validation_progress'] or 0} bytes read", flush=True
-        )
-        time.sleep(0.5)
-    raise SystemExit(f"no verdict within {timeout:.0f} s")
-
-
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ucs-demo-") as workdir:
         work = Path(workdir)
@@ -157,21 +134,12 @@ def main() -> int:
             step(f"The archive gives the submitter a token that may upload {FILE_ID} and nothing else")
             uploader = mint(instance, f"upload:{FILE_ID}", "submitter-alice", "1h")
 
-            step("The submitter uploads it with upload-client")
-            client(
-                "upload", "--file-id", FILE_ID, "--api-url", url, "--file-path", str(source), token=uploader
-            )
-
             step(
-                "UCS reads the stored object back and checks its size, SHA-256 and ETag (docs/validation.md)"
+                "The submitter uploads it with upload-client, and with --wait sees UCS read the stored "
+                "object back and check its size, SHA-256 and ETag (docs/validation.md)"
             )
-            verdict = wait_for_verdict(url, uploader)
-            print(
-                f"verdict: {verdict['status']} by validator {verdict['validated_by']} "
-                f"at {verdict['validated_at']}, sha256 {verdict['sha256']}"
-            )
-            if verdict["status"] != "accepted":
-                raise SystemExit(f"UCS rejected the upload: {verdict['reason']}")
+            upload = ("upload", "--file-id", FILE_ID, "--api-url", url, "--file-path", str(source), "--wait")
+            client(*upload, token=uploader)
 
             step("Its status at UCS (the upload token may read its own file)")
             client("status", "--file-id", FILE_ID, "--api-url", url, token=uploader)

@@ -20,7 +20,7 @@ def ucs_error(response: requests.Response, body: Any) -> str | None:
     return None
 
 
-UCS = Dialect(like="UCS", check="check --api-url", error_message=ucs_error)
+UCS = Dialect(name="UCS", like="UCS", check="check --api-url", error_message=ucs_error)
 
 
 class UcsClient:

@@ -16,8 +16,14 @@ import tempfile
 from pathlib import Path
 
 
-def write_new(path: Path, data: bytes, mode: int = 0o600, replace: bool = False) -> None:
-    """Write data to path with mode; without replace, FileExistsError if path exists (left untouched)."""
+def write_new(
+    path: Path, data: bytes, mode: int = 0o600, replace: bool = False, durable: bool = True
+) -> None:
+    """Write data to path with mode; without replace, FileExistsError if path exists (left untouched).
+
+    durable=False skips the fsync, for a file rewritten often whose loss only costs work done again (a
+    download's journal): still never half written, though a crash may leave its previous content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -25,8 +31,9 @@ def write_new(path: Path, data: bytes, mode: int = 0o600, replace: bool = False)
             os.fchmod(descriptor, mode)  # mkstemp made it 0600; a public file is opened up once written
         with os.fdopen(descriptor, "wb") as output:
             output.write(data)
-            output.flush()
-            os.fsync(output.fileno())
+            if durable:
+                output.flush()
+                os.fsync(output.fileno())
         if replace:
             os.replace(temporary, path)
         else:

@@ -31,7 +31,9 @@ def send_completion(
                 raise
             engine.note(f"the answer to the completion of upload {upload_id} was lost; asking again")
             answer_lost = True
-            engine.sleep(engine.config.backoff_initial * 2 ** (attempt - 1))
+            # A call to UCS: the API's backoff, not the store's.
+            config = engine.config
+            engine.sleep(min(config.api_backoff_initial * 2 ** (attempt - 1), config.api_backoff_max))
         except ApiError:
             if answer_lost and uploaded_with(api, upload_id, sha256):
                 return

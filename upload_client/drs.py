@@ -69,7 +69,12 @@ def drs_error(response: requests.Response, body: Any) -> str | None:
     return one_line(str(body.get("msg") or f"{response.status_code} {response.reason}"))
 
 
-DRS = Dialect(like="a DRS server", check="check the drs:// URI (or --api-url)", error_message=drs_error)
+DRS = Dialect(
+    name="the DRS server",
+    like="a DRS server",
+    check="check the drs:// URI (or --api-url)",
+    error_message=drs_error,
+)
 
 
 class DrsClient:

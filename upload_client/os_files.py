@@ -8,18 +8,17 @@ download.py stay orchestration and tests can swap a call where the machine canno
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import fcntl
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from upload_client.atomic_files import write_new
 from upload_client.exceptions import BadInput, ClientError, DiskFull, VerificationFailed
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
@@ -122,19 +121,11 @@ def discard(*paths: Path) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace path's content with text at once: a reader sees the old content or the new, never a mix.
-
-    The temporary file is made by mkstemp (a new name, O_EXCL, never through a link someone planted) in
-    path's directory, and removed again when the write fails; a full disk is DiskFull.
-    """
-    fd, temporary = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+    """Replace path's content with text at once (upload_client.atomic_files): a reader sees the old
+    content or the new, never a mix; a full disk is DiskFull."""
     try:
-        with os.fdopen(fd, "w") as output:
-            output.write(text)
-        os.replace(temporary, path)
+        write_new(path, text.encode(), replace=True, durable=False)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
         raise _write_failed(error, path) from None
 
 

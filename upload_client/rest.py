@@ -31,6 +31,8 @@ from upload_client.waiting import not_ready
 class Dialect:
     """How one kind of server answers: its error shape, and the words for an answer of another shape."""
 
+    #: The server in messages: "cannot reach {name} at ...", "{name} refused the request: ...".
+    name: str
     #: Who should have answered, in "does not answer like ...".
     like: str
     #: What the user should check then.
@@ -80,17 +82,22 @@ class RestApi:
         except (requests.ConnectionError, requests.Timeout) as error:
             if timed_out(error):
                 raise UcsUnreachable(
-                    f"UCS at {self.base_url} did not answer {method} {path} within {kwargs['timeout'][1]:g} s",
+                    f"{self.dialect.name} at {self.base_url} did not answer {method} {path} within {kwargs['timeout'][1]:g} s",
                     error,
                 ) from None
             raise UcsUnreachable(
-                f"cannot reach UCS at {self.base_url}: {describe_connection_error(error)}", error
+                f"cannot reach {self.dialect.name} at {self.base_url}: {describe_connection_error(error)}",
+                error,
             ) from None
         except requests.exceptions.InvalidHeader:
             # Its message would repeat the header, token and all.
-            raise BadInput("a header of the request to UCS (the token?) cannot be sent over HTTP") from None
+            raise BadInput(
+                f"a header of the request to {self.dialect.name} (the token?) cannot be sent over HTTP"
+            ) from None
         except requests.RequestException as error:
-            raise UcsUnreachable(f"cannot talk to UCS at {self.base_url}: {error}", error) from None
+            raise UcsUnreachable(
+                f"cannot talk to {self.dialect.name} at {self.base_url}: {error}", error
+            ) from None
 
     def answer(self, method: str, path: str, response: requests.Response) -> Any:
         """The answer's JSON; an error in the dialect's shape as the client's exception."""
@@ -116,11 +123,14 @@ class RestApi:
         raise ApiError(response.status_code, message)
 
     def _refused(self, status: int, message: str) -> AccessRefused:
+        name = self.dialect.name
         if status != TOKEN_REFUSED:  # 403: the token is fine, its permission is not
-            return AccessRefused(status, f"UCS refused the request: {message}")
+            return AccessRefused(status, f"{name} refused the request: {message}")
         if self.credentials.missing:
-            return AccessRefused(status, "UCS needs a token: pass --token or --token-file, or set UCS_TOKEN")
-        return AccessRefused(status, f"UCS refused {self.credentials.source}: {message}")
+            return AccessRefused(
+                status, f"{name} needs a token: pass --token or --token-file, or set UCS_TOKEN"
+            )
+        return AccessRefused(status, f"{name} refused {self.credentials.source}: {message}")
 
     def not_this_server(self, method: str, path: str, response: requests.Response) -> NotUcs:
         kind = response.headers.get("Content-Type", "no content type").split(";")[0]

@@ -36,11 +36,14 @@ class ResumeAdvice:
         return error
 
     def still_pending(self, upload_id: str) -> bool:
-        """Whether UCS still has the upload pending; when UCS cannot tell, assume it has."""
+        """Whether UCS still has the upload pending; when UCS cannot tell, assume it has.
+
+        The upload's own record, not its stored parts: UCS refuses the parts (409) of a pending upload
+        the store no longer holds, which is exactly the upload a recovering completion works on.
+        """
         try:
-            self.api.stored_parts(upload_id)
+            return self.api.get_upload(upload_id)["status"] == "pending"
         except ApiError as error:
-            return error.status not in (404, 409)
+            return error.status != 404
         except ClientError:
             return True
-        return True

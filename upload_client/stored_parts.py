@@ -3,7 +3,6 @@ whose MD5 matches; after a completion whose answer was lost, every part's ETag r
 
 from __future__ import annotations
 
-from upload_client.exceptions import ClientError
 from upload_client.part_sender import normalize_etag
 from upload_client.parts import Part
 from upload_client.progress import human_size
@@ -46,22 +45,13 @@ def local_etags(
     engine: TransferEngine, fd: int, path: str, upload_id: str, parts: list[Part]
 ) -> tuple[dict[int, str], str, dict[int, str]]:
     """Every part's ETag (its MD5, as the store checked it when the part was sent) and the SHA-256,
-    read from the local file: what completes an upload the store has already joined. Each part is
-    read twice (for its MD5, then for the SHA-256): the MD5s of the second reading come third."""
+    read from the local file: what completes an upload the store has already joined. One pass computes
+    both, so they are of the same bytes; its MD5s come third as well, the parts' only reading."""
     engine.note(
         f"the store holds no unfinished upload {upload_id} any more; it may have joined the parts "
         f"already (a completion whose answer was lost): reading {path} to complete it"
     )
-    chunk_size, stop = engine.config.chunk_size, engine.stop
     every = {part.number for part in parts}
-    hasher = SequentialHasher(fd, parts, chunk_size, stop, name=path, md5_of=every).start()
-    try:
-        with engine.phase("reading the parts", parts[-1].end):
-            md5s = engine.run(
-                parts, lambda part: part_md5(fd, part, chunk_size, stop, engine.report_progress)
-            )
-        sha256 = hasher.result(engine)
-    except ClientError:
-        stop.set()  # the SHA-256 pass stops too
-        raise
-    return {number: f'"{md5}"' for number, md5 in md5s.items()}, sha256, hasher.md5s
+    hasher = SequentialHasher(fd, parts, engine.config.chunk_size, engine.stop, name=path, md5_of=every)
+    sha256 = hasher.start().result(engine)
+    return {number: f'"{md5}"' for number, md5 in hasher.md5s.items()}, sha256, hasher.md5s

@@ -2,7 +2,7 @@
 
 With validation (docs/validation.md) an upload stays `uploaded` after the client completes it, while UCS
 reads the stored object back; then it becomes `accepted`, or `rejected` with a reason that gives the
-expected and actual values. The upload's answer in `GET /files/F/multipart_uploads` carries the verdict
+expected and actual values. The upload's answer in `GET /multipart_uploads/U` carries the verdict
 (validated_at, validated_by, reason) and, while a validator reads the object, the bytes it has read
 (validation_progress), which the wait shows as a bar with its rate.
 """
@@ -107,10 +107,12 @@ class VerdictWaiter:
         return upload
 
     def _upload(self, file_id: str, upload_id: str) -> dict:
-        for upload in self.api.uploads(file_id):
-            if upload.get("upload_id") == upload_id:
-                return upload
-        raise ClientError(f"UCS lists no upload {upload_id} of file {file_id!r}")
+        try:
+            return self.api.get_upload(upload_id)
+        except ApiError as error:
+            if error.status == 404:
+                raise ClientError(f"UCS lists no upload {upload_id} of file {file_id!r}") from None
+            raise
 
     def _verdict(self, file_id: str, upload: dict, seconds: float) -> Verdict:
         upload_id, status, reason = upload["upload_id"], upload["status"], upload.get("reason")

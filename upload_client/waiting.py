@@ -12,11 +12,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from upload_client.exceptions import Interrupted, NotReady, StillValidating
 
@@ -28,6 +28,8 @@ RETRY_AFTER_MAX = 30.0
 RETRY_AFTER_MIN = 1.0
 #: The pause when a server says "not ready" without naming one.
 RETRY_AFTER_DEFAULT = 5.0
+#: Reads Retry-After as urllib3 does for the API's retries (its 6 h cap is far above RETRY_AFTER_MAX).
+_RETRY = Retry()
 #: Seconds between the lines that say the client is still waiting.
 REMINDER_INTERVAL = 60.0
 
@@ -77,16 +79,13 @@ class Deadline:
 
 def retry_after(response: requests.Response) -> float | None:
     """The seconds a Retry-After header asks for (a number or an HTTP date); None without a valid one."""
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    value = response.headers.get("Retry-After")
+    if value is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    try:
+        return float(_RETRY.parse_retry_after(value))
+    except (InvalidHeader, ValueError, OverflowError):  # a date that is none, or out of any range
+        return None
 
 
 def not_ready(response: requests.Response, body: Any) -> NotReady | None:

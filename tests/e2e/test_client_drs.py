@@ -92,7 +92,7 @@ def test_the_token_options_apply_and_a_token_for_another_file_is_refused(ucs, st
         assert "it needs the scope download:drs-mine (or download:*)" in refused.stderr
         assert token not in refused.stderr + refused.stdout
     none = run_client(*drs_download(uri, ucs.url, tmp_path / "no.bin"), env=env)
-    assert none.returncode == 6 and "UCS needs a token" in none.stderr
+    assert none.returncode == 6 and "the DRS server needs a token" in none.stderr
     assert not list(tmp_path.glob("no.bin*"))
 
 

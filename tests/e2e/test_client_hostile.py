@@ -19,8 +19,8 @@ from tests.support.client_runs import (
     run_client,
     start_client,
     stored_parts,
-    ucs_call,
     upload_underway,
+    uploads_of,
     wait_until,
 )
 from tests.support.faulty_store import PARALLEL, download_args, upload_args
@@ -37,10 +37,6 @@ pytestmark = pytest.mark.slow
 
 #: The exit code of an upload whose source file changed meanwhile (docs/client.md).
 SOURCE_CHANGED = 7
-
-
-def uploads_of(api: str, file_id: str) -> list[dict]:
-    return ucs_call("GET", api, f"/files/{file_id}/multipart_uploads").json()
 
 
 def uploaded(api: str, file_id: str, source) -> None:
@@ -81,6 +77,7 @@ def test_a_planted_journal_temporary_is_never_written_through(ucs, faulty, tmp_p
     assert (tmp_path / "out2").read_bytes() == source.read_bytes()
     assert precious.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.glob("out2*")) == ["out2", "out2.part.json.tmp"]  # ours are gone
+    assert list(tmp_path.glob(".out2*")) == []  # atomic_files' temporaries too
 
 
 def test_a_dangling_output_link_is_refused_before_any_byte_moves(ucs, faulty, tmp_path):

@@ -19,6 +19,7 @@ from tests.support.client_runs import (
     sha256_of,
     ucs_call,
     upload_args,
+    uploads_of,
 )
 from tests.support.metrics import scrape, total
 from tests.support.processes import free_port
@@ -46,10 +47,6 @@ def not_ucs_url():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-def uploads_of(api: str, file_id: str) -> list[dict]:
-    return ucs_call("GET", api, f"/files/{file_id}/multipart_uploads").json()
 
 
 def assert_one_line_error(result, code: int, *words: str) -> str:

@@ -20,7 +20,7 @@ from tests.support.client_runs import (
     pending_upload,
     register,
     run_client,
-    ucs_call,
+    uploads_of,
     wait_until,
 )
 from tests.support.client_runs import (
@@ -64,10 +64,6 @@ def as_bearer_of(token_text: str | None) -> dict[str, str]:
 
 def upload_args(api: str, file_id: str, path, *more: str) -> list[str]:
     return client_upload_args(api, file_id, path, "--parallel", "2", *more)
-
-
-def uploads_of(api: str, file_id: str) -> list[dict]:
-    return ucs_call("GET", api, f"/files/{file_id}/multipart_uploads").json()
 
 
 def assert_refused(result, *words: str, secrets: tuple[str, ...] = ()) -> None:

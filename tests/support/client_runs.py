@@ -50,6 +50,10 @@ def register(api_url: str, file_id: str, path: Path | None = None, **body) -> di
     return response.json()
 
 
+def uploads_of(api_url: str, file_id: str) -> list[dict]:
+    return ucs_call("GET", api_url, f"/files/{file_id}/multipart_uploads").json()
+
+
 def pending_upload(api_url: str, file_id: str) -> dict | None:
     answer = ucs_call("GET", api_url, f"/files/{file_id}/multipart_uploads?status=pending").json()
     return answer[0] if answer else None

@@ -31,12 +31,9 @@ def ucs_server(
     ucs packages in that directory instead of the installed ones (a benchmark's other revision).
     Validation is external (no validator, uploaded files served) unless settings say VALIDATION=builtin.
     """
-    instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {"UCS_INSTANCE_PATH": str(instance_path), "UCS_LOAD_ENTRY_POINTS": "false", **auth_environment()}
-    env["UCS_VALIDATION"] = "external"
-    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
+    env = {**auth_environment(), **ucs_environment(instance_path, "external", **settings)}
     if code is not None:
         env["PYTHONPATH"] = str(code)  # and run there: `python -m gunicorn` puts its directory first
     log = instance_path / "ucs.log"
@@ -55,16 +52,10 @@ def _command(port: int, serve_workers: int | None) -> list[str]:
 @contextlib.contextmanager
 def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[UcsServer]:
     """`ucs events relay` or `ucs events consume` with its metrics on a free port (the server's url)."""
-    instance_path.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{free_port()}"
     arguments = [str(VENV_BIN / "ucs"), "events", command, "--metrics-port", url.rsplit(":", 1)[1]]
     # The same settings as the server's (they read no tokens).
-    env = {
-        "UCS_INSTANCE_PATH": str(instance_path),
-        "UCS_LOAD_ENTRY_POINTS": "false",
-        "UCS_VALIDATION": "external",
-    }
-    env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
+    env = ucs_environment(instance_path, "external", **settings)
     log = instance_path / f"{command}.log"
     with running(arguments, log, f"{url}/metrics", env) as process:
         yield UcsServer(url, instance_path, log, process)
@@ -72,11 +63,17 @@ def ucs_events(instance_path: Path, command: str, **settings: str) -> Iterator[U
 
 def validate_environment(instance_path: Path, **settings: str) -> dict[str, str]:
     """The environment of a `ucs validate` process: builtin validation and the settings given (no UCS_)."""
+    return ucs_environment(instance_path, "builtin", **settings)
+
+
+def ucs_environment(instance_path: Path, validation: str, **settings: str) -> dict[str, str]:
+    """The UCS_* variables of a ucs process on instance_path (created): no plugins from entry points,
+    UCS_VALIDATION=validation, then the settings given (without their UCS_ prefix), which may override it."""
     instance_path.mkdir(parents=True, exist_ok=True)
     env = {
         "UCS_INSTANCE_PATH": str(instance_path),
         "UCS_LOAD_ENTRY_POINTS": "false",
-        "UCS_VALIDATION": "builtin",
+        "UCS_VALIDATION": validation,
     }
     env.update({f"UCS_{key}": str(value) for key, value in settings.items()})
     return env

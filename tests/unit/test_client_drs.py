@@ -85,6 +85,17 @@ def test_refusals_of_the_token_are_access_refused(api):
     assert raised.value.exit_code == 6
 
 
+def test_messages_name_the_drs_server_not_ucs(api):
+    with pytest.raises(AccessRefused) as refused:
+        api.rest.answer("GET", "/objects/F", answer(403, {"msg": "no", "status_code": 403}))
+    assert str(refused.value) == "the DRS server refused the request: no"
+    with pytest.raises(AccessRefused) as tokenless:
+        api.rest.answer("GET", "/objects/F", answer(401, {"msg": "no token", "status_code": 401}))
+    assert str(tokenless.value) == (
+        "the DRS server needs a token: pass --token or --token-file, or set UCS_TOKEN"
+    )
+
+
 @pytest.mark.parametrize(
     "response",
     [

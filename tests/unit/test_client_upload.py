@@ -55,6 +55,9 @@ class StubApi:
     def stored_parts(self, upload_id):
         return [{"part_no": 1, "etag": "x", "size": 4000}]
 
+    def get_upload(self, upload_id):
+        return {"upload_id": upload_id, "status": "pending"}
+
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
@@ -137,13 +140,13 @@ def test_a_part_that_reads_other_bytes_the_second_time_refuses_completion_and_le
     assert "3 of 3 parts are stored and upload u1 is left pending; resume with: " in message
 
 
-def test_a_completion_rebuilt_from_the_local_file_reads_every_part_twice_and_keeps_both_md5s(fd):
+def test_a_completion_rebuilt_from_the_local_file_takes_the_etags_and_sha256_from_one_reading(fd):
     parts = split(len(DATA), 4000)
     etags, sha256, reread = local_etags(TransferEngine(TransferConfig()), fd, "data.bin", "u1", parts)
     expected = {part.number: md5(DATA[part.offset : part.end]) for part in parts}
     assert sha256 == hashlib.sha256(DATA).hexdigest()
     assert etags == {number: f'"{digest}"' for number, digest in expected.items()}
-    assert reread == expected  # from the SHA-256 pass, for the comparison before completing
+    assert reread == expected  # the same reading's MD5s: the comparison before completing finds no change
 
 
 def test_a_new_upload_is_started_with_the_local_size():
@@ -251,8 +254,8 @@ def test_a_stop_explains_what_is_left_and_how_to_go_on():
 
 def test_a_stop_after_the_upload_was_canceled_elsewhere_says_so():
     class Canceled(StubApi):
-        def stored_parts(self, upload_id):
-            raise ApiError(409, f"upload {upload_id} is canceled, not pending")
+        def get_upload(self, upload_id):
+            return {"upload_id": upload_id, "status": "canceled"}
 
     resuming = ResumeAdvice(Canceled(), resume_command="upload-client upload F")
     stopped = resuming.left_pending(TransferIncomplete("part 5: the store refused it with 404"), "u", 2, 5)
@@ -304,6 +307,16 @@ def test_a_completion_whose_answer_was_lost_is_sent_again():
     assert api.completions == 2
 
 
+def test_a_completion_sent_again_waits_the_apis_backoff_not_the_stores(monkeypatch):
+    api = Completing([lost_answer(), lost_answer(), lost_answer(), None], {"status": "pending"})
+    sending = uploader(api)
+    sending.engine.config = TransferConfig(api_backoff_initial=0.25, api_backoff_max=0.6, backoff_initial=9)
+    pauses = []
+    monkeypatch.setattr(sending.engine, "sleep", pauses.append)
+    sending._complete("u", {1: '"e"'}, "data.bin", SHA256, None)
+    assert pauses == [0.25, 0.5, 0.6]
+
+
 def test_a_refusal_after_a_lost_answer_is_success_when_ucs_recorded_the_upload_with_our_sha256():
     api = Completing(
         [lost_answer(), ApiError(409, "upload u is uploaded, not pending")],
@@ -317,6 +330,31 @@ def test_a_refusal_after_a_lost_answer_is_success_when_ucs_recorded_the_upload_w
     )
     with pytest.raises(ApiError, match="UCS refused to complete upload u: upload u is uploaded, not pending"):
         complete(other)
+
+
+class StoreLost(Completing):
+    """A pending upload the store no longer holds: UCS refuses its parts with 409."""
+
+    def stored_parts(self, upload_id):
+        raise ApiError(409, "the object store no longer holds this upload")
+
+
+def recover(api) -> None:
+    uploader(api)._complete("u", {1: '"e"'}, "data.bin", SHA256, None, recovering=True)
+
+
+def test_a_recovering_completion_ucs_left_pending_says_how_to_start_over():
+    api = StoreLost([ApiError(502, "the object store's answers disagree")], {"status": "pending"})
+    with pytest.raises(ApiError) as refused:
+        recover(api)
+    assert str(refused.value) == (
+        "the object store's answers disagree; to start over: upload-client cancel --file-id f"
+    )
+    ended = StoreLost(
+        [ApiError(409, "the store no longer holds this multipart upload")], {"status": "failed"}
+    )
+    with pytest.raises(ApiError, match="which the store no longer holds: .*the upload has ended"):
+        recover(ended)
 
 
 def test_a_completion_that_timed_out_is_not_sent_again():

@@ -25,6 +25,7 @@ DATA = b"0123456789abcdef" * 64
 SHA256 = hashlib.sha256(DATA).hexdigest()
 REASON = f"sha256 of the stored object is {'b' * 64}, the registered one is {SHA256}"
 UPLOADS = "GET /files/F/multipart_uploads"
+UPLOAD = "GET /multipart_uploads/U1"
 
 
 def upload(status: str, progress: int | None = None, **more) -> dict:
@@ -51,8 +52,8 @@ ACCEPTED = upload("accepted", validated_at="2026-12-03T18:00:09Z", validated_by=
 REJECTED = upload("rejected", reason=REASON, validated_at="2026-12-03T18:00:09Z", validated_by="host:42")
 
 
-def listed(*states: dict) -> list[tuple]:
-    return [(200, [state], {}) for state in states]
+def looked_up(*states: dict) -> list[tuple]:
+    return [(200, state, {}) for state in states]
 
 
 class Recorder(TransferSubscriber):
@@ -77,8 +78,8 @@ def waiting(ucs, timeout: float = 600) -> tuple[VerdictWaiter, Recorder, FakePat
 
 
 def test_the_wait_shows_the_bytes_read_and_ends_accepted():
-    states = listed(upload("uploaded"), upload("uploaded", 512), upload("uploaded", 768), ACCEPTED)
-    with scripted_server({UPLOADS: states}) as ucs:
+    states = looked_up(upload("uploaded"), upload("uploaded", 512), upload("uploaded", 768), ACCEPTED)
+    with scripted_server({UPLOAD: states}) as ucs:
         waiter, recorder, patience = waiting(ucs)
         verdict = waiter.wait("F", "U1")
     assert (verdict.upload_id, verdict.validated_by, verdict.sha256) == ("U1", "host:42", SHA256)
@@ -90,7 +91,7 @@ def test_the_wait_shows_the_bytes_read_and_ends_accepted():
 
 
 def test_a_rejected_upload_raises_with_the_validators_reason():
-    with scripted_server({UPLOADS: listed(upload("uploaded", 100), REJECTED)}) as ucs:
+    with scripted_server({UPLOAD: looked_up(upload("uploaded", 100), REJECTED)}) as ucs:
         waiter, _, _ = waiting(ucs)
         with pytest.raises(Rejected) as raised:
             waiter.wait("F", "U1")
@@ -99,7 +100,7 @@ def test_a_rejected_upload_raises_with_the_validators_reason():
 
 
 def test_the_wait_ends_at_its_timeout_saying_how_to_see_the_verdict_later():
-    with scripted_server({UPLOADS: listed(upload("uploaded", 256))}) as ucs:
+    with scripted_server({UPLOAD: looked_up(upload("uploaded", 256))}) as ucs:
         waiter, _, patience = waiting(ucs, timeout=10)
         with pytest.raises(StillValidating) as raised:
             waiter.wait("F", "U1")
@@ -111,7 +112,7 @@ def test_the_wait_ends_at_its_timeout_saying_how_to_see_the_verdict_later():
 
 def test_an_upload_that_will_get_no_verdict_is_said_so():
     canceled = upload("canceled", reason="canceled by alice")
-    with scripted_server({UPLOADS: listed(canceled)}) as ucs:
+    with scripted_server({UPLOAD: looked_up(canceled)}) as ucs:
         waiter, _, _ = waiting(ucs)
         with pytest.raises(
             ClientError, match="upload U1 of file F is canceled, so no verdict comes: canceled"
@@ -127,7 +128,8 @@ def already_uploaded(*states: dict) -> dict:
         "GET /files/F": [(200, {"file_id": "F", "size": len(DATA), "sha256": SHA256}, {})],
         "GET /files/F/multipart_uploads?status=pending": [(200, [], {})],
         "POST /files/F/multipart_uploads": [(409, {"code": 409, "message": "file 'F' is uploaded"}, {})],
-        UPLOADS: [(200, [upload("uploaded")], {}), *listed(*states)],
+        UPLOADS: [(200, [upload("uploaded")], {})],
+        UPLOAD: looked_up(*states),
     }
 
 
@@ -170,6 +172,7 @@ def test_upload_without_wait_does_not_ask_for_the_verdict(tmp_path):
     with scripted_server(already_uploaded(REJECTED)) as ucs:
         result = run_upload(ucs, tmp_path)
         assert ucs.count(UPLOADS) == 1  # only the look for a completed upload
+        assert ucs.count(UPLOAD) == 0
     assert result.exit_code == 0, result.output
 
 
@@ -210,15 +213,15 @@ def test_status_shows_the_verdict_and_the_rejection_reason():
 
 
 def test_an_upload_accepted_already_is_returned_without_a_wait_or_a_bar():
-    with scripted_server({UPLOADS: listed(ACCEPTED)}) as ucs:
+    with scripted_server({UPLOAD: looked_up(ACCEPTED)}) as ucs:
         waiter, recorder, patience = waiting(ucs)
         assert waiter.wait("F", "U1").validated_at == "2026-12-03T18:00:09Z"
     assert (recorder.phases, recorder.notes, patience.pauses) == ([], [], [])
 
 
 def test_a_long_wait_says_every_minute_how_much_is_read_and_how_fast():
-    states = listed(*[upload("uploaded", 1000)] * 40, ACCEPTED)
-    with scripted_server({UPLOADS: states}) as ucs:
+    states = looked_up(*[upload("uploaded", 1000)] * 40, ACCEPTED)
+    with scripted_server({UPLOAD: states}) as ucs:
         waiter, recorder, _ = waiting(ucs)
         waiter.wait("F", "U1")
     [reminder] = recorder.notes[1:]

@@ -6,8 +6,10 @@ records each pause instead of sleeping, so Retry-After is checked exactly and no
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -23,7 +25,14 @@ from upload_client.drs import drs_object
 from upload_client.exceptions import ApiError, Interrupted, NotReady, StillValidating
 from upload_client.sources import UcsFile
 from upload_client.transfer import TransferEngine
-from upload_client.waiting import RETRY_AFTER_DEFAULT, RETRY_AFTER_MAX, Patience, not_ready, wait_until_ready
+from upload_client.waiting import (
+    RETRY_AFTER_DEFAULT,
+    RETRY_AFTER_MAX,
+    Patience,
+    not_ready,
+    retry_after,
+    wait_until_ready,
+)
 
 DATA = b"validated bytes " * 64
 SHA256 = hashlib.sha256(DATA).hexdigest()
@@ -81,6 +90,28 @@ def test_drs_202_is_not_ready_with_its_msg_and_an_http_date_retry_after_is_read(
     response.headers["Retry-After"] = "Wed, 21 Oct 2015 07:28:00 GMT"  # in the past: ask at once
     found = not_ready(response, response.json())
     assert (found.status, str(found), found.retry_after) == (202, "DRS object 'F' is being validated", 0.0)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (" 12 ", 12.0),
+        ("-5", None),
+        ("soon", None),
+        ("\u00b2", None),
+        ("Wed, 21 Oct 99999 07:28:00 GMT", None),
+    ],
+)
+def test_retry_after_is_whole_seconds_or_a_date_and_anything_else_is_none(header, seconds):
+    response = answer(409, {"code": 409, "message": "validating"})
+    response.headers["Retry-After"] = header
+    assert retry_after(response) == seconds
+
+
+def test_a_retry_after_date_to_come_is_the_seconds_until_then():
+    response = answer(409, {"code": 409, "message": "validating"})
+    response.headers["Retry-After"] = email.utils.formatdate(time.time() + 120, usegmt=True)
+    assert 100 < retry_after(response) <= 120
 
 
 # The wait.

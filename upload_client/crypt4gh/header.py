@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from upload_client.crypt4gh.errors import Crypt4GHError, HeaderInvalid, NotCrypt4GH, NotForThisKey
-from upload_client.crypt4gh.keys import KEY_SIZE, DataKey, PublicKey, SecretKey
+from upload_client.crypt4gh.keys import KEY_SIZE, MAC_SIZE, NONCE_SIZE, DataKey, PublicKey, SecretKey
 
 MAGIC = b"crypt4gh"
 VERSION = 1
@@ -31,8 +31,6 @@ X25519_CHACHA20_POLY1305 = 0  # the header packets' encryption method
 CHACHA20_IETF_POLY1305 = 0  # the segments' encryption method
 DATA_KEY_PACKET = 0
 EDIT_LIST_PACKET = 1
-NONCE_SIZE = 12
-MAC_SIZE = 16
 # Bounds on what a header may declare, so a hostile one cannot make a reader loop or allocate without end.
 MAX_PACKETS = 256
 MAX_PACKET_SIZE = 1 << 20

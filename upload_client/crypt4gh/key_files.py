@@ -25,13 +25,12 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from upload_client.atomic_files import write_new
 from upload_client.crypt4gh.errors import KeyFileError, WrongPassphrase
-from upload_client.crypt4gh.keys import KEY_SIZE, PublicKey, SecretKey
+from upload_client.crypt4gh.keys import KEY_SIZE, NONCE_SIZE, PublicKey, SecretKey
 
 PUBLIC_LABEL = "CRYPT4GH PUBLIC KEY"
 PRIVATE_LABEL = "CRYPT4GH PRIVATE KEY"
 MAGIC_WORD = b"c4gh-v1"
 CIPHER = b"chacha20_poly1305"
-NONCE_SIZE = 12
 SALT_SIZE = 16
 
 #: A passphrase, or a callable asked for one only when the key turns out to be protected.

@@ -15,6 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from upload_client.crypt4gh.errors import Crypt4GHError
 
 KEY_SIZE = 32
+#: ChaCha20-Poly1305 (IETF, RFC 8439), the one cipher of Crypt4GH's header packets, its segments and its
+#: private key files: its nonce and its MAC (Poly1305 tag), in bytes.
+NONCE_SIZE = 12
+MAC_SIZE = 16
 
 
 def _checked(raw: bytes, what: str) -> bytes:

@@ -19,11 +19,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from upload_client.crypt4gh.errors import Crypt4GHError, SegmentCorrupted
-from upload_client.crypt4gh.keys import DataKey
+from upload_client.crypt4gh.keys import MAC_SIZE, NONCE_SIZE, DataKey
 
 SEGMENT_SIZE = 64 * 1024
-NONCE_SIZE = 12
-MAC_SIZE = 16
 OVERHEAD = NONCE_SIZE + MAC_SIZE
 CIPHER_SEGMENT_SIZE = SEGMENT_SIZE + OVERHEAD
 #: Segments read and encrypted at a time: 512 KiB, the most a stream holds besides its output.
