@@ -12,8 +12,8 @@ from ucs.cli.startup import configure_logs, schema_checked, stopped_by_signals
 from ucs.observability import metrics_server
 from ucs.observability.metrics_endpoint import ValidationBacklogCollector
 from ucs.plugins import current_storage
-from ucs.validation.settings import BUILTIN
 from ucs.validation.validator import Validator, ValidatorSettings
+from ucs.validation_modes import BUILTIN
 
 
 @click.command("validate")

@@ -18,6 +18,7 @@ from ucs.db.base import db
 from ucs.db.models import MultipartUpload, OutboxEvent
 from ucs.observability.metrics import exposition
 from ucs.uploads import UploadStatus
+from ucs.validation_modes import NONE
 
 log = logging.getLogger("ucs.metrics_endpoint")  # the name logs have always carried (docs/operations.md)
 
@@ -63,7 +64,7 @@ class ValidationBacklogCollector:
         self.app = app
 
     def collect(self):
-        if (self.app or current_app).config["VALIDATION"] == "none":
+        if (self.app or current_app).config["VALIDATION"] == NONE:
             return  # uploaded is final: nothing awaits a verdict
         if self.app is not None:
             with self.app.app_context():

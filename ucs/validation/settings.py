@@ -14,11 +14,7 @@ from typing import Any
 
 from ucs.settings import ConfigError, Setting, parse_setting
 from ucs.uploads import UploadStatus
-
-BUILTIN = "builtin"
-EXTERNAL = "external"
-NONE = "none"
-MODES = (BUILTIN, EXTERNAL, NONE)
+from ucs.validation_modes import BUILTIN, MODES, NONE
 
 
 def _mode(mode: Any, instance_path: str) -> str:
