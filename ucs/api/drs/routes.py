@@ -17,7 +17,7 @@ from ucs.api.access import authenticate, current_subject, requires, requires_tok
 from ucs.api.common import error, storage, store_errors
 from ucs.api.drs import schemas
 from ucs.api.drs.bulk import check_length, distinct, resolve_each
-from ucs.api.drs.errors import use_drs_errors
+from ucs.api.drs.errors import drs_error, use_drs_errors
 from ucs.api.drs.objects import ObjectPending, access_url, authorizations, drs_object, object_upload
 from ucs.api.drs.service_info import service_info
 from ucs.api.identifiers import checked_file_id, file_id_parameter
@@ -81,8 +81,8 @@ def pending_as_202(view):
         try:
             return view(*args, **kwargs)
         except ObjectPending as pending:
-            body = jsonify({"msg": str(pending), "status_code": 202})
-            return make_response(body, 202, {"Retry-After": str(pending.retry_after)})
+            body, status = drs_error({"message": str(pending)}, 202)
+            return make_response(jsonify(body), status, {"Retry-After": str(pending.retry_after)})
 
     return answer
 
