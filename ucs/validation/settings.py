@@ -91,6 +91,12 @@ def served_statuses(config: Mapping[str, Any]) -> frozenset[UploadStatus]:
     return frozenset({UploadStatus.UPLOADED, UploadStatus.ACCEPTED})
 
 
+def serving(config: Mapping[str, Any]) -> tuple[frozenset[UploadStatus], int]:
+    """What ucs/operations/serving.py served_upload takes from the settings: the served statuses, and the
+    Retry-After of an answer about a file whose verdict is pending."""
+    return served_statuses(config), config["VALIDATION_RETRY_AFTER"]
+
+
 def validator_id(config: Mapping[str, Any]) -> str:
     """This validator's name in leases and verdicts: UCS_VALIDATOR_ID, or <host>:<pid>."""
     return config["VALIDATOR_ID"] or f"{socket.gethostname()}:{os.getpid()}"
