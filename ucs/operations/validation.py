@@ -23,9 +23,21 @@ from ucs.db.models import File, MultipartUpload, utcnow
 from ucs.operations.life_cycle import LEASE_CLEARED, MAX_REASON, audited, record_validation
 from ucs.problems import Conflict
 from ucs.uploads import UploadStatus
-from ucs.validation.checks import Expected
 
 Upload = MultipartUpload
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What UCS recorded of an upload's object."""
+
+    key: str
+    size: int | None
+    #: The registered SHA-256, else the client's claim, else None (then the computed one is recorded).
+    sha256: str | None
+    #: Where sha256 came from, for reasons: "registered" or "claimed by the client".
+    sha256_source: str
+    etag: str | None
 
 
 @dataclass(frozen=True)

@@ -9,23 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ucs.operations.validation import Expected
 from ucs.storage import ObjectInfo
 from ucs.uploads import normalize_etag
 
 MISSING = "object missing"
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What UCS recorded of an upload's object."""
-
-    key: str
-    size: int | None
-    #: The registered SHA-256, else the client's claim, else None (then the computed one is recorded).
-    sha256: str | None
-    #: Where sha256 came from, for reasons: "registered" or "claimed by the client".
-    sha256_source: str
-    etag: str | None
 
 
 @dataclass(frozen=True)
