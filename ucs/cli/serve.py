@@ -14,11 +14,11 @@ from werkzeug.serving import run_simple
 
 from ucs.auth.exposure import bind_host, check_exposure
 from ucs.cli.startup import configure_logs, schema_checked, store_checked
-from ucs.config import ConfigError
 from ucs.db.base import db
 from ucs.db.schema import db_url_for_humans
 from ucs.observability import logs
 from ucs.plugins import current_storage
+from ucs.settings import ConfigError
 from ucs.storage import location_of
 from ucs.validation.in_server import InServerValidator
 from ucs.validation_modes import BUILTIN, EXTERNAL

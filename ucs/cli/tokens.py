@@ -13,7 +13,7 @@ from ucs.auth.keys import KEY_MAKERS, make_key, save_key, write_public
 from ucs.auth.scopes import split_scope
 from ucs.auth.settings import signing_key
 from ucs.cli.durations import Duration, DurationType
-from ucs.config import ConfigError
+from ucs.settings import ConfigError
 
 
 @click.group("tokens")
