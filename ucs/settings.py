@@ -32,6 +32,16 @@ CLIENT_VARIABLES = frozenset({"UCS_TOKEN", "UCS_TOKEN_FILE", "UCS_API_URL", "UCS
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
+# What a refused JSON value is, named without quoting it.
+JSON_NAMES = {
+    dict: "object",
+    list: "list",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "true or false",
+    type(None): "null",
+}
 
 
 class ConfigError(ValueError):
@@ -59,14 +69,28 @@ class Setting:
     def read(self, given: Mapping[str, Any], environ: Mapping[str, str], instance_path: str) -> Any:
         """The value UCS uses: given, else the environment variable, else an old key's, else the default."""
         value = copy.deepcopy(self.default)  # a list or dict default is no app's to change
+        used = self.variable
         for key in (self.key, *self.old_keys):
             name = ENVIRONMENT_PREFIX + key
             if key in given or name in environ:
                 if key != self.key:
                     log.warning("%s is deprecated: use %s (docs/configuration.md)", name, self.variable)
-                value = given[key] if key in given else parse_setting(name, environ[name], self.default)
+                    used = name
+                value = (
+                    given[key]
+                    if key in given
+                    else parse_setting(name, environ[name], self.default, self.secret)
+                )
                 break
-        return self.resolve(value, instance_path) if self.resolve else value
+        if self.resolve is None:
+            return value
+        try:
+            return self.resolve(value, instance_path)
+        except ConfigError as error:
+            if used == self.variable:
+                raise
+            # resolve names the setting's variable: say it is the one that was set, under its older name.
+            raise ConfigError(f"{used}, the older name of {self.variable}: {error}") from None
 
 
 class Settings:
@@ -142,12 +166,17 @@ class Settings:
         )
 
 
-def parse_setting(name: str, text: str, default: Any) -> Any:
-    """Turn the text of environment variable name into the type of the setting's default."""
+def parse_setting(name: str, text: str, default: Any, secret: bool = False) -> Any:
+    """Turn the text of environment variable name into the type of the setting's default.
+
+    A refusal quotes the text, unless the setting is secret; a JSON one never does (a URL in it may carry
+    a token) and says where the JSON breaks instead.
+    """
     value = text.strip()
+    shown = "" if secret else f", not {text!r}"
     if isinstance(default, bool):
         if value.lower() not in TRUE_WORDS + FALSE_WORDS:
-            raise ConfigError(f"{name} must be true or false (or 1/0, yes/no, on/off), not {text!r}")
+            raise ConfigError(f"{name} must be true or false (or 1/0, yes/no, on/off){shown}")
         return value.lower() in TRUE_WORDS
     if isinstance(default, int | float):
         kind = type(default)
@@ -155,7 +184,7 @@ def parse_setting(name: str, text: str, default: Any) -> Any:
             return kind(value)
         except ValueError:
             expected = "a whole number" if kind is int else "a number"
-            raise ConfigError(f"{name} must be {expected} (default {default}), not {text!r}") from None
+            raise ConfigError(f"{name} must be {expected} (default {default}){shown}") from None
     if isinstance(default, list):
         if value.startswith(("[", "{")):  # JSON (an object is the mistake of a missing list)
             return _json_setting(name, text, list, "a JSON list")
@@ -168,8 +197,8 @@ def parse_setting(name: str, text: str, default: Any) -> Any:
 def _json_setting(name: str, text: str, kind: type, expected: str) -> Any:
     try:
         parsed = json.loads(text)
-    except ValueError:
-        parsed = None
+    except (ValueError, RecursionError) as error:  # its message names the place, not the text
+        raise ConfigError(f"{name} must be {expected}: {error}") from None
     if not isinstance(parsed, kind):
-        raise ConfigError(f"{name} must be {expected}, not {text!r}")
+        raise ConfigError(f"{name} must be {expected}, not a JSON {JSON_NAMES.get(type(parsed), 'value')}")
     return parsed

@@ -18,7 +18,7 @@ from ucs.auth.settings import AUTH_SETTINGS
 from ucs.config import ConfigError
 from ucs.events.relay import RELAY_SETTINGS
 from ucs.plugins import make_plugin_manager
-from ucs.settings import CLIENT_VARIABLES, parse_setting
+from ucs.settings import CLIENT_VARIABLES, Setting, Settings, parse_setting
 from ucs.validation.settings import VALIDATION_SETTINGS
 from ucs_plugins import rabbitmq
 from upload_client.cli import main as client
@@ -366,3 +366,37 @@ def test_accepted_only_follows_the_validation_mode_unless_set(tmp_path, settings
 def test_validation_settings_ucs_cannot_use_are_refused_naming_them(tmp_path, settings, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         make(tmp_path, settings)
+
+
+def test_a_bad_value_under_the_older_name_is_refused_naming_the_variable_set(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        make(tmp_path, environ={"UCS_DRS_ACCEPTED_ONLY": "maybe"})
+    assert str(refused.value).startswith(
+        "UCS_DRS_ACCEPTED_ONLY, the older name of UCS_ACCEPTED_ONLY: UCS_ACCEPTED_ONLY must be true or false"
+    )
+
+
+@pytest.mark.parametrize("default", [0, 0.5, False])
+def test_a_secret_settings_bad_value_is_not_in_the_error(default):
+    settings = Settings([Setting("VAULT_PIN", default, secret=True)])
+    with pytest.raises(ConfigError) as refused:
+        settings.read({}, {"UCS_VAULT_PIN": "hunter2-s3cret"}, "/nowhere")
+    assert str(refused.value).startswith("UCS_VAULT_PIN must be ")
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        # Broken JSON: where it breaks, not the text.
+        ('[{"issuer": "x", "jwks_url": "https://keys.example.org/jwks?token=abc"}', "line 1 column"),
+        # JSON of the wrong kind: which kind, not the text.
+        ('{"issuer": "x", "jwks_url": "https://keys.example.org/jwks?token=abc"}', "not a JSON object"),
+    ],
+)
+def test_a_bad_auth_issuers_is_refused_without_its_urls(tmp_path, text, what):
+    with pytest.raises(ConfigError) as refused:
+        make(tmp_path, environ={"UCS_AUTH_ISSUERS": text})
+    message = str(refused.value)
+    assert message.startswith("UCS_AUTH_ISSUERS must be a JSON list") and what in message
+    assert "token=abc" not in message and "keys.example.org" not in message

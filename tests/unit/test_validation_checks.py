@@ -35,3 +35,8 @@ def test_a_wrong_size_is_known_from_the_head_alone():
 
 def test_a_missing_object_names_its_key():
     assert missing(EXPECTED).reason == "object missing: the store holds nothing under F/u1"
+
+
+def test_an_etag_differing_only_in_case_and_spaces_is_the_same_etag():
+    finding = check_object(EXPECTED, 10, SHA, ' "E1" ')  # quoted, upper-case, padded: as the store gave it
+    assert (finding.intact, finding.reason) == (True, None)

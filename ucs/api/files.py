@@ -22,7 +22,7 @@ from ucs.db import queries
 from ucs.operations import registration
 from ucs.operations.serving import served_upload
 from ucs.uploads import UploadStatus
-from ucs.validation.settings import served_statuses
+from ucs.validation.settings import serving
 
 blp = Blueprint("files", __name__, url_prefix="/files", description="Files that may be uploaded")
 
@@ -136,10 +136,7 @@ class FileDownload(MethodView):
     def get(self, file_id):
         """Get a presigned URL that downloads the file's object (Range requests allowed); with UCS_ACCEPTED_ONLY
         only once its upload was accepted"""
-        config = current_app.config
-        upload = served_upload(
-            checked_file_id(file_id), served_statuses(config), config["VALIDATION_RETRY_AFTER"]
-        )
+        upload = served_upload(checked_file_id(file_id), *serving(current_app.config))
         request = storage().presign_download(upload.key, current_app.config["PRESIGNED_URL_EXPIRY"])
         return {
             "url": request.url,

@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from ucs.config import ConfigError
+from ucs.settings import ConfigError
 
 
 def check_exposure(config: Mapping[str, Any], host: str | None) -> None:

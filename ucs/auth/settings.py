@@ -141,7 +141,7 @@ def make_verifier(config: Mapping[str, Any], instance_path: str) -> TokenVerifie
         "max_age": config["AUTH_JWKS_MAX_AGE"],
         "refresh_interval": config["AUTH_JWKS_REFRESH_INTERVAL"],
     }
-    entries = issuers(config)
+    entries = config["AUTH_ISSUERS"]  # checked as the setting was read (_issuers)
     if entries:
         sources = [
             KeySource(
@@ -178,7 +178,7 @@ def signing_key(config: Mapping[str, Any], instance_path: str) -> SigningKey:
             return read_key(os.path.expanduser(path))
         except KeyFileError as error:
             raise ConfigError(f"UCS_AUTH_SIGNING_KEY: {error}") from None
-    if issuers(config):
+    if config["AUTH_ISSUERS"]:
         raise ConfigError(
             "UCS trusts the issuers in UCS_AUTH_ISSUERS, not its built-in one: point UCS_AUTH_SIGNING_KEY "
             "at a key made by `ucs tokens keygen` (and list its issuer), or mint tokens with your issuer"

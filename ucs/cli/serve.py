@@ -14,14 +14,14 @@ from werkzeug.serving import run_simple
 
 from ucs.auth.exposure import bind_host, check_exposure
 from ucs.cli.startup import configure_logs, schema_checked, store_checked
-from ucs.config import ConfigError
 from ucs.db.base import db
 from ucs.db.schema import db_url_for_humans
 from ucs.observability import logs
 from ucs.plugins import current_storage
+from ucs.settings import ConfigError
 from ucs.storage import location_of
 from ucs.validation.in_server import InServerValidator
-from ucs.validation.settings import BUILTIN
+from ucs.validation_modes import BUILTIN, EXTERNAL
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def run_command(host: str, port: int) -> None:
 def _validation_detail(app, validator: InServerValidator | None) -> str:
     if validator is not None:
         return f"builtin, in this process ({validator.settings.concurrency} objects at once)"
-    if app.config["VALIDATION"] == "external":
+    if app.config["VALIDATION"] == EXTERNAL:
         return "external: verdicts come as file.upload_validated events (ucs events consume)"
     return "none: uploaded files are final and served"
 

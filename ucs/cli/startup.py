@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from ucs.app import STARTUP_ERRORS
-from ucs.db.schema import ensure_schema, schema_revisions
+from ucs.db.schema import ensure_schema
 from ucs.observability import logs
 from ucs.plugins import current_storage
 from ucs.storage import StorageError
@@ -29,12 +29,11 @@ def schema_checked(app: Flask) -> None:
         # Otherwise alembic's env.py sets up logging of its own, and its INFO lines precede the output.
         configure_logs()
     try:
-        before, _ = schema_revisions(app)
-        ensure_schema(app)
-        after, _ = schema_revisions(app)
+        migrated = ensure_schema(app)
     except STARTUP_ERRORS as error:
         raise click.ClickException(str(error)) from None
-    if after != before:  # alembic's own lines are off (ucs/observability/logs.py): one line says it
+    if migrated:  # alembic's own lines are off (ucs/observability/logs.py): one line says it
+        before, after = migrated
         log.info("database: migrated from schema revision %s to %s", before or "none (empty)", after)
 
 

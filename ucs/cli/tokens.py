@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 from ucs.auth.keys import KEY_MAKERS, make_key, save_key, write_public
 from ucs.auth.scopes import split_scope
 from ucs.auth.settings import signing_key
-from ucs.cli.durations import parse_duration
-from ucs.config import ConfigError
+from ucs.cli.durations import Duration, DurationType
+from ucs.settings import ConfigError
 
 
 @click.group("tokens")
@@ -24,14 +24,16 @@ def tokens_group() -> None:
 @tokens_group.command("issue")
 @click.option("--scope", required=True, help='Space-separated scopes, e.g. "upload:F1" or "files:register".')
 @click.option("--subject", default=None, help="Who the token stands for (sub). Default: your user name.")
-@click.option("--ttl", default="1h", show_default=True, help="How long it is valid: 30s, 15m, 1h, 7d.")
+@click.option(
+    "--ttl",
+    type=DurationType(),
+    default="1h",
+    show_default=True,
+    help="How long it is valid: 30s, 15m, 1h, 7d.",
+)
 @with_appcontext
-def issue_command(scope: str, subject: str | None, ttl: str) -> None:
+def issue_command(scope: str, subject: str | None, ttl: Duration) -> None:
     """Print a signed token, alone on stdout: TOKEN=$(ucs tokens issue --scope ...)."""
-    try:
-        lifetime = parse_duration(ttl)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--ttl") from None
     try:
         scopes = split_scope(scope)
     except ValueError as error:
@@ -47,7 +49,7 @@ def issue_command(scope: str, subject: str | None, ttl: str) -> None:
         subject or getpass.getuser(),
         " ".join(scopes),
         app.config["AUTH_AUDIENCE"],
-        int(lifetime.total_seconds()),
+        int(ttl.span.total_seconds()),
     )
     click.echo(token)
 

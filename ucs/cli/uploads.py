@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ucs.cli.durations import parse_duration
+from ucs.cli.durations import Duration, DurationType
 from ucs.cli.startup import configure_logs, schema_checked
 from ucs.operations import life_cycle
 from ucs.operations.cleanup import stale_uploads, store_leftovers
@@ -21,29 +21,27 @@ def uploads_group() -> None:
 @uploads_group.command("cleanup")
 @click.option(
     "--older-than",
+    type=DurationType(),
     default="7d",
     show_default=True,
     help="Cancel pending uploads started longer ago than this (7d, 12h, 30m, 45s).",
 )
 @click.option("--dry-run", is_flag=True, help="Only list what would be canceled or aborted.")
 @with_appcontext
-def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
+def uploads_cleanup_command(older_than: Duration, dry_run: bool) -> None:
     """Cancel abandoned pending uploads, then abort the store's leftovers, freeing their parts.
 
     Leftovers are unfinished uploads in the store that no pending upload accounts for: canceled, failed
     or completed ones whose abort never finished, and ones the database does not know, once older than
     --older-than.
     """
-    try:
-        age = parse_duration(older_than)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    age = older_than.span
     app = current_app._get_current_object()
     schema_checked(app)
     configure_logs()
     stale = stale_uploads(age)
     verb = "would cancel" if dry_run else "canceling"
-    click.echo(f"{len(stale)} pending upload(s) started more than {older_than} ago")
+    click.echo(f"{len(stale)} pending upload(s) started more than {older_than.text} ago")
     storage = current_storage(app)
     canceled = 0
     for number, upload in enumerate(stale, start=1):
@@ -57,7 +55,7 @@ def uploads_cleanup_command(older_than: str, dry_run: bool) -> None:
                 storage,
                 upload.s3_upload_id,
                 actor="ucs uploads cleanup",
-                reason=f"abandoned: still pending after {older_than}",
+                reason=f"abandoned: still pending after {older_than.text}",
             )
             canceled += 1
         except Conflict as error:  # completed or canceled meanwhile: nothing to clean

@@ -3,35 +3,17 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ucs.cli.durations import Duration, DurationType
 from ucs.cli.startup import configure_logs, schema_checked, stopped_by_signals
 from ucs.observability import metrics_server
 from ucs.observability.metrics_endpoint import ValidationBacklogCollector
 from ucs.plugins import current_storage
-from ucs.validation.settings import BUILTIN
 from ucs.validation.validator import Validator, ValidatorSettings
-
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*")
-
-
-class Duration(click.ParamType):
-    """A span of time: a number with s, m, h or d (30d, 12h); a bare number is seconds."""
-
-    name = "duration"
-
-    def convert(self, value, param, ctx) -> float:
-        if isinstance(value, int | float):
-            return float(value)
-        match = DURATION.fullmatch(str(value))
-        if match is None:
-            self.fail(f"{value!r} is not a duration: write a number with s, m, h or d, such as 30d or 12h")
-        return float(match.group(1)) * UNITS[match.group(2) or "s"]
+from ucs.validation_modes import BUILTIN
 
 
 @click.command("validate")
@@ -55,7 +37,7 @@ class Duration(click.ParamType):
 )
 @click.option(
     "--older-than",
-    type=Duration(),
+    type=DurationType(": write a number with s, m, h or d, such as 30d or 12h"),
     default="30d",
     show_default=True,
     help="With --recheck: the objects last found intact longer ago than this (30d, 12h, 45m).",
@@ -67,7 +49,7 @@ def validate_command(
     readers: int | None,
     once: bool,
     recheck: bool,
-    older_than: float,
+    older_than: Duration,
     metrics_port: int | None,
     metrics_host: str,
 ) -> None:
@@ -82,10 +64,12 @@ def validate_command(
         )
     schema_checked(app)
     settings = ValidatorSettings.from_config(app.config, concurrency, readers)
-    validator = Validator(app, current_storage(app), settings, older_than if recheck else None, once)
+    validator = Validator(
+        app, current_storage(app), settings, older_than.span.total_seconds() if recheck else None, once
+    )
     metrics_server.start(metrics_port, metrics_host, ValidationBacklogCollector(app))
     what = (
-        f"re-checking objects accepted over {older_than:g} s ago"
+        f"re-checking objects accepted over {older_than.span.total_seconds():g} s ago"
         if recheck
         else "validating uploaded objects"
     )

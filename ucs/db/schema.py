@@ -60,20 +60,22 @@ def schema_revisions(app: Flask) -> tuple[str | None, set[str]]:
         return current, set(script.get_heads())
 
 
-def ensure_schema(app: Flask) -> None:
+def ensure_schema(app: Flask) -> tuple[str | None, str] | None:
     """Migrate the embedded SQLite database; stop with a clear message when another database lags behind
-    or refuses writes."""
-    if app.config["DATABASE_URL"] is None:
-        with app.app_context():
-            upgrade(directory=MIGRATIONS_DIR)
-    else:
-        current, heads = schema_revisions(app)
-        if current not in heads:
+    or refuses writes. Returns the revisions (from, to) when it migrated, else None."""
+    current, heads = schema_revisions(app)
+    migrated = None
+    if current not in heads:
+        if app.config["DATABASE_URL"] is not None:
             raise SchemaNotCurrent(
                 f"the database at {db_url_for_humans(app)} is at schema revision {current or 'none (empty)'}, "
                 f"but this version of UCS needs {', '.join(sorted(heads))}: run `ucs db upgrade` first"
             )
+        with app.app_context():
+            upgrade(directory=MIGRATIONS_DIR)
+        migrated = current, ", ".join(sorted(heads))
     check_writable(app)
+    return migrated
 
 
 def check_writable(app: Flask) -> None:

@@ -18,37 +18,42 @@ from ucs.db.base import db
 from ucs.db.models import MultipartUpload, OutboxEvent
 from ucs.observability.metrics import exposition
 from ucs.uploads import UploadStatus
+from ucs.validation_modes import NONE
 
 log = logging.getLogger("ucs.metrics_endpoint")  # the name logs have always carried (docs/operations.md)
 
 bp = Blueprint("metrics", __name__)
 
 
+def _backlog(what: str, waiting, since, count: tuple[str, str], oldest: tuple[str, str]):
+    """Two gauges read from the database at the scrape: the rows waiting, and the age of the oldest (by
+    since); nothing, with a warning naming what, while the database is down. count and oldest are each
+    a gauge's name and help."""
+    try:
+        pending, first = db.session.execute(select(func.count(), func.min(since)).where(waiting)).one()
+    except SQLAlchemyError as error:
+        log.warning("metrics: cannot read %s: %s", what, type(error).__name__)
+        return
+    finally:
+        db.session.rollback()  # it only read: end its transaction either way
+    age = (datetime.now(UTC) - first).total_seconds() if first is not None else 0.0
+    yield GaugeMetricFamily(*count, value=pending)
+    yield GaugeMetricFamily(*oldest, value=max(age, 0.0))
+
+
 class OutboxCollector:
     """ucs_outbox_pending_events and ucs_outbox_oldest_pending_seconds; nothing while the database is down."""
 
     def collect(self):
-        try:
-            pending, oldest = db.session.execute(
-                select(func.count(), func.min(OutboxEvent.occurred_at)).where(
-                    OutboxEvent.published_at.is_(None)
-                )
-            ).one()
-        except SQLAlchemyError as error:
-            log.warning("metrics: cannot read the outbox: %s", type(error).__name__)
-            return
-        finally:
-            db.session.rollback()  # it only read: end its transaction either way
-        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily(
-            "ucs_outbox_pending_events",
-            "Events in the outbox that no broker has confirmed yet",
-            value=pending,
-        )
-        yield GaugeMetricFamily(
-            "ucs_outbox_oldest_pending_seconds",
-            "Age of the oldest unconfirmed outbox event (0 when none waits)",
-            value=max(age, 0.0),
+        return _backlog(
+            "the outbox",
+            OutboxEvent.published_at.is_(None),
+            OutboxEvent.occurred_at,
+            ("ucs_outbox_pending_events", "Events in the outbox that no broker has confirmed yet"),
+            (
+                "ucs_outbox_oldest_pending_seconds",
+                "Age of the oldest unconfirmed outbox event (0 when none waits)",
+            ),
         )
 
 
@@ -63,7 +68,7 @@ class ValidationBacklogCollector:
         self.app = app
 
     def collect(self):
-        if (self.app or current_app).config["VALIDATION"] == "none":
+        if (self.app or current_app).config["VALIDATION"] == NONE:
             return  # uploaded is final: nothing awaits a verdict
         if self.app is not None:
             with self.app.app_context():
@@ -72,25 +77,15 @@ class ValidationBacklogCollector:
             yield from self._collect()
 
     def _collect(self):
-        try:
-            pending, oldest = db.session.execute(
-                select(func.count(), func.min(MultipartUpload.updated_at)).where(
-                    MultipartUpload.upload_status == UploadStatus.UPLOADED
-                )
-            ).one()
-        except SQLAlchemyError as error:
-            log.warning("metrics: cannot read the validation backlog: %s", type(error).__name__)
-            return
-        finally:
-            db.session.rollback()
-        age = (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
-        yield GaugeMetricFamily(
-            "ucs_validation_pending", "Uploads awaiting their verdict (status uploaded)", value=pending
-        )
-        yield GaugeMetricFamily(
-            "ucs_validation_oldest_pending_seconds",
-            "Time since the oldest upload awaiting its verdict was completed (0 when none waits)",
-            value=max(age, 0.0),
+        return _backlog(
+            "the validation backlog",
+            MultipartUpload.upload_status == UploadStatus.UPLOADED,
+            MultipartUpload.updated_at,
+            ("ucs_validation_pending", "Uploads awaiting their verdict (status uploaded)"),
+            (
+                "ucs_validation_oldest_pending_seconds",
+                "Time since the oldest upload awaiting its verdict was completed (0 when none waits)",
+            ),
         )
 
 

@@ -24,6 +24,7 @@ from ucs.events import CONSUMED_SCHEMAS, EnvelopeSchema, Outcome, Verdict
 from ucs.operations.life_cycle import record_validation
 from ucs.operations.registration import register_file
 from ucs.problems import UploadError
+from ucs.validation_modes import EXTERNAL
 
 log = logging.getLogger("ucs.consumer")  # the name logs have always carried (docs/operations.md)
 
@@ -57,12 +58,8 @@ class Unhandleable(Exception):
     """The message can never be applied: it goes to the dead-letter queue with this reason."""
 
 
-# UCS_VALIDATION: verdicts from outside are applied only when an external validator is the judge.
-EXTERNAL_VALIDATION = "external"
-
-
 def parse(
-    body: bytes, validation: str = EXTERNAL_VALIDATION
+    body: bytes, validation: str = EXTERNAL
 ) -> tuple[dict[str, Any], Callable[[Mapping[str, Any]], Outcome], dict[str, Any]]:
     """Return the envelope, the handler for its type and the checked payload, or raise Unhandleable.
 
@@ -84,7 +81,7 @@ def parse(
         raise Unhandleable(f"malformed event: {_messages(error)}") from None
     if envelope["type"] not in HANDLERS:
         raise Unhandleable(f"unknown event type {envelope['type']!r}: UCS consumes {', '.join(HANDLERS)}")
-    if envelope["type"] == events.UPLOAD_VALIDATED and validation != EXTERNAL_VALIDATION:
+    if envelope["type"] == events.UPLOAD_VALIDATED and validation != EXTERNAL:
         raise Unhandleable(
             f"UCS_VALIDATION is {validation}, not external: UCS takes no verdict from {events.UPLOAD_VALIDATED} "
             "events (docs/validation.md)"
@@ -102,7 +99,7 @@ def _messages(error: ma.ValidationError) -> str:
     return "; ".join(f"{field}: {' '.join(map(str, problems))}" for field, problems in messages.items())
 
 
-def handle_message(body: bytes, validation: str = EXTERNAL_VALIDATION) -> Verdict:
+def handle_message(body: bytes, validation: str = EXTERNAL) -> Verdict:
     """Apply one message in one transaction, remembering its event id; never raises. Needs an app context.
 
     What escapes the handling below is a bug in UCS, or a database error while recovering from an error:

@@ -9,6 +9,7 @@ and then the store's abort and the removal of any object under the upload's key.
 from __future__ import annotations
 
 import logging
+from types import MappingProxyType
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,6 +32,10 @@ END_EVENTS: dict[UploadStatus, type[events.UploadEnded]] = {
 }
 # Longest reason the database keeps (multipart_uploads.reason).
 MAX_REASON = 1024
+# A validator's lease given up, as every write that ends one sets it (ucs/operations/validation.py).
+LEASE_CLEARED = MappingProxyType(
+    {"validation_lease_owner": None, "validation_lease_until": None, "validation_progress": None}
+)
 
 
 def audited(actor: str) -> str:
@@ -141,7 +146,7 @@ def record_validation(
     also_where = ()
     if lease_owner is not None:
         also_where = (MultipartUpload.validation_lease_owner == lease_owner,)
-        values.update(validation_lease_owner=None, validation_lease_until=None, validation_progress=None)
+        values.update(LEASE_CLEARED)
     change_status(upload, outcome, actor, also_where, **values)
     if sha256 is not None and outcome is UploadStatus.ACCEPTED and upload.file.sha256 is None:
         upload.file.sha256 = sha256

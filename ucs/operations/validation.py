@@ -20,12 +20,24 @@ from sqlalchemy import and_, func, or_, select, update
 from ucs import events
 from ucs.db.base import db
 from ucs.db.models import File, MultipartUpload, utcnow
-from ucs.operations.life_cycle import MAX_REASON, audited, record_validation
+from ucs.operations.life_cycle import LEASE_CLEARED, MAX_REASON, audited, record_validation
 from ucs.problems import Conflict
 from ucs.uploads import UploadStatus
-from ucs.validation.checks import Expected
 
 Upload = MultipartUpload
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What UCS recorded of an upload's object."""
+
+    key: str
+    size: int | None
+    #: The registered SHA-256, else the client's claim, else None (then the computed one is recorded).
+    sha256: str | None
+    #: Where sha256 came from, for reasons: "registered" or "claimed by the client".
+    sha256_source: str
+    etag: str | None
 
 
 @dataclass(frozen=True)
@@ -122,16 +134,23 @@ def _mine(claimed: Claim, owner: str):
     return and_(Upload.s3_upload_id == claimed.upload_id, Upload.validation_lease_owner == owner)
 
 
-def _write_if_mine(claimed: Claim, owner: str, **values) -> bool:
-    """Write values while the lease is owner's, and commit; False when it is not (taken over)."""
+def _update_if_mine(claimed: Claim, owner: str, **values) -> bool:
+    """Write values while the lease is owner's, keeping updated_at unless values set it (a lease is not a
+    change of the upload); False when it is not owner's (taken over). The caller commits."""
     changed = db.session.execute(
         update(Upload)
         .where(_mine(claimed, owner))
-        .values(updated_at=Upload.updated_at, **values)
+        .values(**{"updated_at": Upload.updated_at, **values})
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return changed == 1
+
+
+def _write_if_mine(claimed: Claim, owner: str, **values) -> bool:
+    """_update_if_mine, committed."""
+    mine = _update_if_mine(claimed, owner, **values)
+    db.session.commit()
+    return mine
 
 
 def renew(claimed: Claim, owner: str, lease: float, progress: int) -> bool:
@@ -143,7 +162,7 @@ def renew(claimed: Claim, owner: str, lease: float, progress: int) -> bool:
 def release(claimed: Claim, owner: str, retry_in: float | None = None) -> bool:
     """Give the object back unjudged: at once (a graceful stop), or after an outage, due again in retry_in
     seconds with one more attempt counted."""
-    values = {"validation_lease_owner": None, "validation_lease_until": None, "validation_progress": None}
+    values = dict(LEASE_CLEARED)
     if retry_in is not None:
         values["next_validation_at"] = utcnow() + timedelta(seconds=retry_in)
         values["validation_attempts"] = Upload.validation_attempts + 1
@@ -166,22 +185,10 @@ def judge(
 def record_fixity(claimed: Claim, owner: str, validator: str, reason: str | None) -> bool:
     """Record a re-check: intact (reason None) or a fixity failure, with its file.fixity_failed event."""
     now = utcnow()
-    values = {
-        "validation_lease_owner": None,
-        "validation_lease_until": None,
-        "validation_progress": None,
-        "next_validation_at": None,
-        "fixity_checked_at": now,
-    }
+    values = {**LEASE_CLEARED, "next_validation_at": None, "fixity_checked_at": now}
     if reason is not None:
-        values.update(fixity_failed_at=now, fixity_reason=reason[:MAX_REASON])
-        changed = db.session.execute(
-            update(Upload)
-            .where(_mine(claimed, owner))
-            .values(updated_at=now, **values)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if changed != 1:
+        values.update(fixity_failed_at=now, fixity_reason=reason[:MAX_REASON], updated_at=now)
+        if not _update_if_mine(claimed, owner, **values):
             db.session.rollback()
             return False
         events.record(

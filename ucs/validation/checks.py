@@ -9,22 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ucs.operations.validation import Expected
 from ucs.storage import ObjectInfo
+from ucs.uploads import normalize_etag
 
 MISSING = "object missing"
-
-
-@dataclass(frozen=True)
-class Expected:
-    """What UCS recorded of an upload's object."""
-
-    key: str
-    size: int | None
-    #: The registered SHA-256, else the client's claim, else None (then the computed one is recorded).
-    sha256: str | None
-    #: Where sha256 came from, for reasons: "registered" or "claimed by the client".
-    sha256_source: str
-    etag: str | None
 
 
 @dataclass(frozen=True)
@@ -36,28 +25,25 @@ class Finding:
     sha256: str | None = None
 
 
-def bare_etag(etag: str | None) -> str | None:
-    """ETags compared without their quotes: stores and SDKs disagree on keeping them."""
-    return None if etag is None else etag.strip('"')
-
-
 def size_problem(expected: Expected, info: ObjectInfo) -> str | None:
     """Why the object cannot pass whatever its bytes (a size that differs), or None; no need to read it."""
-    if expected.size is not None and info.size != expected.size:
-        return f"size expected {expected.size} bytes, got {info.size}"
+    return _size_mismatch(expected, info.size)
+
+
+def _size_mismatch(expected: Expected, size: int) -> str | None:
+    if expected.size is not None and size != expected.size:
+        return f"size expected {expected.size} bytes, got {size}"
     return None
 
 
 def check_object(expected: Expected, size: int, sha256: str, etag: str) -> Finding:
     """Compare an object read to the end (its size, computed SHA-256 and ETag) with what was recorded."""
-    problems = []
-    if expected.size is not None and size != expected.size:
-        problems.append(f"size expected {expected.size} bytes, got {size}")
+    problems = [problem] if (problem := _size_mismatch(expected, size)) else []
     if expected.sha256 is not None and sha256 != expected.sha256:
         problems.append(f"sha256 expected {expected.sha256} ({expected.sha256_source}), got {sha256}")
-    if expected.etag is not None and bare_etag(etag) != bare_etag(expected.etag):
+    if expected.etag is not None and normalize_etag(etag) != normalize_etag(expected.etag):
         problems.append(
-            f"etag expected {bare_etag(expected.etag)}, got {bare_etag(etag)}: "
+            f"etag expected {normalize_etag(expected.etag)}, got {normalize_etag(etag)}: "
             "the object is not the one completed"
         )
     if problems:

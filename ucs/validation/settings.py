@@ -14,11 +14,7 @@ from typing import Any
 
 from ucs.settings import ConfigError, Setting, parse_setting
 from ucs.uploads import UploadStatus
-
-BUILTIN = "builtin"
-EXTERNAL = "external"
-NONE = "none"
-MODES = (BUILTIN, EXTERNAL, NONE)
+from ucs.validation_modes import BUILTIN, MODES, NONE
 
 
 def _mode(mode: Any, instance_path: str) -> str:
@@ -93,6 +89,12 @@ def served_statuses(config: Mapping[str, Any]) -> frozenset[UploadStatus]:
     if config["ACCEPTED_ONLY"]:
         return frozenset({UploadStatus.ACCEPTED})
     return frozenset({UploadStatus.UPLOADED, UploadStatus.ACCEPTED})
+
+
+def serving(config: Mapping[str, Any]) -> tuple[frozenset[UploadStatus], int]:
+    """What ucs/operations/serving.py served_upload takes from the settings: the served statuses, and the
+    Retry-After of an answer about a file whose verdict is pending."""
+    return served_statuses(config), config["VALIDATION_RETRY_AFTER"]
 
 
 def validator_id(config: Mapping[str, Any]) -> str:

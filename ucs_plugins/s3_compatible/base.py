@@ -98,6 +98,9 @@ class S3CompatibleBackend(ABC):
     @abstractmethod
     def head_object(self, key: str) -> ObjectInfo: ...
 
+    @abstractmethod
+    def delete_object(self, key: str) -> None: ...
+
     # --- Reading a completed object back: a ranged GetObject ---
 
     def read_range(self, key: str, start: int, length: int) -> Iterator[bytes]:

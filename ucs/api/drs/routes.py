@@ -17,14 +17,14 @@ from ucs.api.access import authenticate, current_subject, requires, requires_tok
 from ucs.api.common import error, storage, store_errors
 from ucs.api.drs import schemas
 from ucs.api.drs.bulk import check_length, distinct, resolve_each
-from ucs.api.drs.errors import use_drs_errors
+from ucs.api.drs.errors import drs_error, use_drs_errors
 from ucs.api.drs.objects import ObjectPending, access_url, authorizations, drs_object, object_upload
 from ucs.api.drs.service_info import service_info
 from ucs.api.identifiers import checked_file_id, file_id_parameter
 from ucs.api.parsing import Blueprint
 from ucs.auth.scopes import Action
 from ucs.db.models import MultipartUpload
-from ucs.validation.settings import served_statuses
+from ucs.validation.settings import serving
 
 PREFIX = "/ga4gh/drs/v1"
 INVALID = "An invalid object_id or body (the message says what is wrong)"
@@ -62,11 +62,9 @@ def object_in_path(view_args: dict) -> str:
     return checked_file_id(view_args["object_id"], "object_id")
 
 
-def served_upload(object_id: str) -> MultipartUpload:
-    config = current_app.config
-    return object_upload(
-        checked_file_id(object_id, "object_id"), served_statuses(config), config["VALIDATION_RETRY_AFTER"]
-    )
+def served_object(object_id: str) -> MultipartUpload:
+    """The upload the DRS object object_id is served from (ucs/api/drs/objects.py object_upload)."""
+    return object_upload(checked_file_id(object_id, "object_id"), *serving(current_app.config))
 
 
 PENDING = "The object's upload awaits its verdict: ask again after Retry-After seconds (DRS's 202)"
@@ -81,8 +79,8 @@ def pending_as_202(view):
         try:
             return view(*args, **kwargs)
         except ObjectPending as pending:
-            body = jsonify({"msg": str(pending), "status_code": 202})
-            return make_response(body, 202, {"Retry-After": str(pending.retry_after)})
+            body, status = drs_error({"message": str(pending)}, 202)
+            return make_response(jsonify(body), status, {"Retry-After": str(pending.retry_after)})
 
     return answer
 
@@ -97,7 +95,7 @@ def how_to_authorize(object_id: str | None = None) -> dict:
 
 def minted(object_id: str, access_id: str) -> dict:
     expiry = current_app.config["PRESIGNED_URL_EXPIRY"]
-    return access_url(storage(), served_upload(object_id), access_id, expiry, current_subject())
+    return access_url(storage(), served_object(object_id), access_id, expiry, current_subject())
 
 
 def bulk_limit(count: int, what: str) -> None:
@@ -134,7 +132,7 @@ class DrsObject(MethodView):
     @pending_as_202
     def get(self, query, object_id):
         """Get an object: the size, SHA-256 and access method of an uploaded file"""
-        return drs_object(served_upload(object_id), hostname(), how_to_authorize())
+        return drs_object(served_object(object_id), hostname(), how_to_authorize())
 
     @blp.response(200, schemas.AuthorizationsSchema)
     @drs_errors((400, INVALID))
@@ -204,7 +202,7 @@ def bulk_ids(body: dict) -> list[tuple[str]]:
 
 
 def _object(object_id: str, host: str, authorized_by: dict) -> dict:
-    return drs_object(served_upload(object_id), host, authorized_by)
+    return drs_object(served_object(object_id), host, authorized_by)
 
 
 def _bulk_access_url(object_id: str, access_id: str) -> dict:
