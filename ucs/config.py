@@ -29,8 +29,13 @@ def _database_url(url: str | None, instance_path: str) -> str | None:
     if url is not None:
         try:
             make_url(url).get_dialect()
-        except (ArgumentError, NoSuchModuleError) as error:
+        except NoSuchModuleError as error:  # names the driver, never the URL
             raise ConfigError(f"UCS_DATABASE_URL is not a database URL UCS can use: {error}") from None
+        except (ArgumentError, ValueError):  # their messages may repeat the URL, password and all
+            raise ConfigError(
+                "UCS_DATABASE_URL is not a database URL UCS can use: expected "
+                "dialect+driver://user:password@host:port/database, with a numeric port"
+            ) from None
     return url
 
 

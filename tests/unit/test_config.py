@@ -178,10 +178,13 @@ def test_a_value_no_store_can_use_is_a_clear_error(tmp_path, name, text, message
         make(tmp_path, environ={name: text})
 
 
-@pytest.mark.parametrize("url", ["nonsense://x", "not a url"])
+@pytest.mark.parametrize(
+    "url", ["nonsense://x", "not a url", "postgresql://u:s3cret-pw@db.example:port/ucs", "::s3cret-pw::"]
+)
 def test_a_database_url_sqlalchemy_cannot_use_is_a_clear_error(tmp_path, url):
-    with pytest.raises(ConfigError, match="UCS_DATABASE_URL is not a database URL UCS can use"):
+    with pytest.raises(ConfigError, match="UCS_DATABASE_URL is not a database URL UCS can use") as refused:
         make(tmp_path, {"DATABASE_URL": url})
+    assert "s3cret-pw" not in str(refused.value)  # the URL may hold the database's password
 
 
 @pytest.mark.parametrize(
